@@ -1,0 +1,42 @@
+# Gatehouse: everything a person runs goes through these targets.
+GO ?= go
+PKGS := ./...
+
+.PHONY: run build test test-short bench bench-tenants generate assets lint fmt clean
+
+## run: start Gatehouse with the embedded stores, a demo tenant and dev mail (data in ./data)
+run:
+	$(GO) run . serve --dev
+
+## build: compile ./bin/gatehouse
+build:
+	$(GO) build -o bin/gatehouse .
+
+## test: every test; real PostgreSQL/Redis/Chromium when GATEHOUSE_TEST_* are set (see README)
+test:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+
+## bench: the benchmarks behind docs/benchmarks.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./tenants/ ./app/
+
+## generate: regenerate templ components (the generated files are committed)
+generate:
+	$(GO) tool templ generate
+
+## assets: refresh the vendored htmx from the npm registry (pinned in assets/vendor-htmx.sh)
+assets:
+	sh assets/vendor-htmx.sh
+
+## lint: the quality gates CI runs
+lint:
+	@test -z "$$(gofmt -l .)" || (echo "gofmt needed on:"; gofmt -l .; exit 1)
+	$(GO) vet $(PKGS)
+	$(GO) tool staticcheck $(PKGS)
+
+fmt:
+	gofmt -w .
+
+## clean: remove the dev data dir and build outputs
+clean:
+	rm -rf data bin

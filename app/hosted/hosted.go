@@ -1,0 +1,67 @@
+// Package hosted serves what every page on a brand's host shares: the
+// tenant's theme stylesheet and the brand view model. The customer-facing
+// features (accounts, social login) build their pages on it.
+package hosted
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/app/web"
+	"gatehouse/tenants"
+	"gatehouse/views/hosted"
+	"gatehouse/views/layout"
+)
+
+// Pages builds themed pages for the tenant in the request.
+type Pages struct {
+	render *web.Renderer
+}
+
+// NewPages returns the hosted-page helpers.
+func NewPages(render *web.Renderer) *Pages { return &Pages{render: render} }
+
+// Page returns the layout of a page on t's host: the shared stylesheet plus
+// t's theme stylesheet, whose URL changes whenever the theme does.
+func (p *Pages) Page(t *tenants.Tenant, title string) layout.Page {
+	page := p.render.Page(title + " · " + Brand(t).Title())
+	page.ThemeCSSURL = "/theme.css?v=" + t.ThemeVersion()
+	return page
+}
+
+// Brand maps a tenant to the view model templates see: names and copy, no
+// ids, settings or secrets.
+func Brand(t *tenants.Tenant) hosted.Brand {
+	return hosted.Brand{
+		Name:        t.Name,
+		DisplayName: t.Theme.DisplayName,
+		Headline:    t.Theme.Headline,
+		SignupCopy:  t.Theme.SignupCopy,
+	}
+}
+
+// ThemeCSS serves the tenant's theme as CSS custom properties. The URL
+// carries the theme's version, so the browser may keep it for a year; a
+// request for an old version gets the current sheet, uncached.
+func (p *Pages) ThemeCSS(c *gin.Context) {
+	t := tenants.FromGin(c)
+	if c.Query("v") == t.ThemeVersion() {
+		c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		c.Header("Cache-Control", "no-cache")
+	}
+	c.Data(http.StatusOK, "text/css; charset=utf-8", []byte(t.ThemeCSS()))
+}
+
+// ShowLogin renders the tenant's login page. Until customer accounts land
+// it shows the brand and says sign-in is being set up.
+func (p *Pages) ShowLogin(c *gin.Context) {
+	t := tenants.FromGin(c)
+	p.render.HTML(c, http.StatusOK, hosted.Login(hosted.LoginPage{Page: p.Page(t, "Log in"), Brand: Brand(t)}))
+}
+
+// Home sends a visitor of the bare host to the login page.
+func (p *Pages) Home(c *gin.Context) {
+	c.Redirect(http.StatusSeeOther, "/login")
+}

@@ -1,0 +1,97 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/app/hosted"
+	"gatehouse/app/web"
+	"gatehouse/assets"
+	"gatehouse/config"
+	"gatehouse/tenants"
+)
+
+type readyCheck struct {
+	name string
+	ping func(ctx context.Context) error
+}
+
+type handlerDeps struct {
+	resolver *tenants.Resolver
+	metrics  prometheus.Registerer
+	ready    []readyCheck
+}
+
+// newHandler builds the whole HTTP surface: one gin engine for the console
+// host and one for tenant hosts, chosen by Host, all of it behind Go's
+// cross-origin protection so no state-changing request is accepted from
+// another site.
+func newHandler(cfg *config.Config, log *slog.Logger, d handlerDeps) (http.Handler, error) {
+	static, err := assets.New()
+	if err != nil {
+		return nil, err
+	}
+	render := web.NewRenderer(static, log)
+	metrics := web.NewMetrics(d.metrics)
+	checks := make([]web.Check, 0, len(d.ready))
+	for _, c := range d.ready {
+		checks = append(checks, web.Check{Name: c.name, Ping: c.ping})
+	}
+
+	// Release mode: gin would otherwise print every route to stdout.
+	gin.SetMode(gin.ReleaseMode)
+	newEngine := func() *gin.Engine {
+		e := gin.New()
+		e.HandleMethodNotAllowed = false
+		e.RedirectTrailingSlash = false
+		e.Use(web.RequestIDs(), web.AccessLog(log), web.Recover(render, log),
+			web.SecurityHeaders(cfg.PublicScheme == "https"), metrics.Middleware())
+		// Any host: liveness, readiness and the content-hashed static files.
+		e.GET("/healthz", web.Live)
+		e.GET("/readyz", web.Ready(checks...))
+		e.GET("/static/*file", gin.WrapH(static.Handler()))
+		e.NoRoute(render.NotFound)
+		return e
+	}
+
+	tenantEngine := newEngine()
+	pages := hosted.NewPages(render)
+
+	// Public, on a tenant's host: resolved from Host, never from input.
+	public := tenantEngine.Group("", tenants.Middleware(d.resolver, render.Error))
+	public.GET("/", pages.Home)
+	public.GET("/login", pages.ShowLogin)
+	public.GET("/theme.css", pages.ThemeCSS)
+
+	consoleEngine := newEngine()
+	// The console's routes (staff sign-in, tenants, theme, fields, users…)
+	// arrive with staff accounts; until then the host serves only the
+	// routes every host has.
+
+	cop := http.NewCrossOriginProtection()
+	return cop.Handler(hostSwitch{
+		consoleHost: "console." + cfg.BaseDomain,
+		console:     consoleEngine,
+		tenants:     tenantEngine,
+	}), nil
+}
+
+// hostSwitch sends the console host to the console and every other host to
+// the tenant engine, whose middleware decides whether the host is a tenant.
+type hostSwitch struct {
+	consoleHost string
+	console     http.Handler
+	tenants     http.Handler
+}
+
+func (h hostSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if tenants.NormalizeHost(r.Host) == h.consoleHost {
+		h.console.ServeHTTP(w, r)
+		return
+	}
+	h.tenants.ServeHTTP(w, r)
+}

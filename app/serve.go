@@ -1,0 +1,236 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
+
+	"gatehouse/app/mail"
+	"gatehouse/config"
+	"gatehouse/jobs"
+	"gatehouse/tenants"
+)
+
+// demoSlug is the tenant `serve --dev` seeds, so a first run has something
+// to click.
+const demoSlug = "demo"
+
+func runServe(ctx context.Context, env *Env, args []string) int {
+	cfg, _, ok := loadConfig(env, "serve", args, nil)
+	if !ok {
+		return exitUsage
+	}
+	log := newLogger(cfg, env.Stderr)
+	if cfg.Dev {
+		if err := prepareDev(cfg, log); err != nil {
+			return fail(env, err)
+		}
+	}
+	if err := cfg.Validate(config.NeedDatabase, config.NeedSecret); err != nil {
+		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
+	}
+	if !cfg.Dev {
+		if err := cfg.Validate(config.NeedRedis); err != nil {
+			return fail(env, fmt.Errorf("%w: %v", errUsage, err))
+		}
+	}
+	if err := serve(ctx, cfg, env, log); err != nil {
+		return fail(env, err)
+	}
+	return exitOK
+}
+
+// serve wires the whole server and runs it until ctx ends.
+func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) error {
+	database, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer database.Close()
+	if cfg.Dev {
+		if _, err := database.MigrateUp(ctx); err != nil {
+			return err
+		}
+	} else if err := database.CheckSchema(ctx); err != nil {
+		return err
+	}
+
+	var dev *devRedis
+	if cfg.Dev && cfg.RedisURL == "" {
+		if dev, err = startDevRedis(cfg.DataDir); err != nil {
+			return err
+		}
+		defer dev.Close()
+		cfg.RedisURL = dev.URL()
+	}
+	rc, err := openRedis(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rc.client.Close()
+
+	tenantStore := tenants.NewStore(database.Gorm)
+	bus := tenants.NewBus(rc.client, rc.tenantChannel(), log)
+	tenantService := tenants.NewService(tenantStore, bus, cfg.BaseDomain, log)
+	resolver := tenants.NewResolver(tenantStore, cfg.BaseDomain, tenants.ResolverOptions{})
+
+	queue := jobs.NewClient(rc.asynq)
+	defer queue.Close()
+
+	var worker *jobs.Server
+	if cfg.Dev {
+		if _, err := seedDemo(ctx, tenantService); err != nil {
+			return err
+		}
+		deliverer, err := newDeliverer(cfg, log)
+		if err != nil {
+			return err
+		}
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer}, log)
+		if err := worker.Start(); err != nil {
+			return err
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler, err := newHandler(cfg, log, handlerDeps{
+		resolver: resolver,
+		metrics:  reg,
+		ready: []readyCheck{
+			{"database", database.Ping},
+			{"redis", func(ctx context.Context) error { return rc.client.Ping(ctx).Err() }},
+		},
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("GATEHOUSE_ADDR: cannot listen on %s: %v", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	var metricsSrv *http.Server
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("GATEHOUSE_METRICS_ADDR: cannot listen on %s: %v", cfg.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	}
+
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && cfg.Dev {
+		cfg.PublicPort = fmt.Sprint(tcp.Port)
+		portFile := filepath.Join(cfg.DataDir, devPortFile)
+		if err := os.WriteFile(portFile, []byte(cfg.PublicPort+"\n"), 0o600); err == nil {
+			defer os.Remove(portFile)
+		}
+	}
+	printBanner(env, cfg, ln.Addr(), metricsLn)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	if metricsSrv != nil {
+		g.Go(func() error {
+			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	listenCtx, stopListening := context.WithCancel(context.Background())
+	defer stopListening()
+	go bus.Listen(listenCtx, resolver)
+
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("shutting_down")
+		// In-flight requests get up to 20 seconds to finish; new ones are refused.
+		shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err := srv.Shutdown(shutCtx)
+		if metricsSrv != nil {
+			_ = metricsSrv.Shutdown(shutCtx)
+		}
+		if worker != nil {
+			worker.Shutdown()
+		}
+		return err
+	})
+	err = g.Wait()
+	log.Info("stopped")
+	return err
+}
+
+// newDeliverer picks how the worker sends mail: SMTP when configured, else
+// files in the outbox folder of the data dir.
+func newDeliverer(cfg *config.Config, log *slog.Logger) (jobs.MailDeliverer, error) {
+	if cfg.SMTPURL != "" {
+		return mail.NewSMTP(cfg.SMTPURL)
+	}
+	if !cfg.Dev {
+		log.Warn("smtp_not_configured", "detail", "GATEHOUSE_SMTP_URL is not set; mail is written to the outbox folder instead of being sent")
+	}
+	return mail.NewOutbox(outboxDir(cfg)), nil
+}
+
+func outboxDir(cfg *config.Config) string { return cfg.DataDir + "/outbox" }
+
+// seedDemo makes sure the demo tenant exists.
+func seedDemo(ctx context.Context, svc *tenants.Service) (*tenants.Tenant, error) {
+	t, err := svc.BySlug(ctx, demoSlug)
+	if err == nil {
+		return t, nil
+	}
+	return svc.Create(ctx, tenants.NewTenant{Slug: demoSlug, Name: "Demo Coffee Co."})
+}
+
+// printBanner tells a person what to open. The first line is also what the
+// test harness waits for.
+func printBanner(env *Env, cfg *config.Config, addr net.Addr, metrics net.Listener) {
+	fmt.Fprintf(env.Stdout, "gatehouse: listening on http://%s\n", addr.String())
+	if metrics != nil {
+		fmt.Fprintf(env.Stdout, "gatehouse: metrics on http://%s/metrics\n", metrics.Addr().String())
+	}
+	if !cfg.Dev {
+		return
+	}
+	base := cfg.PublicURL
+	fmt.Fprintln(env.Stdout)
+	fmt.Fprintln(env.Stdout, "  Gatehouse is running in development mode.")
+	fmt.Fprintf(env.Stdout, "  Demo brand's login page:  %s/login\n", base(demoSlug+"."+cfg.BaseDomain))
+	fmt.Fprintf(env.Stdout, "  Admin console:            %s/\n", base("console."+cfg.BaseDomain))
+	fmt.Fprintf(env.Stdout, "  Health:                   %s/healthz\n", base(demoSlug+"."+cfg.BaseDomain))
+	fmt.Fprintf(env.Stdout, "  Data (database, key, mail outbox): %s\n", cfg.DataDir)
+	fmt.Fprintln(env.Stdout, "  Add a brand:  go run . tenant create --slug acme --name \"Acme Coffee\"")
+	fmt.Fprintln(env.Stdout)
+}

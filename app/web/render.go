@@ -1,0 +1,100 @@
+// Package web is Gatehouse's HTTP plumbing: rendering templ components, the
+// one error mapper, request ids, access logs, panic recovery, security
+// headers, metrics and health checks. Feature handlers use it; it knows no
+// feature.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/app/apperr"
+	"gatehouse/assets"
+	"gatehouse/views/hosted"
+	"gatehouse/views/layout"
+)
+
+// Renderer writes pages and error pages. It holds the asset URLs every page
+// links to, resolved once.
+type Renderer struct {
+	log     *slog.Logger
+	cssURL  string
+	htmxURL string
+}
+
+// NewRenderer returns a renderer using a's content-hashed URLs.
+func NewRenderer(a *assets.Assets, log *slog.Logger) *Renderer {
+	return &Renderer{log: log, cssURL: a.URL("app.css"), htmxURL: a.URL("htmx.min.js")}
+}
+
+// Page returns the layout settings shared by every page, titled title.
+func (r *Renderer) Page(title string) layout.Page {
+	return layout.Page{Title: title, Lang: "en", CSSURL: r.cssURL, HTMXURL: r.htmxURL}
+}
+
+// HTML renders c with status. An error while rendering can only be logged:
+// the status line is already sent.
+func (r *Renderer) HTML(c *gin.Context, status int, comp templ.Component) {
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Status(status)
+	if err := comp.Render(c.Request.Context(), c.Writer); err != nil {
+		r.log.Error("render_failed", "request_id", RequestID(c), "error", err)
+	}
+}
+
+// Error is the one place a failed request becomes a response: the status
+// from StatusOf, a neutral page (or JSON for API callers) with a safe
+// message, and a log line carrying the request id for anything internal.
+func (r *Renderer) Error(c *gin.Context, err error) {
+	status := StatusOf(err)
+	if status >= 500 && apperr.CodeOf(err) != apperr.Unavailable {
+		r.log.Error("request_failed", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if c.Writer.Header().Get("Retry-After") == "" {
+			c.Header("Retry-After", "30")
+		}
+	}
+	if wantsJSON(c) {
+		body := gin.H{"error": string(apperr.CodeOf(err)), "message": PublicMessage(err)}
+		if e, ok := apperr.As(err); ok && e.Field != "" {
+			body["field"] = e.Field
+		}
+		c.AbortWithStatusJSON(status, body)
+		return
+	}
+	switch status {
+	case http.StatusNotFound:
+		r.HTML(c, status, hosted.NotFound(r.neutral("Page not found")))
+	case http.StatusServiceUnavailable:
+		r.HTML(c, status, hosted.Unavailable(r.neutral("Temporarily unavailable")))
+	case http.StatusInternalServerError:
+		r.HTML(c, status, hosted.ServerError(r.neutral("Something went wrong"), RequestID(c)))
+	default:
+		c.Header("Content-Type", "text/plain; charset=utf-8")
+		c.String(status, PublicMessage(err))
+	}
+	c.Abort()
+}
+
+// neutral is the page frame of error pages: no tenant theme, no indexing.
+func (r *Renderer) neutral(title string) layout.Page {
+	p := r.Page(title)
+	p.NoIndex = true
+	return p
+}
+
+// NotFound answers any route that does not exist, on any host, with the same
+// neutral page an unknown host gets.
+func (r *Renderer) NotFound(c *gin.Context) {
+	r.Error(c, apperr.New(apperr.NotFound, "page not found"))
+}
+
+func wantsJSON(c *gin.Context) bool {
+	accept := c.GetHeader("Accept")
+	return len(c.Request.URL.Path) >= 5 && c.Request.URL.Path[:5] == "/api/" ||
+		accept == "application/json"
+}

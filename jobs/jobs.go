@@ -1,0 +1,91 @@
+// Package jobs holds Gatehouse's background work on asynq: the task type
+// names, their payloads, the client that enqueues them and the worker server
+// that runs their handlers. Every payload carries the tenant it belongs to, so
+// a handler never has to guess whose data it is touching.
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+)
+
+// Queue names, by priority. Mail must not wait behind a million-row import.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+	QueueBulk     = "bulk"
+)
+
+// Task type names.
+const (
+	TypeSendMail = "mail:send"
+)
+
+// SendMail asks the worker to deliver one message. The body is rendered by the
+// enqueuer, so the worker needs no templates and a retry sends the same bytes.
+type SendMail struct {
+	TenantID uuid.UUID `json:"tenant_id"` // uuid.Nil for platform mail (staff, operators)
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	Subject  string    `json:"subject"`
+	Text     string    `json:"text"`
+	HTML     string    `json:"html"`
+}
+
+// Enqueuer puts tasks on the queue. It is the narrow face of Client that the
+// feature packages depend on.
+type Enqueuer interface {
+	EnqueueMail(ctx context.Context, m SendMail) error
+}
+
+// Client enqueues tasks with asynq.
+type Client struct {
+	asynq *asynq.Client
+}
+
+var _ Enqueuer = (*Client)(nil)
+
+// NewClient returns a client on the given Redis connection.
+func NewClient(opt asynq.RedisConnOpt) *Client {
+	return &Client{asynq: asynq.NewClient(opt)}
+}
+
+// Close releases the client's Redis connections.
+func (c *Client) Close() error { return c.asynq.Close() }
+
+// EnqueueMail queues m on the critical queue, retried with asynq's exponential
+// backoff for about a day before it is given up.
+func (c *Client) EnqueueMail(ctx context.Context, m SendMail) error {
+	if m.To == "" {
+		return fmt.Errorf("jobs: mail without a recipient")
+	}
+	return c.enqueue(ctx, TypeSendMail, m, asynq.Queue(QueueCritical), asynq.MaxRetry(20), asynq.Timeout(time.Minute))
+}
+
+func (c *Client) enqueue(ctx context.Context, typ string, payload any, opts ...asynq.Option) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("jobs: encode %s: %w", typ, err)
+	}
+	if _, err := c.asynq.EnqueueContext(ctx, asynq.NewTask(typ, b), opts...); err != nil {
+		return fmt.Errorf("jobs: enqueue %s: %w", typ, err)
+	}
+	return nil
+}
+
+// MailDeliverer hands a message to the mail system: SMTP in production, the
+// outbox folder in development.
+type MailDeliverer interface {
+	DeliverMail(ctx context.Context, m SendMail) error
+}
+
+// Permanent marks err as one that a retry cannot fix (a rejected address, a
+// malformed payload), so asynq archives the task instead of retrying it.
+func Permanent(err error) error {
+	return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
+}

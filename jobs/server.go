@@ -1,0 +1,95 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Handlers are what the worker runs, wired by app.
+type Handlers struct {
+	Mail MailDeliverer
+}
+
+// ServerOptions tune the worker.
+type ServerOptions struct {
+	Concurrency     int           // tasks at once (default 10)
+	ShutdownTimeout time.Duration // how long in-flight tasks get to finish before they are handed back (default 10s)
+}
+
+// Server runs task handlers. On Shutdown, tasks still running after the
+// timeout are handed back to the queue for another worker.
+type Server struct {
+	srv *asynq.Server
+	mux *asynq.ServeMux
+	log *slog.Logger
+}
+
+// NewServer returns a worker on the given Redis connection.
+func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Logger) *Server {
+	if o.Concurrency <= 0 {
+		o.Concurrency = 10
+	}
+	if o.ShutdownTimeout <= 0 {
+		o.ShutdownTimeout = 10 * time.Second
+	}
+	s := &Server{log: log, mux: asynq.NewServeMux()}
+	s.srv = asynq.NewServer(opt, asynq.Config{
+		Concurrency:     o.Concurrency,
+		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueBulk: 1},
+		ShutdownTimeout: o.ShutdownTimeout,
+		Logger:          asynqLogger{log},
+		LogLevel:        asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			maxRetry, _ := asynq.GetMaxRetry(ctx)
+			log.Warn("task_failed", "task_type", t.Type(), "retry", retried, "max_retry", maxRetry, "error", err)
+		}),
+	})
+	if h.Mail != nil {
+		s.mux.HandleFunc(TypeSendMail, mailHandler(h.Mail))
+	}
+	return s
+}
+
+// Start begins processing in the background.
+func (s *Server) Start() error {
+	if err := s.srv.Start(s.mux); err != nil {
+		return fmt.Errorf("jobs: start worker: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops taking tasks, waits for running ones up to the timeout and
+// hands the rest back.
+func (s *Server) Shutdown() { s.srv.Shutdown() }
+
+func mailHandler(d MailDeliverer) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		var m SendMail
+		if err := json.Unmarshal(t.Payload(), &m); err != nil {
+			return Permanent(fmt.Errorf("decode mail payload: %w", err))
+		}
+		if err := d.DeliverMail(ctx, m); err != nil {
+			return err
+		}
+		return nil
+	}
+}
+
+// IsPermanent reports whether err was marked by Permanent.
+func IsPermanent(err error) bool { return errors.Is(err, asynq.SkipRetry) }
+
+// asynqLogger sends asynq's own log lines to slog.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Fatal(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
