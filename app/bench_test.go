@@ -37,7 +37,8 @@ func BenchmarkLoginPage(b *testing.B) {
 		b.Fatal(err)
 	}
 	cfg := &config.Config{BaseDomain: "localhost", PublicScheme: "https"}
-	h, err := newHandler(cfg, quiet, handlerDeps{
+	h, err := newHandler(&services{
+		cfg: cfg, log: quiet,
 		resolver: tenants.NewResolver(store, "localhost", tenants.ResolverOptions{}),
 		metrics:  prometheus.NewRegistry(),
 	})

@@ -2,16 +2,13 @@ package app
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/app/hosted"
 	"gatehouse/app/web"
 	"gatehouse/assets"
-	"gatehouse/config"
 	"gatehouse/tenants"
 )
 
@@ -20,25 +17,21 @@ type readyCheck struct {
 	ping func(ctx context.Context) error
 }
 
-type handlerDeps struct {
-	resolver *tenants.Resolver
-	metrics  prometheus.Registerer
-	ready    []readyCheck
-}
-
 // newHandler builds the whole HTTP surface: one gin engine for the console
 // host and one for tenant hosts, chosen by Host, all of it behind Go's
 // cross-origin protection so no state-changing request is accepted from
 // another site.
-func newHandler(cfg *config.Config, log *slog.Logger, d handlerDeps) (http.Handler, error) {
+func newHandler(s *services) (http.Handler, error) {
+	cfg, log := s.cfg, s.log
 	static, err := assets.New()
 	if err != nil {
 		return nil, err
 	}
 	render := web.NewRenderer(static, log)
-	metrics := web.NewMetrics(d.metrics)
-	checks := make([]web.Check, 0, len(d.ready))
-	for _, c := range d.ready {
+	metrics := web.NewMetrics(s.metrics)
+	ready := s.readyChecks()
+	checks := make([]web.Check, 0, len(ready))
+	for _, c := range ready {
 		checks = append(checks, web.Check{Name: c.name, Ping: c.ping})
 	}
 
@@ -62,15 +55,15 @@ func newHandler(cfg *config.Config, log *slog.Logger, d handlerDeps) (http.Handl
 	pages := hosted.NewPages(render)
 
 	// Public, on a tenant's host: resolved from Host, never from input.
-	public := tenantEngine.Group("", tenants.Middleware(d.resolver, render.Error))
+	public := tenantEngine.Group("", tenants.Middleware(s.resolver, render.Error))
 	public.GET("/", pages.Home)
 	public.GET("/login", pages.ShowLogin)
 	public.GET("/theme.css", pages.ThemeCSS)
 
 	consoleEngine := newEngine()
-	// The console's routes (staff sign-in, tenants, theme, fields, users…)
-	// arrive with staff accounts; until then the host serves only the
-	// routes every host has.
+	if err := mountConsole(consoleEngine, s, render); err != nil {
+		return nil, err
+	}
 
 	cop := http.NewCrossOriginProtection()
 	return cop.Handler(hostSwitch{

@@ -80,17 +80,17 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 	}
 	defer rc.client.Close()
 
-	tenantStore := tenants.NewStore(database.Gorm)
-	bus := tenants.NewBus(rc.client, rc.tenantChannel(), log)
-	tenantService := tenants.NewService(tenantStore, bus, cfg.BaseDomain, log)
-	resolver := tenants.NewResolver(tenantStore, cfg.BaseDomain, tenants.ResolverOptions{})
-
-	queue := jobs.NewClient(rc.asynq)
-	defer queue.Close()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc, err := newServices(cfg, log, database, rc, reg)
+	if err != nil {
+		return err
+	}
+	defer svc.close()
 
 	var worker *jobs.Server
 	if cfg.Dev {
-		if _, err := seedDemo(ctx, tenantService); err != nil {
+		if _, err := seedDemo(ctx, svc.tenants); err != nil {
 			return err
 		}
 		deliverer, err := newDeliverer(cfg, log)
@@ -103,16 +103,7 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 		}
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler, err := newHandler(cfg, log, handlerDeps{
-		resolver: resolver,
-		metrics:  reg,
-		ready: []readyCheck{
-			{"database", database.Ping},
-			{"redis", func(ctx context.Context) error { return rc.client.Ping(ctx).Err() }},
-		},
-	})
+	handler, err := newHandler(svc)
 	if err != nil {
 		return err
 	}
@@ -169,7 +160,7 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 	}
 	listenCtx, stopListening := context.WithCancel(context.Background())
 	defer stopListening()
-	go bus.Listen(listenCtx, resolver)
+	go svc.bus.Listen(listenCtx, svc.resolver)
 
 	g.Go(func() error {
 		<-gctx.Done()

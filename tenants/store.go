@@ -171,7 +171,14 @@ func (s *Store) one(ctx context.Context, where string, arg any) (*Tenant, error)
 	if err := s.db.WithContext(ctx).Where("tenant_id = ?", row.ID).Order("hostname").Find(&domains).Error; err != nil {
 		return nil, apperr.Wrap(err, "find domains")
 	}
-	return fromRows(row, domains)
+	t, err := fromRows(row, domains)
+	if err != nil {
+		return nil, err
+	}
+	if t.Fields, err = s.fields(ctx, row.ID); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // List returns every tenant, by slug, with its domains.
@@ -184,14 +191,25 @@ func (s *Store) List(ctx context.Context) ([]*Tenant, error) {
 	if err := s.db.WithContext(ctx).Order("hostname").Find(&domains).Error; err != nil {
 		return nil, apperr.Wrap(err, "list domains")
 	}
+	var fields []fieldRow
+	if err := s.db.WithContext(ctx).Order("position").Find(&fields).Error; err != nil {
+		return nil, apperr.Wrap(err, "list fields")
+	}
 	byTenant := make(map[uuid.UUID][]domainRow)
 	for _, d := range domains {
 		byTenant[d.TenantID] = append(byTenant[d.TenantID], d)
+	}
+	fieldsOf := make(map[uuid.UUID][]fieldRow)
+	for _, f := range fields {
+		fieldsOf[f.TenantID] = append(fieldsOf[f.TenantID], f)
 	}
 	out := make([]*Tenant, 0, len(rows))
 	for _, r := range rows {
 		t, err := fromRows(r, byTenant[r.ID])
 		if err != nil {
+			return nil, err
+		}
+		if t.Fields, err = fieldsFromRows(fieldsOf[r.ID]); err != nil {
 			return nil, err
 		}
 		out = append(out, t)

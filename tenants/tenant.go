@@ -31,6 +31,7 @@ type Tenant struct {
 	Theme     Theme
 	Settings  Settings
 	Domains   []Domain
+	Fields    []Field // registration fields, in form order
 	CreatedAt time.Time
 	UpdatedAt time.Time
 

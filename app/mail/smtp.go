@@ -297,7 +297,13 @@ func (s *SMTP) tls() *tls.Config {
 // classify names the failed stage and the relay, and marks the error
 // permanent when the relay refused this message with a 5xx reply.
 func (s *SMTP) classify(ctx context.Context, stage string, err error) error {
-	if cerr := ctx.Err(); cerr != nil {
+	cerr := ctx.Err()
+	if d, ok := ctx.Deadline(); ok && cerr == nil && !time.Now().Before(d) {
+		// The connection's deadline is the context's, and can fire a
+		// moment before the context notices.
+		cerr = context.DeadlineExceeded
+	}
+	if cerr != nil {
 		return fmt.Errorf("mail: smtp %s %s: %w (%w)", s.addr, stage, cerr, err)
 	}
 	var reply *textproto.Error

@@ -21,8 +21,10 @@ const (
 	defaultButtonText = "#ffffff"
 )
 
-// fontStack is the body font; system fonts render everywhere mail does.
-const fontStack = "-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif"
+// fontStack is the body font; system fonts render everywhere mail does. It
+// has no quotes on purpose: templ escapes a dynamic style attribute twice,
+// which would turn 'Segoe UI' into a literal &#39;Segoe UI&#39;.
+const fontStack = "-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica,Arial,sans-serif"
 
 var hexColor = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 

@@ -148,6 +148,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 	}()
 	t.Cleanup(func() {
 		_ = srv.Close()
+		// Serve may not have registered ln with srv yet; closing it here
+		// as well makes sure Serve returns.
+		_ = ln.Close()
 		<-done
 	})
 	return s

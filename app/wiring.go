@@ -1,0 +1,88 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"gatehouse/app/audit"
+	"gatehouse/app/db"
+	"gatehouse/app/mail"
+	"gatehouse/app/passwords"
+	"gatehouse/app/ratelimit"
+	"gatehouse/app/secrets"
+	"gatehouse/app/sessions"
+	"gatehouse/config"
+	"gatehouse/jobs"
+	"gatehouse/tenants"
+)
+
+// services are the long-lived dependencies `serve` builds once, by
+// constructor, and hands to the routes. Nothing here is global: a test can
+// run two servers in one process.
+type services struct {
+	cfg         *config.Config
+	log         *slog.Logger
+	db          *db.DB
+	redis       *redisConn
+	tenantStore *tenants.Store
+	tenants     *tenants.Service
+	resolver    *tenants.Resolver
+	bus         *tenants.Bus
+	queue       *jobs.Client
+	sessions    *sessions.Store
+	audit       *audit.Recorder
+	limiter     *ratelimit.Limiter
+	hasher      *passwords.Hasher
+	policy      *passwords.Policy
+	box         *secrets.Box
+	outbox      *mail.Outbox // the dev outbox; nil when mail goes over SMTP
+	metrics     prometheus.Registerer
+}
+
+func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
+	key, err := config.ParseSecretKey(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	box, err := secrets.NewBox(key)
+	if err != nil {
+		return nil, err
+	}
+	s := &services{
+		cfg: cfg, log: log, db: database, redis: rc, metrics: metrics,
+		tenantStore: tenants.NewStore(database.Gorm),
+		sessions:    sessions.NewStore(database.Gorm),
+		audit:       audit.NewRecorder(database.Gorm, log),
+		hasher:      passwords.NewHasher(passwords.Default, 0, 2*time.Second),
+		policy:      passwords.NewPolicy(),
+		box:         box,
+		queue:       jobs.NewClient(rc.asynq),
+		limiter:     ratelimit.New(rc.client, rc.prefix),
+	}
+	s.bus = tenants.NewBus(rc.client, rc.tenantChannel(), log)
+	s.tenants = tenants.NewService(s.tenantStore, s.bus, cfg.BaseDomain, log)
+	s.resolver = tenants.NewResolver(s.tenantStore, cfg.BaseDomain, tenants.ResolverOptions{})
+	if cfg.SMTPURL == "" {
+		s.outbox = mail.NewOutbox(outboxDir(cfg))
+	}
+	return s, nil
+}
+
+func (s *services) close() {
+	s.queue.Close()
+}
+
+// readyChecks are what /readyz asks after.
+func (s *services) readyChecks() []readyCheck {
+	var checks []readyCheck
+	if s.db != nil {
+		checks = append(checks, readyCheck{"database", s.db.Ping})
+	}
+	if s.redis != nil {
+		checks = append(checks, readyCheck{"redis", func(ctx context.Context) error { return s.redis.client.Ping(ctx).Err() }})
+	}
+	return checks
+}
