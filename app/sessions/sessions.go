@@ -66,7 +66,9 @@ type Store struct {
 }
 
 // NewStore returns a store on db.
-func NewStore(db *gorm.DB) *Store { return &Store{db: db, now: func() time.Time { return time.Now().UTC() }} }
+func NewStore(db *gorm.DB) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+}
 
 // New describes a session to create.
 type New struct {
