@@ -53,7 +53,7 @@ func runMail(ctx context.Context, env *Env, args []string) int {
 		if err != nil {
 			return fail(env, apperr.Field("tenant", "no tenant has the slug %q", slug))
 		}
-		brand = emailBrand(t, cfg)
+		brand = mail.BrandOf(t, cfg.PublicURL(t.Host(cfg.BaseDomain)))
 		tenantID = t.ID
 	}
 	msg, err := mail.TestMessage(ctx, brand, cfg.MailFrom, to)
@@ -74,18 +74,4 @@ func runMail(ctx context.Context, env *Env, args []string) int {
 	}
 	fmt.Fprintf(env.Stdout, "queued a test message to %s; a worker delivers it\n", to)
 	return exitOK
-}
-
-// emailBrand maps a tenant to what mail templates see.
-func emailBrand(t *tenants.Tenant, cfg *config.Config) email.Brand {
-	name := t.Theme.DisplayName
-	if name == "" {
-		name = t.Name
-	}
-	return email.Brand{
-		Name:            name,
-		PrimaryColor:    t.Theme.PrimaryColor,
-		ButtonTextColor: t.Theme.ButtonTextColor,
-		SiteURL:         cfg.PublicURL(t.Host(cfg.BaseDomain)),
-	}
 }

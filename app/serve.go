@@ -186,7 +186,11 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 // files in the outbox folder of the data dir.
 func newDeliverer(cfg *config.Config, log *slog.Logger) (jobs.MailDeliverer, error) {
 	if cfg.SMTPURL != "" {
-		return mail.NewSMTP(cfg.SMTPURL)
+		smtp, err := mail.NewSMTP(cfg.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		return smtp, nil
 	}
 	if !cfg.Dev {
 		log.Warn("smtp_not_configured", "detail", "GATEHOUSE_SMTP_URL is not set; mail is written to the outbox folder instead of being sent")

@@ -1,13 +1,12 @@
 // Package mail turns a jobs.SendMail payload into an RFC 5322 message and
 // delivers it: over SMTP in production, or into a directory of .eml files in
 // development so nobody needs a mail server to try a password reset. Both
-// deliverers report errors that retrying cannot fix as ErrPermanent, so the
-// worker stops retrying them.
+// deliverers report errors that retrying cannot fix as ErrPermanent and
+// jobs.Permanent, so the worker stops retrying them.
 package mail
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -25,15 +24,15 @@ import (
 )
 
 // ErrPermanent marks a delivery failure that will fail the same way on every
-// retry: a malformed message, or a 5xx reply to the mail transaction. The
-// worker maps it to asynq.SkipRetry, so a message the relay refuses is dropped
-// at once instead of being retried for a day.
+// retry: a malformed message, or a 5xx reply to the mail transaction. Such
+// errors are also wrapped with jobs.Permanent, so asynq drops the message at
+// once instead of retrying it for a day; ErrPermanent lets callers outside
+// the worker ask the same question without knowing about asynq.
 var ErrPermanent = errors.New("mail: permanent failure")
 
-// deliverer is what the worker's jobs.MailDeliverer asks of Outbox and SMTP;
-// it is repeated here only for the compile-time checks.
-type deliverer interface {
-	DeliverMail(ctx context.Context, m jobs.SendMail) error
+// permanent marks err with both ErrPermanent and jobs.Permanent.
+func permanent(err error) error {
+	return jobs.Permanent(fmt.Errorf("%w: %w", ErrPermanent, err))
 }
 
 // maxLine is where headers are folded; RFC 5322 asks for lines of at most 78

@@ -33,7 +33,7 @@ type Outbox struct {
 	now func() time.Time
 }
 
-var _ deliverer = (*Outbox)(nil)
+var _ jobs.MailDeliverer = (*Outbox)(nil)
 
 // OutboxEntry describes one stored message for the console's list, read from
 // the file name and the message's own headers.
@@ -54,23 +54,24 @@ func NewOutbox(dir string) *Outbox {
 // DeliverMail writes m as <dir>/<time>-<to>.eml with mode 0600. The file is
 // written under a temporary name and then linked into place, so a reader
 // never sees half a message and two messages never overwrite each other. A
-// message that Build refuses is returned as ErrPermanent.
+// message that Build refuses is a permanent error (ErrPermanent and
+// jobs.Permanent).
 func (o *Outbox) DeliverMail(ctx context.Context, m jobs.SendMail) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	from, err := parseMailbox("from", m.From)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+		return permanent(err)
 	}
 	to, err := parseMailbox("to", m.To)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+		return permanent(err)
 	}
 	now := o.now().UTC()
 	msg, err := Build(m, now, NewMessageID(addressDomain(from)))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+		return permanent(err)
 	}
 
 	if err := os.MkdirAll(o.dir, 0o700); err != nil {

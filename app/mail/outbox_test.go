@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gatehouse/jobs"
 )
 
 // mustOutbox returns an outbox in a directory that does not exist yet, with a
@@ -172,8 +174,8 @@ func TestOutboxDeliverMail(t *testing.T) {
 		o, _ := mustOutbox(t)
 		m := sample()
 		m.Subject = "x\r\nBcc: eve@evil.test"
-		if err := o.DeliverMail(ctx, m); !errors.Is(err, ErrPermanent) {
-			t.Errorf("err = %v, want ErrPermanent", err)
+		if err := o.DeliverMail(ctx, m); !errors.Is(err, ErrPermanent) || !jobs.IsPermanent(err) {
+			t.Errorf("err = %v, want ErrPermanent and jobs.Permanent", err)
 		}
 		if _, err := os.Stat(o.dir); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("outbox dir created for a refused message: %v", err)

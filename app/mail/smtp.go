@@ -43,7 +43,7 @@ type SMTP struct {
 	localName   string
 }
 
-var _ deliverer = (*SMTP)(nil)
+var _ jobs.MailDeliverer = (*SMTP)(nil)
 
 // SMTPOption changes how NewSMTP's client connects.
 type SMTPOption func(*SMTP)
@@ -167,22 +167,23 @@ func (s *SMTP) parseURL(rawURL string) error {
 // a relay that stops offering STARTTLS cannot harvest it.
 //
 // A 5xx reply to MAIL, RCPT or DATA, or a message Build refuses, is wrapped
-// in ErrPermanent: the relay has rejected this message and will again.
+// in ErrPermanent and jobs.Permanent: the relay has rejected this message
+// and will again.
 // Everything else (network errors, 4xx, and failures of EHLO, STARTTLS or
 // AUTH, which mean our settings or the relay are broken rather than the
 // message) is returned plain so the worker retries once they are fixed.
 func (s *SMTP) DeliverMail(ctx context.Context, m jobs.SendMail) error {
 	from, err := parseMailbox("from", m.From)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+		return permanent(err)
 	}
 	to, err := parseMailbox("to", m.To)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+		return permanent(err)
 	}
 	msg, err := Build(m, time.Now(), NewMessageID(addressDomain(from)))
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrPermanent, err)
+		return permanent(err)
 	}
 	return s.send(ctx, from.Address, to.Address, msg)
 }
@@ -310,7 +311,7 @@ func (s *SMTP) classify(ctx context.Context, stage string, err error) error {
 	if errors.As(err, &reply) && reply.Code >= 500 && reply.Code < 600 {
 		switch stage {
 		case "MAIL FROM", "RCPT TO", "DATA":
-			return fmt.Errorf("%w: smtp %s %s: %w", ErrPermanent, s.addr, stage, err)
+			return permanent(fmt.Errorf("smtp %s %s: %w", s.addr, stage, err))
 		}
 	}
 	return fmt.Errorf("mail: smtp %s %s: %w", s.addr, stage, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gatehouse/app/mail/mailtest"
+	"gatehouse/jobs"
 )
 
 const wait = 5 * time.Second
@@ -113,8 +114,8 @@ func TestSMTPDeliverMail(t *testing.T) {
 	t.Run("550 is permanent", func(t *testing.T) {
 		srv := mailtest.Start(t, mailtest.RejectRcpt(550))
 		err := mustSMTP(t, srv.URL()).DeliverMail(ctx, sample())
-		if !errors.Is(err, ErrPermanent) {
-			t.Fatalf("err = %v, want ErrPermanent", err)
+		if !errors.Is(err, ErrPermanent) || !jobs.IsPermanent(err) {
+			t.Fatalf("err = %v, want ErrPermanent and jobs.Permanent", err)
 		}
 		var reply *textproto.Error
 		if !errors.As(err, &reply) || reply.Code != 550 {
@@ -125,7 +126,7 @@ func TestSMTPDeliverMail(t *testing.T) {
 	t.Run("451 is retryable", func(t *testing.T) {
 		srv := mailtest.Start(t, mailtest.RejectRcpt(451))
 		err := mustSMTP(t, srv.URL()).DeliverMail(ctx, sample())
-		if err == nil || errors.Is(err, ErrPermanent) {
+		if err == nil || errors.Is(err, ErrPermanent) || jobs.IsPermanent(err) {
 			t.Fatalf("err = %v, want a retryable error", err)
 		}
 	})

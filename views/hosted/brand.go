@@ -61,14 +61,6 @@ func (b Brand) initial() string {
 	return ""
 }
 
-// LoginPage is the view model of GET /login.
-type LoginPage struct {
-	// Page is the document shell; Title is filled in when empty.
-	Page layout.Page
-	// Brand is the tenant whose host the page is served on.
-	Brand Brand
-}
-
 // page returns the shell with a default title that names the brand.
 func (v LoginPage) page() layout.Page {
 	p := v.Page
