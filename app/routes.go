@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/app/accounts"
 	"gatehouse/app/hosted"
 	"gatehouse/app/web"
 	"gatehouse/assets"
@@ -53,12 +54,31 @@ func newHandler(s *services) (http.Handler, error) {
 
 	tenantEngine := newEngine()
 	pages := hosted.NewPages(render)
+	acct := accounts.NewHandlers(s.accounts, render, pages, cfg.PublicScheme == "https")
 
-	// Public, on a tenant's host: resolved from Host, never from input.
-	public := tenantEngine.Group("", tenants.Middleware(s.resolver, render.Error))
+	// Public, on a tenant's host: the tenant is resolved from Host, never
+	// from input, and the customer (if any) from the session cookie.
+	public := tenantEngine.Group("", tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
 	public.GET("/", pages.Home)
-	public.GET("/login", pages.ShowLogin)
 	public.GET("/theme.css", pages.ThemeCSS)
+	public.GET("/login", acct.ShowLogin)
+	public.POST("/login", acct.Login)
+	public.POST("/register", acct.Register)
+	public.POST("/logout", acct.Logout)
+	public.GET("/password/forgot", acct.ShowForgot)
+	public.POST("/password/forgot", acct.Forgot)
+	public.GET("/password/reset", acct.ShowReset)
+	public.POST("/password/reset", acct.Reset)
+	public.GET("/verify-email", acct.VerifyEmail)
+	public.POST("/verify-email/resend", acct.ResendVerification)
+
+	// Customer session: a signed-in customer of this tenant, on this host.
+	customer := public.Group("", acct.RequireCustomer)
+	customer.GET("/account", acct.ShowAccount)
+	customer.POST("/account", acct.UpdateAccount)
+	customer.POST("/account/password", acct.ChangePassword)
+	customer.GET("/profile/complete", acct.ShowProfileComplete)
+	customer.POST("/profile/complete", acct.CompleteProfile)
 
 	consoleEngine := newEngine()
 	if err := mountConsole(consoleEngine, s, render); err != nil {

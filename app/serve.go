@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
+	"gatehouse/app/apperr"
 	"gatehouse/app/mail"
 	"gatehouse/config"
 	"gatehouse/jobs"
@@ -97,7 +98,7 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 		if err != nil {
 			return err
 		}
-		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer}, log)
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts}, log)
 		if err := worker.Start(); err != nil {
 			return err
 		}
@@ -200,13 +201,26 @@ func newDeliverer(cfg *config.Config, log *slog.Logger) (jobs.MailDeliverer, err
 
 func outboxDir(cfg *config.Config) string { return cfg.DataDir + "/outbox" }
 
-// seedDemo makes sure the demo tenant exists.
+// seedDemo makes sure the demo tenant exists, with a few registration
+// fields that show each capture mode.
 func seedDemo(ctx context.Context, svc *tenants.Service) (*tenants.Tenant, error) {
 	t, err := svc.BySlug(ctx, demoSlug)
 	if err == nil {
 		return t, nil
 	}
-	return svc.Create(ctx, tenants.NewTenant{Slug: demoSlug, Name: "Demo Coffee Co."})
+	if !apperr.Is(err, apperr.NotFound) {
+		return nil, err
+	}
+	if t, err = svc.Create(ctx, tenants.NewTenant{Slug: demoSlug, Name: "Demo Coffee Co."}); err != nil {
+		return nil, err
+	}
+	return svc.SaveFields(ctx, t.ID, []tenants.Field{
+		{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureRequired, Validation: tenants.Validation{MaxLength: 60}},
+		{Key: "favourite_drink", Label: "Favourite drink", Type: tenants.TypeSelect, Capture: tenants.CaptureOptional,
+			HelpText: "So we can suggest something you will like.",
+			Options:  []tenants.Option{{Value: "espresso", Label: "Espresso"}, {Value: "flat_white", Label: "Flat white"}, {Value: "filter", Label: "Filter coffee"}, {Value: "tea", Label: "Tea"}}},
+		{Key: "birthday", Label: "Birthday", Type: tenants.TypeDate, Capture: tenants.CaptureLater, HelpText: "We send a treat on your birthday."},
+	})
 }
 
 // printBanner tells a person what to open. The first line is also what the

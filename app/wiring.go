@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"gatehouse/app/accounts"
 	"gatehouse/app/audit"
 	"gatehouse/app/db"
 	"gatehouse/app/mail"
@@ -14,6 +15,7 @@ import (
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/secrets"
 	"gatehouse/app/sessions"
+	"gatehouse/app/tokens"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
@@ -40,6 +42,8 @@ type services struct {
 	box         *secrets.Box
 	outbox      *mail.Outbox // the dev outbox; nil when mail goes over SMTP
 	metrics     prometheus.Registerer
+	tokens      *tokens.Store
+	accounts    *accounts.Service
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
@@ -68,7 +72,19 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 	if cfg.SMTPURL == "" {
 		s.outbox = mail.NewOutbox(outboxDir(cfg))
 	}
+	s.tokens = tokens.NewStore(database.Gorm)
+	s.accounts = accounts.NewService(accounts.Deps{
+		Store: accounts.NewStore(database.Gorm), Tokens: s.tokens, Sessions: s.sessions,
+		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
+		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, Log: log,
+	})
 	return s, nil
+}
+
+// link is an absolute URL on a tenant's configured host. Mail links are
+// built here, never from a request's Host header.
+func (s *services) link(t *tenants.Tenant, pathAndQuery string) string {
+	return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) + pathAndQuery
 }
 
 func (s *services) close() {

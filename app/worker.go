@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"gatehouse/config"
 	"gatehouse/jobs"
 )
@@ -40,7 +42,12 @@ func runWorker(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
 	}
-	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer}, log)
+	svc, err := newServices(cfg, log, database, rc, prometheus.NewRegistry())
+	if err != nil {
+		return fail(env, err)
+	}
+	defer svc.close()
+	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts}, log)
 	if err := srv.Start(); err != nil {
 		return fail(env, err)
 	}

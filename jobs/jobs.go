@@ -23,7 +23,8 @@ const (
 
 // Task type names.
 const (
-	TypeSendMail = "mail:send"
+	TypeSendMail       = "mail:send"
+	TypeForgotPassword = "account:forgot-password"
 )
 
 // SendMail asks the worker to deliver one message. The body is rendered by the
@@ -35,6 +36,16 @@ type SendMail struct {
 	Subject  string    `json:"subject"`
 	Text     string    `json:"text"`
 	HTML     string    `json:"html"`
+}
+
+// ForgotPassword asks the worker to send a reset link (or, for a social-only
+// account, a "you sign in with…" mail) if the address has an account. The
+// web request only enqueues this, so its timing is the same whether or not
+// the account exists.
+type ForgotPassword struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Email    string    `json:"email"`
+	IP       string    `json:"ip"`
 }
 
 // Enqueuer puts tasks on the queue. It is the narrow face of Client that the
@@ -67,6 +78,11 @@ func (c *Client) EnqueueMail(ctx context.Context, m SendMail) error {
 	return c.enqueue(ctx, TypeSendMail, m, asynq.Queue(QueueCritical), asynq.MaxRetry(20), asynq.Timeout(time.Minute))
 }
 
+// EnqueueForgotPassword queues a reset request on the critical queue.
+func (c *Client) EnqueueForgotPassword(ctx context.Context, p ForgotPassword) error {
+	return c.enqueue(ctx, TypeForgotPassword, p, asynq.Queue(QueueCritical), asynq.MaxRetry(5), asynq.Timeout(time.Minute))
+}
+
 func (c *Client) enqueue(ctx context.Context, typ string, payload any, opts ...asynq.Option) error {
 	b, err := json.Marshal(payload)
 	if err != nil {
@@ -82,6 +98,11 @@ func (c *Client) enqueue(ctx context.Context, typ string, payload any, opts ...a
 // outbox folder in development.
 type MailDeliverer interface {
 	DeliverMail(ctx context.Context, m SendMail) error
+}
+
+// PasswordResets sends the mail a forgot-password request calls for.
+type PasswordResets interface {
+	SendPasswordReset(ctx context.Context, p ForgotPassword) error
 }
 
 // Permanent marks err as one that a retry cannot fix (a rejected address, a

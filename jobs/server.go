@@ -13,7 +13,8 @@ import (
 
 // Handlers are what the worker runs, wired by app.
 type Handlers struct {
-	Mail MailDeliverer
+	Mail           MailDeliverer
+	PasswordResets PasswordResets
 }
 
 // ServerOptions tune the worker.
@@ -53,6 +54,15 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 	})
 	if h.Mail != nil {
 		s.mux.HandleFunc(TypeSendMail, mailHandler(h.Mail))
+	}
+	if h.PasswordResets != nil {
+		s.mux.HandleFunc(TypeForgotPassword, func(ctx context.Context, t *asynq.Task) error {
+			var p ForgotPassword
+			if err := json.Unmarshal(t.Payload(), &p); err != nil {
+				return Permanent(fmt.Errorf("decode forgot-password payload: %w", err))
+			}
+			return h.PasswordResets.SendPasswordReset(ctx, p)
+		})
 	}
 	return s
 }

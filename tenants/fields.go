@@ -88,6 +88,7 @@ type Option struct {
 var reservedKeys = map[string]bool{
 	"email": true, "password": true, "token": true, "return_to": true, "csrf": true,
 	"id": true, "tenant": true, "tenant_id": true, "status": true, "mode": true,
+	"skip": true, "current_password": true, "new_password": true, "notice": true,
 }
 
 var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -183,6 +184,9 @@ func (f Field) check() error {
 // FieldErrors maps a field key to what is wrong with its value, so a form
 // can show each message next to its input.
 type FieldErrors map[string]string
+
+// ErrorCode makes field errors an Invalid error for the one error mapper.
+func (e FieldErrors) ErrorCode() apperr.Code { return apperr.Invalid }
 
 func (e FieldErrors) Error() string {
 	keys := make([]string, 0, len(e))

@@ -97,6 +97,22 @@ func (s *Service) UpdateTheme(ctx context.Context, id uuid.UUID, theme Theme) (*
 	return s.store.ByID(ctx, id)
 }
 
+// UpdateSettings validates and saves a tenant's customer policies.
+func (s *Service) UpdateSettings(ctx context.Context, id uuid.UUID, settings Settings) (*Tenant, error) {
+	if err := settings.Validate(); err != nil {
+		return nil, err
+	}
+	row, err := toRow(&Tenant{Settings: settings})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.update(ctx, id, map[string]any{"settings": row.Settings}); err != nil {
+		return nil, err
+	}
+	s.announce(ctx, id)
+	return s.store.ByID(ctx, id)
+}
+
 // SetStatus suspends or resumes a tenant. A suspended tenant's hosts show a
 // neutral "unavailable" page.
 func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status Status) error {

@@ -62,8 +62,14 @@ func Wrap(err error, format string, args ...any) *Error {
 	return &Error{Code: Internal, Message: fmt.Sprintf(format, args...), Err: err}
 }
 
-// CodeOf returns the code of the first *Error in err's chain, Internal for any
-// other non-nil error, and "" for nil.
+// Coder is an error type of another package that knows its code, such as a
+// set of per-field form errors.
+type Coder interface {
+	ErrorCode() Code
+}
+
+// CodeOf returns the code of the first *Error or Coder in err's chain,
+// Internal for any other non-nil error, and "" for nil.
 func CodeOf(err error) Code {
 	if err == nil {
 		return ""
@@ -71,6 +77,10 @@ func CodeOf(err error) Code {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	var c Coder
+	if errors.As(err, &c) {
+		return c.ErrorCode()
 	}
 	return Internal
 }

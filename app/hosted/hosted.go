@@ -54,13 +54,6 @@ func (p *Pages) ThemeCSS(c *gin.Context) {
 	c.Data(http.StatusOK, "text/css; charset=utf-8", []byte(t.ThemeCSS()))
 }
 
-// ShowLogin renders the tenant's login page. Until customer accounts land
-// it shows the brand and says sign-in is being set up.
-func (p *Pages) ShowLogin(c *gin.Context) {
-	t := tenants.FromGin(c)
-	p.render.HTML(c, http.StatusOK, hosted.Login(hosted.LoginPage{Page: p.Page(t, "Log in"), Brand: Brand(t)}))
-}
-
 // Home sends a visitor of the bare host to the login page.
 func (p *Pages) Home(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/login")

@@ -50,6 +50,11 @@ func tooMany(d time.Duration) error {
 	return &TooMany{err: apperr.New(apperr.TooMany, "Too many attempts. Please wait a moment and try again."), RetryAfter: d}
 }
 
+// RetryAfterSeconds is the Retry-After header value, rounded up.
+func (t *TooMany) RetryAfterSeconds() int {
+	return int((t.RetryAfter + time.Second - 1) / time.Second)
+}
+
 // Unwrap lets apperr find the code.
 func (t *TooMany) Unwrap() error { return t.err }
 

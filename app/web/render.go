@@ -5,8 +5,10 @@
 package web
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
@@ -54,9 +56,7 @@ func (r *Renderer) Error(c *gin.Context, err error) {
 		r.log.Error("request_failed", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		if c.Writer.Header().Get("Retry-After") == "" {
-			c.Header("Retry-After", "30")
-		}
+		SetRetryAfter(c, err)
 	}
 	if wantsJSON(c) {
 		body := gin.H{"error": string(apperr.CodeOf(err)), "message": PublicMessage(err)}
@@ -91,6 +91,20 @@ func (r *Renderer) neutral(title string) layout.Page {
 // neutral page an unknown host gets.
 func (r *Renderer) NotFound(c *gin.Context) {
 	r.Error(c, apperr.New(apperr.NotFound, "page not found"))
+}
+
+// retryAfter is an error that knows when the caller may try again.
+type retryAfter interface{ RetryAfterSeconds() int }
+
+// SetRetryAfter sets the Retry-After header for a throttled or overloaded
+// request: the error's own delay when it has one, else 5 seconds.
+func SetRetryAfter(c *gin.Context, err error) {
+	secs := 5
+	var ra retryAfter
+	if errors.As(err, &ra) {
+		secs = ra.RetryAfterSeconds()
+	}
+	c.Header("Retry-After", strconv.Itoa(secs))
 }
 
 func wantsJSON(c *gin.Context) bool {

@@ -1,0 +1,54 @@
+package accounts
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/app/hosted"
+	"gatehouse/tenants"
+	views "gatehouse/views/hosted"
+)
+
+// ShowAccount is GET /account.
+func (h *Handlers) ShowAccount(c *gin.Context) {
+	t, cust := tenants.FromGin(c), customerOf(c)
+	v, err := h.accountPage(c, t, cust)
+	if err != nil {
+		h.render.Error(c, err)
+		return
+	}
+	switch c.Query("notice") {
+	case "saved":
+		v.Notice = views.Notice{Kind: "success", Message: "Your profile was saved."}
+	case "password":
+		v.Notice = views.Notice{Kind: "success", Message: "Your password was changed. Other devices were signed out."}
+	case "verified":
+		v.Notice = views.Notice{Kind: "success", Message: "Your email address is confirmed."}
+	case "resent":
+		v.Notice = views.Notice{Kind: "info", Message: "We sent you a new confirmation link."}
+	}
+	noStore(c)
+	h.render.HTML(c, http.StatusOK, views.Account(v))
+}
+
+func (h *Handlers) accountPage(c *gin.Context, t *tenants.Tenant, cust *Customer) (views.AccountPage, error) {
+	ids, err := h.svc.Methods(c.Request.Context(), t, cust)
+	if err != nil {
+		return views.AccountPage{}, err
+	}
+	var methods []views.SignInMethod
+	if cust.HasPassword() {
+		methods = append(methods, views.SignInMethod{Name: "Password", Detail: cust.Email})
+	}
+	for _, id := range ids {
+		methods = append(methods, views.SignInMethod{Name: ProviderName(id.Provider), Detail: id.Email})
+	}
+	return views.AccountPage{
+		Page: h.pages.Page(t, "Your account"), Brand: hosted.Brand(t),
+		Email: cust.Email, EmailVerified: cust.EmailVerified,
+		Profile:  views.ProfileForm{Fields: formFields(t.Fields, cust.Profile, nil, nil)},
+		Password: views.PasswordForm{HasPassword: cust.HasPassword(), MinPasswordLength: t.Settings.MinPasswordLength},
+		Methods:  methods,
+	}, nil
+}

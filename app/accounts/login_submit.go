@@ -1,0 +1,44 @@
+package accounts
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/app/apperr"
+	"gatehouse/app/web"
+	"gatehouse/tenants"
+)
+
+// Login is POST /login.
+func (h *Handlers) Login(c *gin.Context) {
+	t := tenants.FromGin(c)
+	email, password := c.PostForm("email"), c.PostForm("password")
+	returnTo := web.SafeReturnTo(c.PostForm("return_to"))
+	cust, err := h.svc.Login(c.Request.Context(), t, email, password, h.request(c))
+	if err == nil {
+		h.signIn(c, t, cust, returnTo)
+		return
+	}
+	v := h.loginPage(t, "login", returnTo)
+	v.Login.Email = email
+	status := web.StatusOf(err)
+	switch {
+	case errors.Is(err, ErrVerifyFirst):
+		v.Login.Error = ErrVerifyFirst.Message
+		v.Login.NeedsVerification = true
+	case apperr.Is(err, apperr.TooMany), apperr.Is(err, apperr.Unavailable):
+		web.SetRetryAfter(c, err)
+		v.Login.Error = web.PublicMessage(err)
+	case apperr.Is(err, apperr.Unauthorized), apperr.Is(err, apperr.Forbidden):
+		v.Login.Error = web.PublicMessage(err)
+	default:
+		h.render.Error(c, err)
+		return
+	}
+	if status == http.StatusOK {
+		status = http.StatusUnauthorized
+	}
+	h.renderLogin(c, status, v)
+}

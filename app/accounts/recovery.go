@@ -1,0 +1,245 @@
+package accounts
+
+import (
+	"context"
+	"net/url"
+	"strings"
+
+	"gatehouse/app/apperr"
+	"gatehouse/app/mail"
+	"gatehouse/app/sessions"
+	"gatehouse/app/tokens"
+	"gatehouse/jobs"
+	"gatehouse/tenants"
+	"gatehouse/views/email"
+)
+
+// ForgotPassword queues a reset request and returns. It does the same work
+// for known and unknown addresses (one enqueue), so neither the response nor
+// its timing tells whether an account exists; the worker decides what, if
+// anything, to send.
+func (s *Service) ForgotPassword(ctx context.Context, t *tenants.Tenant, rawEmail string, r Request) error {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		return err
+	}
+	if err := s.limiter.Allow(ctx, "forgot:"+t.ID.String()+":"+email, 5, ratelimitHour); err != nil {
+		// Quietly drop the extra requests: the answer must look the same.
+		return nil
+	}
+	return s.queue.EnqueueForgotPassword(ctx, jobs.ForgotPassword{TenantID: t.ID, Email: email, IP: r.IP})
+}
+
+// SendPasswordReset runs in the worker: a reset link for an account with a
+// password, a "you sign in with…" mail for a social-only account, nothing
+// for an unknown address.
+func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) error {
+	t, err := s.tenants.ByID(ctx, p.TenantID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return jobs.Permanent(err)
+		}
+		return err
+	}
+	store := s.store.For(t.ID)
+	c, err := store.ByEmail(ctx, p.Email)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	brand := mail.BrandOf(t, s.links(t, ""))
+	env := mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email}
+	var msg jobs.SendMail
+	if !c.HasPassword() {
+		ids, err := store.Identities(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		providers := make([]string, 0, len(ids))
+		for _, id := range ids {
+			providers = append(providers, ProviderName(id.Provider))
+		}
+		env.Subject = "How you sign in to " + brand.Name
+		msg, err = mail.Render(ctx, env, email.SocialResetHTML(brand, providers, s.links(t, "/login")), email.SocialResetText(brand, providers, s.links(t, "/login")))
+		if err != nil {
+			return jobs.Permanent(err)
+		}
+	} else {
+		// A new link makes older ones worthless.
+		if err := s.tokens.Revoke(ctx, t.ID, c.ID, tokens.Reset); err != nil {
+			return err
+		}
+		token, err := s.tokens.Issue(ctx, t.ID, c.ID, tokens.Reset, ResetTTL, nil)
+		if err != nil {
+			return err
+		}
+		link := s.links(t, "/password/reset?token="+url.QueryEscape(token))
+		env.Subject = "Reset your " + brand.Name + " password"
+		minutes := int(ResetTTL.Minutes())
+		msg, err = mail.Render(ctx, env, email.ResetHTML(brand, link, minutes), email.ResetText(brand, link, minutes))
+		if err != nil {
+			return jobs.Permanent(err)
+		}
+	}
+	if err := s.queue.EnqueueMail(ctx, msg); err != nil {
+		return err
+	}
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset_requested", c.Email, Request{IP: p.IP}, nil)
+	return nil
+}
+
+// CheckResetToken reports whether a reset link can still be used, so the
+// form can say so before the customer types a password.
+func (s *Service) CheckResetToken(ctx context.Context, t *tenants.Tenant, token string) error {
+	return s.tokens.Check(ctx, t.ID, tokens.Reset, token)
+}
+
+// ResetPassword sets a new password with a reset token. The token is used
+// only once the new password passes the policy, and exactly once however
+// many requests race. Afterwards every session of the customer ends, a
+// confirmation mail goes out, and nobody is signed in.
+func (s *Service) ResetPassword(ctx context.Context, t *tenants.Tenant, token, password string, r Request) error {
+	if perr := s.policy.Check("password", password, t.Settings.MinPasswordLength); perr != nil {
+		// A dead link is the more useful thing to say than a weak password.
+		if terr := s.tokens.Check(ctx, t.ID, tokens.Reset, token); terr != nil {
+			return terr
+		}
+		return perr
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	red, err := s.tokens.Redeem(ctx, t.ID, tokens.Reset, token)
+	if err != nil {
+		return err
+	}
+	store := s.store.For(t.ID)
+	c, err := store.ByID(ctx, red.SubjectID)
+	if err != nil {
+		return tokens.ErrInvalid
+	}
+	if err := store.SetPasswordHash(ctx, c.ID, hash); err != nil {
+		return err
+	}
+	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+		return err
+	}
+	// Proving control of the mailbox also verifies it.
+	if !c.EmailVerified {
+		_ = store.MarkVerified(ctx, c.ID, c.Email)
+	}
+	_ = s.limiter.Reset(ctx, "login:acct:"+t.ID.String()+":"+c.Email)
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset", c.Email, r, nil)
+	s.notifyPasswordChanged(ctx, t, c)
+	return nil
+}
+
+// VerifyEmail confirms the address a verification link was sent to.
+func (s *Service) VerifyEmail(ctx context.Context, t *tenants.Tenant, token string, r Request) (*Customer, error) {
+	red, err := s.tokens.Redeem(ctx, t.ID, tokens.Verify, token)
+	if err != nil {
+		return nil, err
+	}
+	store := s.store.For(t.ID)
+	c, err := store.ByID(ctx, red.SubjectID)
+	if err != nil {
+		return nil, tokens.ErrInvalid
+	}
+	// The link confirms the address it was sent to; if the customer has
+	// changed address since, it confirms nothing.
+	if err := store.MarkVerified(ctx, c.ID, red.Data["email"]); err != nil {
+		return nil, tokens.ErrInvalid
+	}
+	c.EmailVerified = true
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.email.verified", c.Email, r, nil)
+	return c, nil
+}
+
+// ResendVerification sends a new verification link, a few times an hour at
+// most. rawEmail is used when nobody is signed in (the login page's button);
+// the answer is the same whether or not the address has an account.
+func (s *Service) ResendVerification(ctx context.Context, t *tenants.Tenant, c *Customer, rawEmail string) error {
+	if c == nil {
+		email, err := NormalizeEmail(rawEmail)
+		if err != nil {
+			return err
+		}
+		if err := s.limiter.Allow(ctx, "resend:"+t.ID.String()+":"+email, 3, ratelimitHour); err != nil {
+			return err
+		}
+		c, err = s.store.For(t.ID).ByEmail(ctx, email)
+		if err != nil || c.EmailVerified {
+			return nil
+		}
+	} else if err := s.limiter.Allow(ctx, "resend:"+t.ID.String()+":"+c.Email, 3, ratelimitHour); err != nil {
+		return err
+	}
+	if c.EmailVerified {
+		return nil
+	}
+	return s.sendVerification(ctx, t, c)
+}
+
+func (s *Service) sendVerification(ctx context.Context, t *tenants.Tenant, c *Customer) error {
+	token, err := s.tokens.Issue(ctx, t.ID, c.ID, tokens.Verify, VerifyTTL, map[string]string{"email": c.Email})
+	if err != nil {
+		return err
+	}
+	brand := mail.BrandOf(t, s.links(t, ""))
+	link := s.links(t, "/verify-email?token="+url.QueryEscape(token))
+	msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email, Subject: "Confirm your email for " + brand.Name},
+		email.VerifyHTML(brand, link), email.VerifyText(brand, link))
+	if err != nil {
+		return err
+	}
+	return s.queue.EnqueueMail(ctx, msg)
+}
+
+func (s *Service) notifyPasswordChanged(ctx context.Context, t *tenants.Tenant, c *Customer) {
+	brand := mail.BrandOf(t, s.links(t, ""))
+	when := s.now().Format("2 January 2006 at 15:04 UTC")
+	forgot := s.links(t, "/password/forgot")
+	msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email, Subject: "Your " + brand.Name + " password was changed"},
+		email.PasswordChangedHTML(brand, when, forgot), email.PasswordChangedText(brand, when, forgot))
+	if err == nil {
+		err = s.queue.EnqueueMail(ctx, msg)
+	}
+	if err != nil {
+		s.log.Error("password_changed_mail_not_queued", "tenant_id", t.ID, "error", err)
+	}
+}
+
+// from is the sender of a tenant's mail: the brand's name on the platform's
+// address, so replies and SPF stay ours.
+func (s *Service) from(t *tenants.Tenant) string {
+	addr := s.mailFrom
+	if i := strings.LastIndexByte(addr, '<'); i >= 0 {
+		addr = strings.TrimSuffix(addr[i+1:], ">")
+	}
+	name := t.Theme.DisplayName
+	if name == "" {
+		name = t.Name
+	}
+	name = strings.NewReplacer(`"`, "", `\`, "", "\r", "", "\n", "").Replace(name)
+	return `"` + name + `" <` + addr + `>`
+}
+
+// ProviderName is how a provider key reads to a customer.
+func ProviderName(key string) string {
+	switch key {
+	case "google":
+		return "Google"
+	case "facebook":
+		return "Facebook"
+	case "apple":
+		return "Apple"
+	case "github":
+		return "GitHub"
+	case "oidc", "oauth2":
+		return "your company account"
+	}
+	return key
+}

@@ -1,0 +1,306 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"gatehouse/app/apperr"
+	"gatehouse/app/audit"
+	"gatehouse/app/passwords"
+	"gatehouse/app/ratelimit"
+	"gatehouse/app/sessions"
+	"gatehouse/app/tokens"
+	"gatehouse/jobs"
+	"gatehouse/tenants"
+)
+
+// Queue is what the service needs from the job queue.
+type Queue interface {
+	EnqueueMail(ctx context.Context, m jobs.SendMail) error
+	EnqueueForgotPassword(ctx context.Context, p jobs.ForgotPassword) error
+}
+
+// TenantLookup loads a tenant by id, for work that runs in the worker.
+type TenantLookup interface {
+	ByID(ctx context.Context, id uuid.UUID) (*tenants.Tenant, error)
+}
+
+// Links builds absolute URLs on a tenant's configured host, never from a
+// request's Host header.
+type Links func(t *tenants.Tenant, pathAndQuery string) string
+
+// Service holds the customer-account rules.
+type Service struct {
+	store    *Store
+	tokens   *tokens.Store
+	sessions *sessions.Store
+	hasher   *passwords.Hasher
+	policy   *passwords.Policy
+	limiter  *ratelimit.Limiter
+	audit    *audit.Recorder
+	queue    Queue
+	tenants  TenantLookup
+	links    Links
+	mailFrom string
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// Deps are the service's collaborators.
+type Deps struct {
+	Store    *Store
+	Tokens   *tokens.Store
+	Sessions *sessions.Store
+	Hasher   *passwords.Hasher
+	Policy   *passwords.Policy
+	Limiter  *ratelimit.Limiter
+	Audit    *audit.Recorder
+	Queue    Queue
+	Tenants  TenantLookup
+	Links    Links
+	MailFrom string
+	Log      *slog.Logger
+}
+
+// NewService returns the accounts service.
+func NewService(d Deps) *Service {
+	return &Service{
+		store: d.Store, tokens: d.Tokens, sessions: d.Sessions, hasher: d.Hasher, policy: d.Policy,
+		limiter: d.Limiter, audit: d.Audit, queue: d.Queue, tenants: d.Tenants, links: d.Links,
+		mailFrom: d.MailFrom, log: d.Log, now: func() time.Time { return time.Now().UTC() },
+	}
+}
+
+// Lifetimes of one-time links.
+const (
+	ResetTTL  = 30 * time.Minute
+	VerifyTTL = 48 * time.Hour
+)
+
+// Throttles for failed logins: a few free tries per account and per
+// address, then delays that double up to a cap, never a lockout.
+var (
+	accountBackoff = ratelimit.Backoff{Free: 5, Window: 15 * time.Minute, MaxDelay: 15 * time.Minute}
+	ipBackoff      = ratelimit.Backoff{Free: 30, Window: 15 * time.Minute, MaxDelay: 5 * time.Minute}
+)
+
+// Request is who is asking: the host, address and browser of the request.
+type Request struct {
+	Host      string
+	IP        string
+	UserAgent string
+}
+
+// errBadLogin is the one message for a wrong password, an unknown email and
+// an account with no password, so none of them can be told apart.
+var errBadLogin = &apperr.Error{Code: apperr.Unauthorized, Message: "Email or password is incorrect."}
+
+// ErrVerifyFirst is returned for a correct password on a tenant that
+// requires a verified email, when the address is not verified yet.
+var ErrVerifyFirst = &apperr.Error{Code: apperr.Forbidden, Message: "Please confirm your email address first: we sent you a link."}
+
+var errDisabled = &apperr.Error{Code: apperr.Forbidden, Message: "This account has been disabled. Please contact support."}
+
+// Registration is a sign-up form.
+type Registration struct {
+	Email    string
+	Password string
+	Values   map[string]string // registration field key → submitted text
+}
+
+// Register creates a customer from a sign-up form, queues the verification
+// mail, and returns the customer. Every problem with the form comes back at
+// once as tenants.FieldErrors, keyed by form field.
+func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registration, r Request) (*Customer, error) {
+	errs := tenants.FieldErrors{}
+	email, err := NormalizeEmail(in.Email)
+	if err != nil {
+		errs["email"] = apperrMessage(err)
+	}
+	if err := s.policy.Check("password", in.Password, t.Settings.MinPasswordLength, email); err != nil {
+		errs["password"] = apperrMessage(err)
+	}
+	profile := map[string]any{}
+	for _, f := range t.Fields {
+		if f.Capture == tenants.CaptureLater {
+			continue
+		}
+		v, err := f.Parse(in.Values[f.Key])
+		switch {
+		case err != nil:
+			errs[f.Key] = f.Label + " " + err.Error() + "."
+		case v == nil && f.Capture == tenants.CaptureRequired:
+			errs[f.Key] = f.Label + " is required."
+		case v != nil:
+			profile[f.Key] = v
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	c := &Customer{
+		ID: uuid.Must(uuid.NewV7()), Email: email, Status: StatusActive, Profile: profile,
+		CreatedAt: now, UpdatedAt: now, passwordHash: hash,
+	}
+	if err := s.store.For(t.ID).Create(ctx, c); err != nil {
+		if e, ok := apperr.As(err); ok && e.Field != "" {
+			return nil, tenants.FieldErrors{e.Field: e.Message}
+		}
+		return nil, err
+	}
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.signup", c.Email, r, nil)
+	if err := s.sendVerification(ctx, t, c); err != nil {
+		s.log.Error("verification_mail_not_queued", "tenant_id", t.ID, "error", err)
+	}
+	return c, nil
+}
+
+// Login checks an email and password. Failures are throttled per account
+// and per address through Redis, so every node counts the same tries.
+func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, password string, r Request) (*Customer, error) {
+	email, err := NormalizeEmail(rawEmail)
+	if err != nil {
+		email = strings.ToLower(strings.TrimSpace(rawEmail))
+	}
+	accountKey := "login:acct:" + t.ID.String() + ":" + email
+	ipKey := "login:ip:" + t.ID.String() + ":" + r.IP
+	for _, k := range []string{accountKey, ipKey} {
+		if err := s.limiter.Blocked(ctx, k); err != nil {
+			return nil, err
+		}
+	}
+	var c *Customer
+	if err == nil {
+		c, err = s.store.For(t.ID).ByEmail(ctx, email)
+		if err != nil && !apperr.Is(err, apperr.NotFound) {
+			return nil, err
+		}
+	}
+	hash := ""
+	if c != nil {
+		hash = c.passwordHash
+	}
+	// An unknown email or a social-only account still pays for one hash.
+	ok, rehash, verr := s.hasher.Verify(ctx, hash, password)
+	if verr != nil {
+		return nil, verr
+	}
+	if !ok {
+		s.fail(ctx, accountKey, ipKey)
+		target := email
+		actor := "anonymous"
+		if c != nil {
+			actor = "customer:" + c.ID.String()
+		}
+		s.record(ctx, t, actor, "customer.login.failed", target, r, nil)
+		return nil, errBadLogin
+	}
+	if c.Status != StatusActive {
+		return nil, errDisabled
+	}
+	if t.Settings.EmailVerification == "required" && !c.EmailVerified {
+		return c, ErrVerifyFirst
+	}
+	newHash := ""
+	if rehash {
+		if h, err := s.hasher.Hash(ctx, password); err == nil {
+			newHash = h
+		}
+	}
+	if err := s.store.For(t.ID).RecordLogin(ctx, c.ID, s.now(), newHash); err != nil {
+		return nil, err
+	}
+	_ = s.limiter.Reset(ctx, accountKey)
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.login", c.Email, r, map[string]any{"method": "password"})
+	return c, nil
+}
+
+func (s *Service) fail(ctx context.Context, keys ...string) {
+	for i, k := range keys {
+		b := accountBackoff
+		if i > 0 {
+			b = ipBackoff
+		}
+		if err := s.limiter.Fail(ctx, k, b); err != nil {
+			s.log.Warn("login_throttle_failed", "error", err)
+		}
+	}
+}
+
+// StartSession signs c in on the request's host with a fresh session id,
+// using the tenant's idle and absolute lifetimes.
+func (s *Service) StartSession(ctx context.Context, t *tenants.Tenant, c *Customer, r Request) (string, error) {
+	token, _, err := s.sessions.Create(ctx, sessions.New{
+		Kind: sessions.Customer, TenantID: t.ID, SubjectID: c.ID, Host: r.Host, IP: r.IP, UserAgent: r.UserAgent,
+		Idle: time.Duration(t.Settings.SessionIdleMinutes) * time.Minute,
+		Max:  time.Duration(t.Settings.SessionMaxHours) * time.Hour,
+	})
+	return token, err
+}
+
+// Current returns the customer signed in with token on this tenant and host,
+// or sessions.ErrNoSession.
+func (s *Service) Current(ctx context.Context, t *tenants.Tenant, token, host string) (*Customer, error) {
+	sess, err := s.sessions.Lookup(ctx, token, sessions.Customer, t.ID, host)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.For(t.ID).ByID(ctx, sess.SubjectID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return nil, sessions.ErrNoSession
+		}
+		return nil, err
+	}
+	if c.Status != StatusActive {
+		_ = s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, "")
+		return nil, sessions.ErrNoSession
+	}
+	return c, nil
+}
+
+// Logout ends the session of token on the server.
+func (s *Service) Logout(ctx context.Context, t *tenants.Tenant, c *Customer, token string, r Request) error {
+	if err := s.sessions.Revoke(ctx, token); err != nil {
+		return err
+	}
+	if c != nil {
+		s.record(ctx, t, "customer:"+c.ID.String(), "customer.logout", c.Email, r, nil)
+	}
+	return nil
+}
+
+// Methods lists how the customer signs in: a password and linked providers.
+func (s *Service) Methods(ctx context.Context, t *tenants.Tenant, c *Customer) ([]Identity, error) {
+	return s.store.For(t.ID).Identities(ctx, c.ID)
+}
+
+func (s *Service) record(ctx context.Context, t *tenants.Tenant, actor, action, target string, r Request, detail map[string]any) {
+	_ = s.audit.Record(ctx, audit.Event{TenantID: t.ID, Actor: actor, Action: action, Target: target, IP: r.IP, Detail: detail})
+}
+
+// apperrMessage is the message of a domain error, for a field.
+func apperrMessage(err error) string {
+	var fe tenants.FieldErrors
+	if errors.As(err, &fe) {
+		return fe.Error()
+	}
+	if e, ok := apperr.As(err); ok {
+		m := e.Message
+		if e.Field == "password" || e.Field == "new_password" {
+			return "Password " + m + "."
+		}
+		return m
+	}
+	return err.Error()
+}
