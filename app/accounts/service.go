@@ -148,9 +148,11 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		return nil, err
 	}
 	now := s.now()
+	// The sign-up form just showed the optional fields, so the optional
+	// prompt waits for the tenant's interval before it asks again.
 	c := &Customer{
 		ID: uuid.Must(uuid.NewV7()), Email: email, Status: StatusActive, Profile: profile,
-		CreatedAt: now, UpdatedAt: now, passwordHash: hash,
+		CreatedAt: now, UpdatedAt: now, ProfilePromptedAt: &now, passwordHash: hash,
 	}
 	if err := s.store.For(t.ID).Create(ctx, c); err != nil {
 		if e, ok := apperr.As(err); ok && e.Field != "" {

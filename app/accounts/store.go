@@ -86,7 +86,7 @@ func (s TenantStore) Create(ctx context.Context, c *Customer) error {
 	}
 	r := customerRow{
 		ID: c.ID, TenantID: s.tenantID, Email: c.Email, EmailVerified: c.EmailVerified, Status: c.Status,
-		Profile: profile, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Profile: profile, ProfilePromptedAt: c.ProfilePromptedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	if c.passwordHash != "" {
 		h := c.passwordHash
