@@ -8,6 +8,7 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/hosted"
+	"gatehouse/app/social"
 	"gatehouse/app/web"
 	"gatehouse/assets"
 	"gatehouse/tenants"
@@ -54,7 +55,13 @@ func newHandler(s *services) (http.Handler, error) {
 
 	tenantEngine := newEngine()
 	pages := hosted.NewPages(render)
-	acct := accounts.NewHandlers(s.accounts, render, pages, cfg.PublicScheme == "https")
+	secure := cfg.PublicScheme == "https"
+	var buttons accounts.Buttons
+	if s.social != nil {
+		buttons = s.social
+	}
+	acct := accounts.NewHandlers(s.accounts, render, pages, buttons, secure)
+	soc := social.NewHandlers(s.social, acct, render, pages, secure)
 
 	// Public, on a tenant's host: the tenant is resolved from Host, never
 	// from input, and the customer (if any) from the session cookie.
@@ -71,6 +78,11 @@ func newHandler(s *services) (http.Handler, error) {
 	public.POST("/password/reset", acct.Reset)
 	public.GET("/verify-email", acct.VerifyEmail)
 	public.POST("/verify-email/resend", acct.ResendVerification)
+	public.GET("/social/link", soc.ShowLink)
+	public.POST("/social/link", soc.ConfirmLink)
+	public.GET("/social/:provider", soc.Start)
+	public.GET("/social/:provider/callback", soc.Callback)
+	public.POST("/social/:provider/callback", soc.Callback)
 
 	// Customer session: a signed-in customer of this tenant, on this host.
 	customer := public.Group("", acct.RequireCustomer)
@@ -79,6 +91,7 @@ func newHandler(s *services) (http.Handler, error) {
 	customer.POST("/account/password", acct.ChangePassword)
 	customer.GET("/profile/complete", acct.ShowProfileComplete)
 	customer.POST("/profile/complete", acct.CompleteProfile)
+	customer.POST("/account/identities/:provider/unlink", soc.Unlink)
 
 	consoleEngine := newEngine()
 	if err := mountConsole(consoleEngine, s, render); err != nil {
@@ -86,6 +99,9 @@ func newHandler(s *services) (http.Handler, error) {
 	}
 
 	cop := http.NewCrossOriginProtection()
+	// Apple returns the sign-in as a cross-site form POST; that one route,
+	// whose state is checked against the flow, is exempt.
+	cop.AddInsecureBypassPattern("POST /social/apple/callback")
 	return cop.Handler(hostSwitch{
 		consoleHost: "console." + cfg.BaseDomain,
 		console:     consoleEngine,

@@ -135,8 +135,10 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && cfg.Dev {
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && (cfg.PublicPort == "auto" || cfg.Dev && cfg.PublicPort == "") {
 		cfg.PublicPort = fmt.Sprint(tcp.Port)
+	}
+	if cfg.Dev {
 		portFile := filepath.Join(cfg.DataDir, devPortFile)
 		if err := os.WriteFile(portFile, []byte(cfg.PublicPort+"\n"), 0o600); err == nil {
 			defer os.Remove(portFile)

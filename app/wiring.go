@@ -15,6 +15,8 @@ import (
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/secrets"
 	"gatehouse/app/sessions"
+	"gatehouse/app/social"
+	"gatehouse/app/socialapps"
 	"gatehouse/app/tokens"
 	"gatehouse/config"
 	"gatehouse/jobs"
@@ -44,6 +46,8 @@ type services struct {
 	metrics     prometheus.Registerer
 	tokens      *tokens.Store
 	accounts    *accounts.Service
+	socialApps  *socialapps.Store
+	social      *social.Service
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
@@ -78,6 +82,8 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
 		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, Log: log,
 	})
+	s.socialApps = socialapps.NewStore(database.Gorm, box)
+	s.social = social.NewService(s.socialApps, nil, rc.client, rc.prefix, s.accounts, s.link, log)
 	return s, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -32,14 +33,15 @@ type Config struct {
 	MailFrom     string // GATEHOUSE_MAIL_FROM
 	LogLevel     string // GATEHOUSE_LOG_LEVEL
 
-	// PublicPort is the port public links carry, when it is not the
-	// scheme's default; only a dev server sets it.
+	// PublicPort is the port public links carry when it is not the
+	// scheme's default (GATEHOUSE_PUBLIC_PORT). "auto" means the port
+	// `serve` listens on, which --dev uses.
 	PublicPort string
 }
 
 // PublicURL is the base URL of host as customers reach it.
 func (c *Config) PublicURL(host string) string {
-	if c.PublicPort == "" || (c.PublicScheme == "http" && c.PublicPort == "80") || (c.PublicScheme == "https" && c.PublicPort == "443") {
+	if c.PublicPort == "" || c.PublicPort == "auto" || (c.PublicScheme == "http" && c.PublicPort == "80") || (c.PublicScheme == "https" && c.PublicPort == "443") {
 		return c.PublicScheme + "://" + host
 	}
 	return c.PublicScheme + "://" + host + ":" + c.PublicPort
@@ -63,6 +65,7 @@ var settings = []setting{
 	{"GATEHOUSE_METRICS_ADDR", "metrics-addr", "", "address for Prometheus /metrics; empty is off", func(c *Config) *string { return &c.MetricsAddr }},
 	{"GATEHOUSE_MAIL_FROM", "mail-from", "", "From address of outgoing mail (default no-reply@<base-domain>)", func(c *Config) *string { return &c.MailFrom }},
 	{"GATEHOUSE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
+	{"GATEHOUSE_PUBLIC_PORT", "public-port", "", "port in public links when not 80/443; auto = the listening port", func(c *Config) *string { return &c.PublicPort }},
 }
 
 // Load reads the environment through getenv and returns the config with a
@@ -176,6 +179,11 @@ func (c *Config) Validate(needs ...Need) error {
 	}
 	if c.DataDir == "" {
 		return errors.New("GATEHOUSE_DATA_DIR: must not be empty")
+	}
+	if c.PublicPort != "" && c.PublicPort != "auto" {
+		if n, err := strconv.Atoi(c.PublicPort); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("GATEHOUSE_PUBLIC_PORT: must be a port number or auto, not %q", c.PublicPort)
+		}
 	}
 	return nil
 }

@@ -18,6 +18,9 @@ type Settings struct {
 	SessionMaxHours int `json:"session_max_hours"`
 	// ProfilePromptDays is how often optional profile fields are asked for.
 	ProfilePromptDays int `json:"profile_prompt_days"`
+	// BrandLoginOnly hides the password forms: everyone signs in through
+	// the brand's own OpenID Connect (or OAuth 2.0) system.
+	BrandLoginOnly bool `json:"brand_login_only"`
 }
 
 // DefaultSettings are the policies of a new tenant.

@@ -27,6 +27,12 @@ func (h *Handlers) ShowAccount(c *gin.Context) {
 		v.Notice = views.Notice{Kind: "success", Message: "Your email address is confirmed."}
 	case "resent":
 		v.Notice = views.Notice{Kind: "info", Message: "We sent you a new confirmation link."}
+	case "linked":
+		v.Notice = views.Notice{Kind: "success", Message: "Linked: you can now sign in either way."}
+	case "unlinked":
+		v.Notice = views.Notice{Kind: "success", Message: "Removed."}
+	case "unlink-refused":
+		v.Notice = views.Notice{Kind: "warning", Message: "That is the only way to sign in to this account. Add a password or link another provider first."}
 	}
 	noStore(c)
 	h.render.HTML(c, http.StatusOK, views.Account(v))
@@ -41,14 +47,30 @@ func (h *Handlers) accountPage(c *gin.Context, t *tenants.Tenant, cust *Customer
 	if cust.HasPassword() {
 		methods = append(methods, views.SignInMethod{Name: "Password", Detail: cust.Email})
 	}
+	linked := map[string]bool{}
 	for _, id := range ids {
-		methods = append(methods, views.SignInMethod{Name: ProviderName(id.Provider), Detail: id.Email})
+		m := views.SignInMethod{Name: ProviderName(id.Provider), Detail: id.Email}
+		// The last way to sign in cannot be removed.
+		if cust.HasPassword() || len(ids) > 1 {
+			m.UnlinkURL = "/account/identities/" + id.Provider + "/unlink"
+		}
+		methods = append(methods, m)
+		linked[id.Provider] = true
+	}
+	var link []views.Provider
+	if h.buttons != nil {
+		for _, p := range h.buttons.Buttons(c.Request.Context(), t, "") {
+			if !linked[p.Key] {
+				p.URL += "?link=1"
+				link = append(link, p)
+			}
+		}
 	}
 	return views.AccountPage{
 		Page: h.pages.Page(t, "Your account"), Brand: hosted.Brand(t),
 		Email: cust.Email, EmailVerified: cust.EmailVerified,
 		Profile:  views.ProfileForm{Fields: formFields(t.Fields, cust.Profile, nil, nil)},
 		Password: views.PasswordForm{HasPassword: cust.HasPassword(), MinPasswordLength: t.Settings.MinPasswordLength},
-		Methods:  methods,
+		Methods:  methods, LinkProviders: link,
 	}, nil
 }

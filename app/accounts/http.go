@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,21 +20,27 @@ import (
 // Handlers serve the customer pages on a brand's host. Each handler binds
 // its form, makes one service call and renders a view model.
 type Handlers struct {
-	svc    *Service
-	render *web.Renderer
-	pages  *hosted.Pages
-	cookie string
-	secure bool
+	svc     *Service
+	render  *web.Renderer
+	pages   *hosted.Pages
+	buttons Buttons
+	cookie  string
+	secure  bool
+}
+
+// Buttons lists a tenant's social and brand sign-in buttons.
+type Buttons interface {
+	Buttons(ctx context.Context, t *tenants.Tenant, returnTo string) []views.Provider
 }
 
 // NewHandlers returns the handlers. secure (https deployments) makes the
 // session cookie Secure and __Host- prefixed, which pins it to the exact host.
-func NewHandlers(svc *Service, render *web.Renderer, pages *hosted.Pages, secure bool) *Handlers {
+func NewHandlers(svc *Service, render *web.Renderer, pages *hosted.Pages, buttons Buttons, secure bool) *Handlers {
 	name := "gh_session"
 	if secure {
 		name = "__Host-gh_session"
 	}
-	return &Handlers{svc: svc, render: render, pages: pages, cookie: name, secure: secure}
+	return &Handlers{svc: svc, render: render, pages: pages, buttons: buttons, cookie: name, secure: secure}
 }
 
 const (
@@ -76,6 +83,19 @@ func (h *Handlers) RequireCustomer(c *gin.Context) {
 	}
 	c.Next()
 }
+
+// CustomerOf returns the signed-in customer of this request, or nil.
+func CustomerOf(c *gin.Context) *Customer { return customerOf(c) }
+
+// SignIn starts a session for cust and redirects onwards; other ways of
+// signing in (social login) end here too.
+func (h *Handlers) SignIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string) {
+	h.signIn(c, t, cust, returnTo)
+}
+
+// Request describes the request for the service's audit trail and
+// throttles.
+func (h *Handlers) Request(c *gin.Context) Request { return h.request(c) }
 
 func customerOf(c *gin.Context) *Customer {
 	v, _ := c.Get(customerKey)

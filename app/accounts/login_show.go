@@ -20,7 +20,7 @@ func (h *Handlers) ShowLogin(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, h.next(t, cust, returnTo))
 		return
 	}
-	v := h.loginPage(t, c.Query("mode"), returnTo)
+	v := h.loginPage(c, t, c.Query("mode"), returnTo)
 	switch c.Query("notice") {
 	case "reset":
 		v.Notice = views.Notice{Kind: "success", Message: "Your password was changed. Log in with your new password."}
@@ -28,18 +28,33 @@ func (h *Handlers) ShowLogin(c *gin.Context) {
 		v.Notice = views.Notice{Kind: "info", Message: "Check your inbox: we sent you a link to confirm your email address."}
 	case "logout":
 		v.Notice = views.Notice{Kind: "info", Message: "You have logged out."}
+	case "social-state":
+		v.Notice = views.Notice{Kind: "error", Message: "That sign-in attempt expired or was not started here. Please try again."}
+	case "social-denied":
+		v.Notice = views.Notice{Kind: "warning", Message: "Sign-in was cancelled at the provider. You can try again or use another way to sign in."}
+	case "social-failed":
+		v.Notice = views.Notice{Kind: "error", Message: "We could not complete sign-in with that provider. Please try again."}
+	case "social-email":
+		v.Notice = views.Notice{Kind: "error", Message: "The provider did not share an email address with us, so we cannot sign you in that way."}
+	case "social-exists":
+		v.Notice = views.Notice{Kind: "warning", Message: "An account with your email address already exists. Log in with your password first, then link " + ProviderName(c.Query("provider")) + " from your account page."}
 	}
 	h.renderLogin(c, http.StatusOK, v)
 }
 
-func (h *Handlers) loginPage(t *tenants.Tenant, mode, returnTo string) views.LoginPage {
+func (h *Handlers) loginPage(c *gin.Context, t *tenants.Tenant, mode, returnTo string) views.LoginPage {
 	if mode != "signup" {
 		mode = "login"
 	}
-	return views.LoginPage{
+	v := views.LoginPage{
 		Page: h.pages.Page(t, "Log in"), Brand: hosted.Brand(t), Mode: mode, ReturnTo: returnTo,
-		Signup: views.SignupForm{Fields: signupFields(t, nil, nil), MinPasswordLength: t.Settings.MinPasswordLength},
+		Signup:              views.SignupForm{Fields: signupFields(t, nil, nil), MinPasswordLength: t.Settings.MinPasswordLength},
+		PasswordFormsHidden: t.Settings.BrandLoginOnly,
 	}
+	if h.buttons != nil {
+		v.Providers = h.buttons.Buttons(c.Request.Context(), t, returnTo)
+	}
+	return v
 }
 
 // signupFields are the fields on the sign-up form: required and optional,

@@ -21,7 +21,7 @@ func (h *Handlers) Login(c *gin.Context) {
 		h.signIn(c, t, cust, returnTo)
 		return
 	}
-	v := h.loginPage(t, "login", returnTo)
+	v := h.loginPage(c, t, "login", returnTo)
 	v.Login.Email = email
 	status := web.StatusOf(err)
 	switch {

@@ -34,7 +34,7 @@ func (h *Handlers) Register(c *gin.Context) {
 	if apperr.Is(err, apperr.Unavailable) {
 		web.SetRetryAfter(c, err)
 	}
-	v := h.loginPage(t, "signup", returnTo)
+	v := h.loginPage(c, t, "signup", returnTo)
 	v.Signup.Email = in.Email
 	v.Signup.EmailError = errs["email"]
 	v.Signup.PasswordError = errs["password"]

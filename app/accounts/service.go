@@ -104,6 +104,8 @@ var errBadLogin = &apperr.Error{Code: apperr.Unauthorized, Message: "Email or pa
 // requires a verified email, when the address is not verified yet.
 var ErrVerifyFirst = &apperr.Error{Code: apperr.Forbidden, Message: "Please confirm your email address first: we sent you a link."}
 
+var errBrandOnly = &apperr.Error{Code: apperr.Forbidden, Message: "Please use the button above: this brand signs you in through its own account."}
+
 var errDisabled = &apperr.Error{Code: apperr.Forbidden, Message: "This account has been disabled. Please contact support."}
 
 // Registration is a sign-up form.
@@ -117,6 +119,9 @@ type Registration struct {
 // mail, and returns the customer. Every problem with the form comes back at
 // once as tenants.FieldErrors, keyed by form field.
 func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registration, r Request) (*Customer, error) {
+	if t.Settings.BrandLoginOnly {
+		return nil, errBrandOnly
+	}
 	errs := tenants.FieldErrors{}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
@@ -170,6 +175,9 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 // Login checks an email and password. Failures are throttled per account
 // and per address through Redis, so every node counts the same tries.
 func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, password string, r Request) (*Customer, error) {
+	if t.Settings.BrandLoginOnly {
+		return nil, errBrandOnly
+	}
 	email, err := NormalizeEmail(rawEmail)
 	if err != nil {
 		email = strings.ToLower(strings.TrimSpace(rawEmail))

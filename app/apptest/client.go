@@ -78,6 +78,21 @@ func (v *Visitor) Cookies(host string) []*http.Cookie {
 	return v.client.Jar.Cookies(u)
 }
 
+// CookiesAt returns the visitor's cookies sent to path on host.
+func (v *Visitor) CookiesAt(host, path string) []*http.Cookie {
+	u, _ := url.Parse(v.srv.URL(host, path))
+	return v.client.Jar.Cookies(u)
+}
+
+// SetCookiesAt plants cookies for path on host.
+func (v *Visitor) SetCookiesAt(host, path string, cookies []*http.Cookie) {
+	u, _ := url.Parse(v.srv.URL(host, path))
+	for _, c := range cookies {
+		c.Path = path
+	}
+	v.client.Jar.SetCookies(u, cookies)
+}
+
 // SetCookies plants cookies for host, as an attacker replaying them would.
 func (v *Visitor) SetCookies(host string, cookies []*http.Cookie) {
 	u, _ := url.Parse(v.srv.URL(host, "/"))

@@ -49,6 +49,7 @@ func NewUnmigrated(t testing.TB) *Env {
 		"GATEHOUSE_BASE_DOMAIN":   "localhost",
 		"GATEHOUSE_PUBLIC_SCHEME": "http",
 		"GATEHOUSE_ADDR":          "127.0.0.1:0",
+		"GATEHOUSE_PUBLIC_PORT":   "auto",
 		"GATEHOUSE_LOG_LEVEL":     "warn",
 	}
 	return e

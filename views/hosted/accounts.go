@@ -81,6 +81,9 @@ type LoginPage struct {
 type SignInMethod struct {
 	Name   string // "Password", "Google"
 	Detail string // "set", the provider's email…
+	// UnlinkURL, when set, is the POST action of a "Remove" button; empty
+	// for the password and for the last way to sign in.
+	UnlinkURL string
 }
 
 // ProfileForm is the profile editor on /account.
@@ -108,6 +111,9 @@ type AccountPage struct {
 	Profile       ProfileForm  // POST /account
 	Password      PasswordForm // POST /account/password
 	Methods       []SignInMethod
+	// LinkProviders are the enabled providers not linked yet; their URL
+	// starts a link (/social/<key>?link=1).
+	LinkProviders []Provider
 }
 
 // ProfileCompletePage is GET /profile/complete: the fields a customer must
@@ -156,4 +162,14 @@ type VerifyPage struct {
 	Message string
 	// SignedIn picks the follow-up link: /account when signed in, else /login.
 	SignedIn bool
+}
+
+// SocialLinkPage is the view model of GET /social/link.
+type SocialLinkPage struct {
+	Page     layout.Page
+	Brand    Brand
+	Provider string // "Google"
+	Email    string
+	Token    string // hidden input; the pending link's id
+	Error    string
 }

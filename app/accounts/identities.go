@@ -1,0 +1,127 @@
+package accounts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/datatypes"
+	"gorm.io/gorm"
+
+	"gatehouse/app/apperr"
+)
+
+// Claims is what a social or brand provider asserted about the person
+// signing in, already checked (state, nonce, signature) by the caller.
+type Claims struct {
+	Provider      string
+	Subject       string
+	Email         string
+	EmailVerified bool              // the provider vouches for the address
+	Profile       map[string]string // registration field key → value, from the claim mapping
+	Raw           map[string]any    // every claim, kept on the identity
+}
+
+// IdentityOwner returns the customer a (provider, subject) pair belongs to.
+func (s TenantStore) IdentityOwner(ctx context.Context, provider, subject string) (uuid.UUID, error) {
+	var r identityRow
+	err := s.q(ctx).Where("provider = ? AND subject = ?", provider, subject).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return uuid.Nil, apperr.New(apperr.NotFound, "no such identity")
+	}
+	if err != nil {
+		return uuid.Nil, apperr.Wrap(err, "find identity")
+	}
+	return r.CustomerID, nil
+}
+
+func (s TenantStore) identityRow(customerID uuid.UUID, cl Claims) (identityRow, error) {
+	raw, err := json.Marshal(cl.Raw)
+	if err != nil || cl.Raw == nil {
+		raw = []byte("{}")
+	}
+	now := time.Now().UTC()
+	return identityRow{
+		ID: uuid.Must(uuid.NewV7()), TenantID: s.tenantID, CustomerID: customerID, Provider: cl.Provider,
+		Subject: cl.Subject, Email: cl.Email, Claims: raw, CreatedAt: now, UpdatedAt: now,
+	}, nil
+}
+
+// AddIdentity links (provider, subject) to a customer of this tenant. A pair
+// already linked, to anyone, is a Conflict.
+func (s TenantStore) AddIdentity(ctx context.Context, customerID uuid.UUID, cl Claims) error {
+	if s.tenantID == uuid.Nil {
+		return apperr.New(apperr.Internal, "accounts: no tenant")
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&customerRow{}).Where("tenant_id = ? AND id = ?", s.tenantID, customerID).Count(&n).Error; err != nil {
+			return apperr.Wrap(err, "find customer")
+		}
+		if n == 0 {
+			return errNoCustomer
+		}
+		r, err := s.identityRow(customerID, cl)
+		if err != nil {
+			return err
+		}
+		err = tx.Create(&r).Error
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return apperr.New(apperr.Conflict, "This sign-in is already linked to an account.")
+		}
+		if err != nil {
+			return apperr.Wrap(err, "link identity")
+		}
+		return nil
+	})
+}
+
+// CreateWithIdentity stores a new customer and its first identity in one
+// transaction, so neither exists without the other.
+func (s TenantStore) CreateWithIdentity(ctx context.Context, c *Customer, cl Claims) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		inner := TenantStore{db: tx, tenantID: s.tenantID}
+		if err := inner.Create(ctx, c); err != nil {
+			return err
+		}
+		r, err := inner.identityRow(c.ID, cl)
+		if err != nil {
+			return err
+		}
+		if err := tx.Create(&r).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return apperr.New(apperr.Conflict, "This sign-in is already linked to an account.")
+			}
+			return apperr.Wrap(err, "link identity")
+		}
+		return nil
+	})
+}
+
+// UpdateIdentity stores the provider's latest claims for a linked identity.
+func (s TenantStore) UpdateIdentity(ctx context.Context, cl Claims) error {
+	raw, err := json.Marshal(cl.Raw)
+	if err != nil || cl.Raw == nil {
+		raw = []byte("{}")
+	}
+	res := s.q(ctx).Model(&identityRow{}).Where("provider = ? AND subject = ?", cl.Provider, cl.Subject).
+		Updates(map[string]any{"email": cl.Email, "claims": datatypes.JSON(raw), "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return apperr.Wrap(res.Error, "update identity")
+	}
+	return nil
+}
+
+// RemoveIdentity unlinks a provider from a customer of this tenant.
+func (s TenantStore) RemoveIdentity(ctx context.Context, customerID uuid.UUID, provider string) error {
+	res := s.q(ctx).Where("customer_id = ? AND provider = ?", customerID, provider).Delete(&identityRow{})
+	if res.Error != nil {
+		return apperr.Wrap(res.Error, "unlink identity")
+	}
+	if res.RowsAffected == 0 {
+		return apperr.New(apperr.NotFound, "That sign-in method is not linked.")
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package accounts
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"gatehouse/app/apperr"
+	"gatehouse/tenants"
+)
+
+// LinkRequired is returned when a provider's email belongs to an existing
+// account that the identity is not linked to. Gatehouse never links
+// silently: with a verified email the customer may confirm with the
+// account's password; without one they must log in first.
+type LinkRequired struct {
+	Email    string
+	Verified bool // the provider vouched for the address
+	Provider string
+}
+
+func (e *LinkRequired) Error() string {
+	return fmt.Sprintf("an account with %s exists; linking %s needs proof", e.Email, e.Provider)
+}
+
+// ErrorCode makes LinkRequired a Conflict for the error mapper.
+func (e *LinkRequired) ErrorCode() apperr.Code { return apperr.Conflict }
+
+// SocialSignIn signs in with a provider's claims: the linked customer if
+// the identity is known (its claims refreshed), else a new customer made
+// from the claims, else LinkRequired when the email is already registered.
+func (s *Service) SocialSignIn(ctx context.Context, t *tenants.Tenant, cl Claims, r Request) (*Customer, error) {
+	store := s.store.For(t.ID)
+	owner, err := store.IdentityOwner(ctx, cl.Provider, cl.Subject)
+	switch {
+	case err == nil:
+		c, err := store.ByID(ctx, owner)
+		if err != nil {
+			return nil, err
+		}
+		if c.Status != StatusActive {
+			return nil, errDisabled
+		}
+		if err := store.UpdateIdentity(ctx, cl); err != nil {
+			return nil, err
+		}
+		if err := store.RecordLogin(ctx, c.ID, s.now(), ""); err != nil {
+			return nil, err
+		}
+		s.record(ctx, t, "customer:"+c.ID.String(), "customer.login", c.Email, r, map[string]any{"method": cl.Provider})
+		return c, nil
+	case !apperr.Is(err, apperr.NotFound):
+		return nil, err
+	}
+
+	email, err := NormalizeEmail(cl.Email)
+	if err != nil {
+		return nil, apperr.New(apperr.Invalid, "%s did not share a usable email address with us, so we cannot sign you in this way.", ProviderName(cl.Provider))
+	}
+	cl.Email = email
+	if _, err := store.ByEmail(ctx, email); err == nil {
+		return nil, &LinkRequired{Email: email, Verified: cl.EmailVerified, Provider: cl.Provider}
+	} else if !apperr.Is(err, apperr.NotFound) {
+		return nil, err
+	}
+
+	profile := map[string]any{}
+	for _, f := range t.Fields {
+		raw, ok := cl.Profile[f.Key]
+		if !ok {
+			continue
+		}
+		if v, err := f.Parse(raw); err == nil && v != nil {
+			profile[f.Key] = v
+		}
+	}
+	now := s.now()
+	c := &Customer{
+		ID: uuid.Must(uuid.NewV7()), Email: email, EmailVerified: cl.EmailVerified, Status: StatusActive,
+		Profile: profile, CreatedAt: now, UpdatedAt: now, LastLoginAt: &now,
+	}
+	if err := store.CreateWithIdentity(ctx, c, cl); err != nil {
+		return nil, err
+	}
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.signup", c.Email, r, map[string]any{"method": cl.Provider})
+	return c, nil
+}
+
+// ConfirmLink links a provider to the existing account with the provider's
+// (verified) email, once the customer proves the account is theirs with its
+// password. Wrong passwords are throttled like any login.
+func (s *Service) ConfirmLink(ctx context.Context, t *tenants.Tenant, cl Claims, password string, r Request) (*Customer, error) {
+	if !cl.EmailVerified {
+		return nil, apperr.New(apperr.Forbidden, "%s did not confirm this email address, so it cannot be linked this way.", ProviderName(cl.Provider))
+	}
+	c, err := s.Login(ctx, t, cl.Email, password, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.LinkIdentity(ctx, t, c, cl, r); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// LinkIdentity links a provider to a signed-in customer.
+func (s *Service) LinkIdentity(ctx context.Context, t *tenants.Tenant, c *Customer, cl Claims, r Request) error {
+	if err := s.store.For(t.ID).AddIdentity(ctx, c.ID, cl); err != nil {
+		return err
+	}
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.identity.linked", c.Email, r, map[string]any{"provider": cl.Provider})
+	return nil
+}
+
+// UnlinkIdentity removes a provider from a customer, unless it is the last
+// way they can sign in.
+func (s *Service) UnlinkIdentity(ctx context.Context, t *tenants.Tenant, c *Customer, provider, actor string, r Request) error {
+	store := s.store.For(t.ID)
+	ids, err := store.Identities(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	if !c.HasPassword() && len(ids) <= 1 {
+		return apperr.New(apperr.Conflict, "This is the only way to sign in to this account. Add a password or link another provider first.")
+	}
+	if err := store.RemoveIdentity(ctx, c.ID, provider); err != nil {
+		return err
+	}
+	if actor == "" {
+		actor = "customer:" + c.ID.String()
+	}
+	s.record(ctx, t, actor, "customer.identity.unlinked", c.Email, r, map[string]any{"provider": provider})
+	return nil
+}

@@ -1,0 +1,262 @@
+package social
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"gatehouse/app/accounts"
+	"gatehouse/app/apperr"
+	"gatehouse/app/socialapps"
+	"gatehouse/tenants"
+	views "gatehouse/views/hosted"
+)
+
+// FlowTTL is how long a started sign-in may take to come back.
+const FlowTTL = 10 * time.Minute
+
+// Service runs social sign-in flows.
+type Service struct {
+	reg      *registry
+	apps     Apps
+	rdb      redis.UniversalClient
+	prefix   string
+	accounts *accounts.Service
+	links    accounts.Links
+	log      *slog.Logger
+}
+
+// NewService returns the social sign-in service. client makes every call to
+// providers (discovery, JWKS, token, profile); tests point it at fakes.
+func NewService(apps Apps, client *http.Client, rdb redis.UniversalClient, prefix string, acct *accounts.Service, links accounts.Links, log *slog.Logger) *Service {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &Service{
+		reg:  &registry{apps: apps, client: client, cache: map[string]cached{}},
+		apps: apps, rdb: rdb, prefix: prefix + "social:", accounts: acct, links: links, log: log,
+	}
+}
+
+// pending is a started flow, kept in Redis under its state.
+type pending struct {
+	TenantID   uuid.UUID `json:"tenant_id"`
+	Kind       string    `json:"kind"`
+	Nonce      string    `json:"nonce"`
+	Verifier   string    `json:"verifier"`
+	ReturnTo   string    `json:"return_to"`
+	Link       bool      `json:"link"`        // linking to the signed-in customer
+	CustomerID uuid.UUID `json:"customer_id"` // who is linking
+	Browser    string    `json:"browser"`     // SHA-256 of the browser-binding cookie
+}
+
+func random() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// Start begins a sign-in (or, with linkTo, a link) with kind on tenant t.
+// It returns the provider URL to send the browser to and the value of the
+// browser-binding cookie to set, so a state cannot be finished in another
+// browser (login CSRF).
+func (s *Service) Start(ctx context.Context, t *tenants.Tenant, kind, returnTo string, linkTo *accounts.Customer) (redirect, browser string, formPost bool, err error) {
+	k, err := socialapps.ParseKind(kind)
+	if err != nil {
+		return "", "", false, err
+	}
+	p, err := s.reg.get(ctx, t.ID, k, s.callback(t, kind))
+	if err != nil {
+		return "", "", false, err
+	}
+	f := flow{State: random(), Nonce: random(), Verifier: random()}
+	browser = random()
+	st := pending{TenantID: t.ID, Kind: kind, Nonce: f.Nonce, Verifier: f.Verifier, ReturnTo: returnTo, Browser: hash(browser)}
+	if linkTo != nil {
+		st.Link, st.CustomerID = true, linkTo.ID
+	}
+	b, _ := json.Marshal(st)
+	if err := s.rdb.Set(ctx, s.prefix+"flow:"+hash(f.State), b, FlowTTL).Err(); err != nil {
+		return "", "", false, apperr.Wrap(err, "store social flow")
+	}
+	return p.authURL(f), browser, p.formPost(), nil
+}
+
+func (s *Service) callback(t *tenants.Tenant, kind string) string {
+	return s.links(t, "/social/"+kind+"/callback")
+}
+
+// errState covers a missing, tampered, replayed, expired or foreign state:
+// the flow cannot be trusted, and the customer starts again.
+var errState = apperr.New(apperr.Invalid, "That sign-in attempt expired or was not started here. Please try again.")
+
+// Result is how a callback ended.
+type Result struct {
+	Customer *accounts.Customer
+	ReturnTo string
+	Linked   bool // a provider was linked to the signed-in customer
+	// PendingLink is set when the provider's verified email belongs to an
+	// existing account: the customer confirms with its password at
+	// /social/link?token=PendingLink.
+	PendingLink string
+}
+
+// Finish completes a flow: it takes the state (once), checks it belongs to
+// this tenant, provider and browser, exchanges the code, verifies what the
+// provider says, and signs in, links, or asks for a link confirmation.
+func (s *Service) Finish(ctx context.Context, t *tenants.Tenant, kind, state, code, browser string, current *accounts.Customer, r accounts.Request) (Result, error) {
+	if state == "" || len(state) > 200 {
+		return Result{}, errState
+	}
+	b, err := s.rdb.GetDel(ctx, s.prefix+"flow:"+hash(state)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Result{}, errState
+	}
+	if err != nil {
+		return Result{}, apperr.Wrap(err, "read social flow")
+	}
+	var st pending
+	if err := json.Unmarshal(b, &st); err != nil {
+		return Result{}, errState
+	}
+	if st.TenantID != t.ID || st.Kind != kind || browser == "" || st.Browser != hash(browser) {
+		return Result{}, errState
+	}
+	k, _ := socialapps.ParseKind(kind)
+	p, err := s.reg.get(ctx, t.ID, k, s.callback(t, kind))
+	if err != nil {
+		return Result{}, err
+	}
+	cl, err := p.exchange(ctx, code, flow{State: state, Nonce: st.Nonce, Verifier: st.Verifier})
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{ReturnTo: st.ReturnTo}
+	if st.Link {
+		if current == nil || current.ID != st.CustomerID {
+			return Result{}, errState
+		}
+		if err := s.accounts.LinkIdentity(ctx, t, current, cl, r); err != nil {
+			return Result{}, err
+		}
+		res.Customer, res.Linked = current, true
+		return res, nil
+	}
+	c, err := s.accounts.SocialSignIn(ctx, t, cl, r)
+	var lr *accounts.LinkRequired
+	if errors.As(err, &lr) && lr.Verified {
+		token := random()
+		pb, _ := json.Marshal(pendingLink{TenantID: t.ID, Claims: cl, ReturnTo: st.ReturnTo})
+		if err := s.rdb.Set(ctx, s.prefix+"link:"+hash(token), pb, FlowTTL).Err(); err != nil {
+			return Result{}, apperr.Wrap(err, "store pending link")
+		}
+		res.PendingLink = token
+		return res, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	res.Customer = c
+	return res, nil
+}
+
+// pendingLink is a provider identity waiting for the customer to prove the
+// existing account with its password.
+type pendingLink struct {
+	TenantID uuid.UUID       `json:"tenant_id"`
+	Claims   accounts.Claims `json:"claims"`
+	ReturnTo string          `json:"return_to"`
+}
+
+// PendingLink reads a waiting link without using it, for the confirm page.
+func (s *Service) PendingLink(ctx context.Context, t *tenants.Tenant, token string) (accounts.Claims, error) {
+	pl, err := s.pendingLink(ctx, t, token, false)
+	return pl.Claims, err
+}
+
+func (s *Service) pendingLink(ctx context.Context, t *tenants.Tenant, token string, take bool) (pendingLink, error) {
+	if token == "" || len(token) > 200 {
+		return pendingLink{}, errState
+	}
+	key := s.prefix + "link:" + hash(token)
+	var (
+		b   []byte
+		err error
+	)
+	if take {
+		b, err = s.rdb.GetDel(ctx, key).Bytes()
+	} else {
+		b, err = s.rdb.Get(ctx, key).Bytes()
+	}
+	if err != nil {
+		return pendingLink{}, errState
+	}
+	var pl pendingLink
+	if json.Unmarshal(b, &pl) != nil || pl.TenantID != t.ID {
+		return pendingLink{}, errState
+	}
+	return pl, nil
+}
+
+// ConfirmLink links the waiting identity once the password is right. A
+// wrong password leaves the link waiting (and counts as a failed login).
+func (s *Service) ConfirmLink(ctx context.Context, t *tenants.Tenant, token, password string, r accounts.Request) (*accounts.Customer, string, error) {
+	pl, err := s.pendingLink(ctx, t, token, false)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := s.accounts.ConfirmLink(ctx, t, pl.Claims, password, r)
+	if err != nil {
+		return nil, "", err
+	}
+	_, _ = s.pendingLink(ctx, t, token, true)
+	return c, pl.ReturnTo, nil
+}
+
+// Buttons lists the tenant's enabled providers as sign-in buttons.
+func (s *Service) Buttons(ctx context.Context, t *tenants.Tenant, returnTo string) []views.Provider {
+	apps, err := s.apps.Enabled(ctx, t.ID)
+	if err != nil {
+		s.log.Warn("social_buttons_failed", "tenant_id", t.ID, "error", err)
+		return nil
+	}
+	out := make([]views.Provider, 0, len(apps))
+	for _, a := range apps {
+		name := a.Kind.Label()
+		if a.Kind == socialapps.OIDC || a.Kind == socialapps.OAuth2 {
+			name = brandAccount(t)
+		}
+		u := "/social/" + string(a.Kind)
+		if returnTo != "" {
+			u += "?return_to=" + url.QueryEscape(returnTo)
+		}
+		out = append(out, views.Provider{Key: string(a.Kind), Name: name, URL: u})
+	}
+	return out
+}
+
+func brandAccount(t *tenants.Tenant) string {
+	name := t.Theme.DisplayName
+	if name == "" {
+		name = t.Name
+	}
+	return name + " account"
+}
