@@ -308,3 +308,40 @@ func TestBrowserSocialJourney(t *testing.T) {
 		t.Fatalf("%d customers for one person", n)
 	}
 }
+
+// TestGenericOAuth2 signs in through a plain OAuth 2.0 system whose
+// userinfo nests its fields, read through the tenant's claim mapping.
+func TestGenericOAuth2(t *testing.T) {
+	b := newBrandEnv(t, "acme")
+	fake := apptest.StartFakeOIDC(t)
+	fake.Set(func(f *apptest.FakeOIDC) {
+		f.Clients["legacy-client"] = "legacy-secret"
+		f.User = apptest.FakeUser{Subject: "L-9", Email: "lou@example.com", EmailVerified: true, GivenName: "Lou"}
+	})
+	b.withFields(t, "acme", tenants.Field{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureOptional})
+	key, _ := config.ParseSecretKey(b.env.Getenv("GATEHOUSE_SECRET_KEY"))
+	box, _ := secrets.NewBox(key)
+	tn, _ := b.env.Tenants().BySlug(context.Background(), "acme")
+	_, _, err := socialapps.NewStore(b.env.DB().Gorm, box).Save(context.Background(), tn.ID, socialapps.OAuth2, socialapps.Input{
+		Enabled: true, ClientID: "legacy-client", ClientSecret: "legacy-secret",
+		AuthURL: fake.URL + "/authorize", TokenURL: fake.URL + "/token", UserInfoURL: fake.URL + "/userinfo",
+		ClaimMapping: map[string]string{"subject": "user.uid", "email": "user.mail", "email_verified": "user.confirmed", "first_name": "user.first"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := b.srv.Visitor(t)
+	start := v.Get("acme.localhost", "/social/oauth2")
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(start.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cb, _ := url.Parse(resp.Header.Get("Location"))
+	wantRedirect(t, v.Get("acme.localhost", cb.Path+"?"+cb.RawQuery), "/account")
+	page := v.Get("acme.localhost", "/account")
+	if !strings.Contains(page.Body, "lou@example.com") || !strings.Contains(page.Body, `value="Lou"`) {
+		t.Fatalf("account after OAuth 2.0 sign-up:\n%s", page.Body)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ type FakeOIDC struct {
 	key   *rsa.PrivateKey
 	other *rsa.PrivateKey // a key not in the JWKS
 	codes map[string]grant
+	seen  map[string]FakeUser // access token → user, for /userinfo
 	// Clients maps client id → secret; the token endpoint refuses others.
 	Clients map[string]string
 	// SecretsSeen records which secret each client id presented.
@@ -62,12 +64,13 @@ func StartFakeOIDC(t testing.TB) *FakeOIDC {
 	t.Helper()
 	key, _ := rsa.GenerateKey(rand.Reader, 2048)
 	other, _ := rsa.GenerateKey(rand.Reader, 2048)
-	f := &FakeOIDC{key: key, other: other, codes: map[string]grant{}, Clients: map[string]string{}, SecretsSeen: map[string][]string{}}
+	f := &FakeOIDC{key: key, other: other, codes: map[string]grant{}, seen: map[string]FakeUser{}, Clients: map[string]string{}, SecretsSeen: map[string][]string{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", f.discovery)
 	mux.HandleFunc("GET /authorize", f.authorize)
 	mux.HandleFunc("POST /token", f.token)
 	mux.HandleFunc("GET /jwks", f.jwks)
+	mux.HandleFunc("GET /userinfo", f.userinfo)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	f.URL = srv.URL
@@ -163,8 +166,26 @@ func (f *FakeOIDC) token(w http.ResponseWriter, r *http.Request) {
 	}
 	signer, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
 	idToken, _ := jwt.Signed(signer).Claims(claims).Serialize()
+	access := randomHex(16)
+	f.seen[access] = g.user
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"access_token": randomHex(16), "token_type": "Bearer", "expires_in": 300, "id_token": idToken})
+	json.NewEncoder(w).Encode(map[string]any{"access_token": access, "token_type": "Bearer", "expires_in": 300, "id_token": idToken})
+}
+
+// userinfo answers a plain OAuth 2.0 profile call, with the user's fields
+// nested the way such systems often do.
+func (f *FakeOIDC) userinfo(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	u, ok := f.seen[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+	f.mu.Unlock()
+	if !ok {
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"user": map[string]any{"uid": u.Subject, "mail": u.Email, "confirmed": u.EmailVerified, "first": u.GivenName},
+	})
 }
 
 func (f *FakeOIDC) jwks(w http.ResponseWriter, _ *http.Request) {
