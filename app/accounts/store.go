@@ -139,6 +139,28 @@ func (s TenantStore) update(ctx context.Context, id uuid.UUID, cols map[string]a
 	return nil
 }
 
+// delete removes a customer of this tenant; identities go with it (the
+// foreign key cascades), and so do its one-time tokens.
+func (s TenantStore) delete(ctx context.Context, id uuid.UUID) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		inner := TenantStore{db: tx, tenantID: s.tenantID}
+		if err := inner.q(ctx).Where("customer_id = ?", id).Delete(&identityRow{}).Error; err != nil {
+			return apperr.Wrap(err, "delete identities")
+		}
+		if err := tx.Exec("DELETE FROM one_time_tokens WHERE tenant_id = ? AND subject_id = ?", s.tenantID, id).Error; err != nil {
+			return apperr.Wrap(err, "delete tokens")
+		}
+		res := inner.q(ctx).Where("id = ?", id).Delete(&customerRow{})
+		if res.Error != nil {
+			return apperr.Wrap(res.Error, "delete customer")
+		}
+		if res.RowsAffected == 0 {
+			return errNoCustomer
+		}
+		return nil
+	})
+}
+
 // SetPasswordHash replaces the password hash.
 func (s TenantStore) SetPasswordHash(ctx context.Context, id uuid.UUID, hash string) error {
 	return s.update(ctx, id, map[string]any{"password_hash": hash})

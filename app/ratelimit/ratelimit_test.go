@@ -1,0 +1,77 @@
+package ratelimit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"gatehouse/app/apperr"
+	"gatehouse/app/apptest"
+	"gatehouse/app/ratelimit"
+)
+
+func limiter(t *testing.T) *ratelimit.Limiter {
+	t.Helper()
+	opt, err := redis.ParseURL(apptest.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return ratelimit.New(rdb, "test:")
+}
+
+func TestBackoff(t *testing.T) {
+	ctx := context.Background()
+	l := limiter(t)
+	b := ratelimit.Backoff{Free: 3, Window: time.Minute, MaxDelay: 4 * time.Second}
+	for i := 0; i < 3; i++ {
+		if err := l.Fail(ctx, "acme:ann", b); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.Blocked(ctx, "acme:ann"); err != nil {
+			t.Fatalf("blocked after %d free failures: %v", i+1, err)
+		}
+	}
+	delays := []int{1, 2, 4, 4} // doubling, capped
+	for _, want := range delays {
+		_ = l.Fail(ctx, "acme:ann", b)
+		err := l.Blocked(ctx, "acme:ann")
+		var tm *ratelimit.TooMany
+		if !apperr.Is(err, apperr.TooMany) || !asTooMany(err, &tm) || tm.RetryAfterSeconds() != want {
+			t.Fatalf("want a %ds delay, got %v", want, err)
+		}
+	}
+	t.Run("other key", func(t *testing.T) {
+		if err := l.Blocked(ctx, "bravo:ann"); err != nil {
+			t.Fatalf("another tenant's key is blocked: %v", err)
+		}
+	})
+	if err := l.Reset(ctx, "acme:ann"); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Blocked(ctx, "acme:ann"); err != nil {
+		t.Fatalf("still blocked after a success: %v", err)
+	}
+}
+
+func TestAllow(t *testing.T) {
+	ctx := context.Background()
+	l := limiter(t)
+	for i := 0; i < 3; i++ {
+		if err := l.Allow(ctx, "resend:x", 3, time.Hour); err != nil {
+			t.Fatalf("use %d refused: %v", i+1, err)
+		}
+	}
+	if err := l.Allow(ctx, "resend:x", 3, time.Hour); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("fourth use: %v", err)
+	}
+}
+
+func asTooMany(err error, out **ratelimit.TooMany) bool {
+	tm, ok := err.(*ratelimit.TooMany)
+	*out = tm
+	return ok
+}
