@@ -1,5 +1,6 @@
 // Command gatehouse is the multi-tenant customer identity service. All of it
-// lives in package app; main only hands over the process's environment.
+// lives in package app; main only hands over the process's environment and
+// streams.
 package main
 
 import (
@@ -13,7 +14,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := app.Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := app.MainIO(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -37,24 +37,31 @@ func commands() []command {
 		{"migrate", "up|status", "apply or show database migrations", runMigrate},
 		{"tenant", "create|list|suspend|resume|domain", "manage tenants", runTenant},
 		{"mail", "test --to EMAIL", "queue a test mail to check delivery", runMail},
+		{"staff", "create|grant|password|list", "manage console staff (password on stdin)", runStaff},
 		{"version", "", "print the version", runVersion},
 	}
 }
 
 // Env is what a command gets from the process: arguments aside, its
-// environment and output streams. Nothing reads os.Getenv or os.Stdout
+// environment and streams. Nothing reads os.Getenv, os.Stdin or os.Stdout
 // directly, so tests can run many Mains side by side.
 type Env struct {
 	Getenv func(string) string
+	Stdin  io.Reader // passwords for `staff`; empty under Main
 	Stdout io.Writer
 	Stderr io.Writer
 }
 
-// Main runs the subcommand named by args[0] and returns the process exit
-// code. It returns when the command ends or, for serve and worker, when ctx
-// is cancelled and shutdown has finished.
+// Main runs the subcommand named by args[0] with an empty stdin and returns
+// the process exit code. It returns when the command ends or, for serve and
+// worker, when ctx is cancelled and shutdown has finished.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	env := &Env{Getenv: getenv, Stdout: stdout, Stderr: stderr}
+	return MainIO(ctx, args, getenv, strings.NewReader(""), stdout, stderr)
+}
+
+// MainIO is Main with a stdin, which `staff create` reads a password from.
+func MainIO(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	env := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {

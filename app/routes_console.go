@@ -1,15 +1,133 @@
 package app
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/app/access"
+	"gatehouse/app/console"
+	"gatehouse/app/logos"
+	"gatehouse/app/socialapps"
 	"gatehouse/app/web"
+	"gatehouse/assets"
+	"gatehouse/config"
 )
 
-// mountConsole lists the console's routes on its own engine, grouped by who
-// may call them. Staff accounts and RBAC arrive with the console; until then
-// the console host serves only what every host serves.
+// consoleH names the handler methods in the route table.
+type consoleH = console.Handlers
+
+// consoleRoutes is the console's whole surface, grouped by who may call
+// it. Each route's rule is enforced by one guard (console.Handlers.Mount),
+// for full pages and htmx fragments alike: the same URL serves both.
+func consoleRoutes(dev bool) []console.Route {
+	read, write := access.Read, access.Write
+	routes := []console.Route{
+		// Public: signing in, and accepting an invitation.
+		{Method: http.MethodGet, Path: "/login", Rule: console.Anyone, Handle: (*consoleH).LoginShow},
+		{Method: http.MethodPost, Path: "/login", Rule: console.Anyone, Handle: (*consoleH).LoginSubmit},
+		{Method: http.MethodGet, Path: "/invite", Rule: console.Anyone, Handle: (*consoleH).InviteShow},
+		{Method: http.MethodPost, Path: "/invite", Rule: console.Anyone, Handle: (*consoleH).InviteSubmit},
+
+		// Any signed-in staff member.
+		{Method: http.MethodGet, Path: "/", Rule: console.AnyStaff, Handle: (*consoleH).Home},
+		{Method: http.MethodPost, Path: "/logout", Rule: console.AnyStaff, Handle: (*consoleH).Logout},
+
+		// Platform admins: tenants and their domains.
+		{Method: http.MethodGet, Path: "/tenants", Rule: console.Platform(read), Handle: (*consoleH).TenantsList},
+		{Method: http.MethodPost, Path: "/tenants", Rule: console.Platform(write), Handle: (*consoleH).TenantCreate},
+		{Method: http.MethodGet, Path: "/tenants/:slug", Rule: console.Platform(read), Handle: (*consoleH).TenantShow},
+		{Method: http.MethodPost, Path: "/tenants/:slug/status", Rule: console.Platform(write), Handle: (*consoleH).TenantStatus},
+		{Method: http.MethodPost, Path: "/tenants/:slug/domains", Rule: console.Platform(write), Handle: (*consoleH).DomainAdd},
+		{Method: http.MethodPost, Path: "/tenants/:slug/domains/verify", Rule: console.Platform(write), Handle: (*consoleH).DomainVerify},
+		{Method: http.MethodPost, Path: "/tenants/:slug/domains/mark-verified", Rule: console.Platform(write), Handle: (*consoleH).DomainMarkVerified},
+		{Method: http.MethodPost, Path: "/tenants/:slug/domains/remove", Rule: console.Platform(write), Handle: (*consoleH).DomainRemove},
+
+		// Tenant staff, per permission in the :slug tenant.
+		{Method: http.MethodGet, Path: "/t/:slug", Rule: console.Tenant(access.Overview, read), Handle: (*consoleH).Overview},
+		// Theme: the editor, its live preview (fragment, framed page and
+		// stylesheet, all built from unsaved values) and the logo.
+		{Method: http.MethodGet, Path: "/t/:slug/theme", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).ThemeShow},
+		{Method: http.MethodPost, Path: "/t/:slug/theme", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).ThemeSave},
+		{Method: http.MethodGet, Path: "/t/:slug/theme/preview", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).ThemePreview},
+		{Method: http.MethodGet, Path: "/t/:slug/theme/preview/login", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).ThemePreviewLogin},
+		{Method: http.MethodGet, Path: "/t/:slug/theme/preview/theme.css", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).ThemePreviewCSS},
+		{Method: http.MethodPost, Path: "/t/:slug/theme/reset", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).ThemeReset},
+		{Method: http.MethodGet, Path: "/t/:slug/theme/logo", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).LogoShow},
+		{Method: http.MethodPost, Path: "/t/:slug/theme/logo", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).LogoUpload},
+		{Method: http.MethodPost, Path: "/t/:slug/theme/logo/remove", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).LogoRemove},
+		// Registration fields.
+		{Method: http.MethodGet, Path: "/t/:slug/fields", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).FieldsShow},
+		{Method: http.MethodPost, Path: "/t/:slug/fields", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldAdd},
+		{Method: http.MethodGet, Path: "/t/:slug/fields/:key", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).FieldEdit},
+		{Method: http.MethodPost, Path: "/t/:slug/fields/:key", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldSave},
+		{Method: http.MethodPost, Path: "/t/:slug/fields/:key/move", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldMove},
+		{Method: http.MethodPost, Path: "/t/:slug/fields/:key/remove", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldRemove},
+		// Social login apps.
+		{Method: http.MethodGet, Path: "/t/:slug/social", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SocialList},
+		{Method: http.MethodGet, Path: "/t/:slug/social/:provider", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SocialEdit},
+		{Method: http.MethodPost, Path: "/t/:slug/social/:provider", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).SocialSave},
+		// Staff (owners) and the audit log.
+		{Method: http.MethodGet, Path: "/t/:slug/staff", Rule: console.Tenant(access.Team, read), Handle: (*consoleH).StaffList},
+		{Method: http.MethodPost, Path: "/t/:slug/staff", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffInvite},
+		{Method: http.MethodPost, Path: "/t/:slug/staff/:id/role", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffRole},
+		{Method: http.MethodPost, Path: "/t/:slug/staff/:id/remove", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffRemove},
+		{Method: http.MethodGet, Path: "/t/:slug/audit", Rule: console.Tenant(access.Audit, read), Handle: (*consoleH).AuditList},
+	}
+	if dev {
+		// The dev outbox, only where mail goes to files.
+		routes = append(routes,
+			console.Route{Method: http.MethodGet, Path: "/outbox", Rule: console.Platform(read), Handle: (*consoleH).OutboxList},
+			console.Route{Method: http.MethodGet, Path: "/outbox/:name", Rule: console.Platform(read), Handle: (*consoleH).OutboxShow},
+			console.Route{Method: http.MethodGet, Path: "/outbox/:name/html", Rule: console.Platform(read), Handle: (*consoleH).OutboxHTML},
+		)
+	}
+	return routes
+}
+
+// mountConsole builds the console from the services and mounts its routes
+// on e, the console host's engine.
 func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
-	_, _, _ = e, s, render
+	ctx := context.Background()
+	static, err := assets.New()
+	if err != nil {
+		return err
+	}
+	rbac, err := access.NewRBAC(ctx, s.db.Gorm, policyClock(s.redis), 0)
+	if err != nil {
+		return err
+	}
+	key, err := config.ParseSecretKey(s.cfg.SecretKey)
+	if err != nil {
+		return err
+	}
+	// The domain tokens get their own key, derived from the master key.
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte("gatehouse domain verification"))
+	var outbox = s.outbox
+	if !s.cfg.Dev {
+		outbox = nil
+	}
+	handlers := console.New(console.Deps{
+		Render:        render,
+		Log:           s.log,
+		Staff:         access.NewService(s.db.Gorm, rbac, s.hasher, s.policy, inviteMailer{s}, s.audit),
+		Tenants:       s.tenants,
+		Sessions:      s.sessions,
+		Limiter:       s.limiter,
+		Audit:         s.audit,
+		Logos:         logos.NewStore(s.db.Gorm),
+		Social:        socialapps.NewStore(s.db.Gorm, s.box),
+		Outbox:        outbox,
+		ConsoleCSSURL: static.URL("console.css"),
+		BaseDomain:    s.cfg.BaseDomain,
+		PublicURL:     s.cfg.PublicURL,
+		Secure:        s.cfg.PublicScheme == "https",
+		Domains:       console.DomainVerifier{Key: mac.Sum(nil)},
+	})
+	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil))
 	return nil
 }

@@ -1,0 +1,167 @@
+package console
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"gatehouse/app/access"
+	"gatehouse/app/apperr"
+	"gatehouse/app/ratelimit"
+	"gatehouse/app/sessions"
+	views "gatehouse/views/console"
+)
+
+// Throttles of console sign-in: per account, a few free tries and then
+// doubling delays of at most five minutes, so a stranger can slow an
+// account down but not lock it out; per address, more room for offices
+// behind one NAT.
+var (
+	loginPerAccount = ratelimit.Backoff{Free: 5, Window: time.Hour, MaxDelay: 5 * time.Minute}
+	loginPerIP      = ratelimit.Backoff{Free: 30, Window: time.Hour, MaxDelay: 5 * time.Minute}
+)
+
+// LoginShow is GET /login.
+func (h *Handlers) LoginShow(c *gin.Context) {
+	if viewerOf(c) != nil {
+		seeOther(c, "/")
+		return
+	}
+	v := views.LoginPage{Page: h.page("Sign in"), ReturnTo: safeReturn(c.Query("return_to"))}
+	if c.Query("signed_out") == "1" {
+		v.Notice = "You have signed out."
+	}
+	if c.Query("welcome") == "1" {
+		v.Notice = "Your password is set. Sign in to continue."
+	}
+	h.d.Render.HTML(c, http.StatusOK, views.Login(v))
+}
+
+// loginForm is what POST /login takes.
+type loginForm struct {
+	Email    string
+	Password string
+	ReturnTo string
+}
+
+func bindLogin(c *gin.Context) loginForm {
+	return loginForm{Email: c.PostForm("email"), Password: c.PostForm("password"), ReturnTo: safeReturn(c.PostForm("return_to"))}
+}
+
+// throttleKeys are the rate-limit keys of a sign-in attempt. The address
+// is hashed so that whatever is typed, the key stays short.
+func (f loginForm) throttleKeys(ip string) (account, addr string) {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(f.Email))))
+	return "console:login:account:" + hex.EncodeToString(sum[:12]), "console:login:ip:" + ip
+}
+
+// LoginSubmit is POST /login: a wrong password and an unknown email get
+// the same answer in the same time; repeated failures are slowed down.
+func (h *Handlers) LoginSubmit(c *gin.Context) {
+	ctx := c.Request.Context()
+	f := bindLogin(c)
+	ip := c.ClientIP()
+	accountKey, ipKey := f.throttleKeys(ip)
+	fail := func(status int, msg string) {
+		h.d.Render.HTML(c, status, views.Login(views.LoginPage{Page: h.page("Sign in"), Email: f.Email, ReturnTo: f.ReturnTo, Error: msg}))
+	}
+	for _, key := range []string{ipKey, accountKey} {
+		if err := h.d.Limiter.Blocked(ctx, key); err != nil {
+			var tm *ratelimit.TooMany
+			if errors.As(err, &tm) {
+				c.Header("Retry-After", strconv.Itoa(int(tm.RetryAfter.Round(time.Second)/time.Second)))
+				fail(http.StatusTooManyRequests, "Too many attempts. Please wait a moment and try again.")
+				return
+			}
+			h.d.Render.Error(c, err)
+			return
+		}
+	}
+	st, err := h.d.Staff.Authenticate(ctx, f.Email, f.Password, ip)
+	if errors.Is(err, access.ErrBadCredentials) {
+		_ = h.d.Limiter.Fail(ctx, ipKey, loginPerIP)
+		_ = h.d.Limiter.Fail(ctx, accountKey, loginPerAccount)
+		h.d.Log.Info("authentication_failed", "area", "console", "client_ip", ip)
+		fail(http.StatusUnauthorized, access.ErrBadCredentials.Message)
+		return
+	}
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	_ = h.d.Limiter.Reset(ctx, accountKey)
+	// A fresh session id at every sign-in; an old one this browser held is ended.
+	if old := h.sessionToken(c); old != "" {
+		_ = h.d.Sessions.Revoke(ctx, old)
+	}
+	token, _, err := h.d.Sessions.Create(ctx, sessions.New{
+		Kind: sessions.Staff, TenantID: uuid.Nil, SubjectID: st.ID, Host: consoleHost(c),
+		IP: ip, UserAgent: c.Request.UserAgent(), Idle: sessionIdle, Max: sessionMax,
+	})
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	h.setSessionCookie(c, token)
+	target := f.ReturnTo
+	if target == "" {
+		target = "/"
+	}
+	seeOther(c, target)
+}
+
+// Logout is POST /logout: the session ends on the server, not just in the
+// browser.
+func (h *Handlers) Logout(c *gin.Context) {
+	if v := viewerOf(c); v != nil {
+		if err := h.d.Sessions.Revoke(c.Request.Context(), v.token); err != nil {
+			h.d.Render.Error(c, err)
+			return
+		}
+	}
+	h.clearSessionCookie(c)
+	seeOther(c, "/login?signed_out=1")
+}
+
+// InviteShow is GET /invite?token=: the invitee's password form.
+func (h *Handlers) InviteShow(c *gin.Context) {
+	c.Header("Referrer-Policy", "no-referrer")
+	token := c.Query("token")
+	st, err := h.d.Staff.InviteFor(c.Request.Context(), token)
+	if err != nil && !errors.Is(err, access.ErrBadInvite) {
+		h.d.Render.Error(c, err)
+		return
+	}
+	v := views.InvitePage{Page: h.page("Accept invitation"), Token: token, Email: st.Email, Broken: err != nil}
+	status := http.StatusOK
+	if v.Broken {
+		status = http.StatusNotFound
+	}
+	h.d.Render.HTML(c, status, views.Invite(v))
+}
+
+// InviteSubmit is POST /invite: it sets the password and spends the link.
+func (h *Handlers) InviteSubmit(c *gin.Context) {
+	c.Header("Referrer-Policy", "no-referrer")
+	token := c.PostForm("token")
+	_, err := h.d.Staff.AcceptInvite(c.Request.Context(), token, c.PostForm("password"))
+	switch {
+	case err == nil:
+		seeOther(c, "/login?welcome=1")
+	case errors.Is(err, access.ErrBadInvite):
+		h.d.Render.HTML(c, http.StatusNotFound, views.Invite(views.InvitePage{Page: h.page("Accept invitation"), Broken: true}))
+	case apperr.Is(err, apperr.Invalid):
+		e, _ := apperr.As(err)
+		st, _ := h.d.Staff.InviteFor(c.Request.Context(), token)
+		h.d.Render.HTML(c, http.StatusUnprocessableEntity, views.Invite(views.InvitePage{Page: h.page("Accept invitation"), Token: token, Email: st.Email, Error: "Password " + e.Message}))
+	default:
+		h.d.Render.Error(c, err)
+	}
+}

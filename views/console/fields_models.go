@@ -1,0 +1,52 @@
+package console
+
+// FieldsPage is the registration fields editor.
+type FieldsPage struct {
+	Chrome     Chrome
+	Slug       string
+	Rows       []FieldRow
+	Add        FieldForm
+	PreviewURL string // the hosted sign-up form with the saved fields
+	Error      string // a problem with a move or remove
+}
+
+// FieldRow is one field in the list.
+type FieldRow struct {
+	Key     string
+	Label   string
+	Type    string
+	Capture string
+	First   bool
+	Last    bool
+}
+
+// FieldForm adds or edits one field. Key is locked once the field exists:
+// customers' profiles are stored under it.
+type FieldForm struct {
+	Action    string
+	KeyLocked bool
+	Key       string
+	Label     string
+	Type      string
+	Capture   string
+	HelpText  string
+	Options   string // one per line: "value | Label"
+	MinLength string
+	MaxLength string
+	Pattern   string
+	Min       string
+	Max       string
+	MinDate   string
+	MaxDate   string
+	Country   string
+	Types     []Option
+	Captures  []Option
+	Errors    Errors
+}
+
+// FieldEditPage edits one field.
+type FieldEditPage struct {
+	Chrome Chrome
+	Slug   string
+	Form   FieldForm
+}

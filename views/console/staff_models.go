@@ -1,0 +1,85 @@
+package console
+
+// StaffPage is a tenant's staff list with the invitation form.
+type StaffPage struct {
+	Chrome    Chrome
+	Slug      string
+	Members   []MemberRow
+	Invite    InviteForm
+	CanManage bool
+	Error     string
+}
+
+// MemberRow is one staff member of the tenant.
+type MemberRow struct {
+	ID        string
+	Email     string
+	Role      string
+	RoleLabel string
+	Status    string // active, invited, disabled
+	LastLogin string
+	You       bool
+	Roles     []Option
+}
+
+// InviteForm invites someone by email.
+type InviteForm struct {
+	Email  string
+	Roles  []Option
+	Errors Errors
+}
+
+// AuditPage is a tenant's audit log, filtered, newest first.
+type AuditPage struct {
+	Chrome  Chrome
+	Slug    string
+	Filter  AuditFilter
+	Rows    []AuditRow
+	NextURL string // the next (older) page; "" on the last
+	Errors  Errors
+}
+
+// AuditFilter narrows the log.
+type AuditFilter struct {
+	Actor  string
+	Action string
+	Target string
+	From   string // YYYY-MM-DD
+	To     string // YYYY-MM-DD, inclusive
+}
+
+// AuditRow is one event.
+type AuditRow struct {
+	At     string
+	Actor  string
+	Action string
+	Target string
+	IP     string
+	Detail string
+}
+
+// OutboxPage lists the dev outbox.
+type OutboxPage struct {
+	Chrome  Chrome
+	Entries []OutboxRow
+}
+
+// OutboxRow is one stored mail.
+type OutboxRow struct {
+	Name    string
+	To      string
+	Subject string
+	Time    string
+}
+
+// OutboxMessagePage shows one stored mail.
+type OutboxMessagePage struct {
+	Chrome  Chrome
+	Name    string
+	From    string
+	To      string
+	Subject string
+	Date    string
+	Text    string
+	HasHTML bool
+}
