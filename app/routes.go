@@ -8,6 +8,7 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/hosted"
+	"gatehouse/app/logos"
 	"gatehouse/app/social"
 	"gatehouse/app/web"
 	"gatehouse/assets"
@@ -41,6 +42,11 @@ func newHandler(s *services) (http.Handler, error) {
 	gin.SetMode(gin.ReleaseMode)
 	newEngine := func() *gin.Engine {
 		e := gin.New()
+		// Trust no proxy headers unless configured: client addresses key
+		// the login throttles, and X-Forwarded-For is anyone's to forge.
+		if err := e.SetTrustedProxies(s.cfg.TrustedProxies()); err != nil {
+			panic(err) // validated at start-up
+		}
 		e.HandleMethodNotAllowed = false
 		e.RedirectTrailingSlash = false
 		e.Use(web.RequestIDs(), web.AccessLog(log), web.Recover(render, log),
@@ -54,7 +60,16 @@ func newHandler(s *services) (http.Handler, error) {
 	}
 
 	tenantEngine := newEngine()
-	pages := hosted.NewPages(render)
+	var logoStore *logos.Store
+	if s.db != nil {
+		logoStore = logos.NewStore(s.db.Gorm)
+	}
+	var pages *hosted.Pages
+	if logoStore != nil {
+		pages = hosted.NewPages(render, logoStore)
+	} else {
+		pages = hosted.NewPages(render, nil)
+	}
 	secure := cfg.PublicScheme == "https"
 	var buttons accounts.Buttons
 	if s.social != nil {
@@ -68,6 +83,9 @@ func newHandler(s *services) (http.Handler, error) {
 	public := tenantEngine.Group("", tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
 	public.GET("/", pages.Home)
 	public.GET("/theme.css", pages.ThemeCSS)
+	if logoStore != nil {
+		public.GET("/logo", logos.Serve(logoStore, render.Error))
+	}
 	public.GET("/login", acct.ShowLogin)
 	public.POST("/login", acct.Login)
 	public.POST("/register", acct.Register)

@@ -94,6 +94,9 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 		if _, err := seedDemo(ctx, svc.tenants); err != nil {
 			return err
 		}
+		if err := seedConsole(ctx, svc, env.Stdout); err != nil {
+			return err
+		}
 		deliverer, err := newDeliverer(cfg, log)
 		if err != nil {
 			return err

@@ -32,11 +32,24 @@ type Config struct {
 	MetricsAddr  string // GATEHOUSE_METRICS_ADDR; empty turns /metrics off
 	MailFrom     string // GATEHOUSE_MAIL_FROM
 	LogLevel     string // GATEHOUSE_LOG_LEVEL
+	Proxies      string // GATEHOUSE_TRUSTED_PROXIES
 
 	// PublicPort is the port public links carry when it is not the
 	// scheme's default (GATEHOUSE_PUBLIC_PORT). "auto" means the port
 	// `serve` listens on, which --dev uses.
 	PublicPort string
+}
+
+// TrustedProxies lists the proxies whose forwarding headers are believed;
+// nil trusts none, so the client address is the connection's.
+func (c *Config) TrustedProxies() []string {
+	var out []string
+	for _, p := range strings.Split(c.Proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // PublicURL is the base URL of host as customers reach it.
@@ -65,6 +78,7 @@ var settings = []setting{
 	{"GATEHOUSE_METRICS_ADDR", "metrics-addr", "", "address for Prometheus /metrics; empty is off", func(c *Config) *string { return &c.MetricsAddr }},
 	{"GATEHOUSE_MAIL_FROM", "mail-from", "", "From address of outgoing mail (default no-reply@<base-domain>)", func(c *Config) *string { return &c.MailFrom }},
 	{"GATEHOUSE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
+	{"GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed", func(c *Config) *string { return &c.Proxies }},
 	{"GATEHOUSE_PUBLIC_PORT", "public-port", "", "port in public links when not 80/443; auto = the listening port", func(c *Config) *string { return &c.PublicPort }},
 }
 
@@ -179,6 +193,13 @@ func (c *Config) Validate(needs ...Need) error {
 	}
 	if c.DataDir == "" {
 		return errors.New("GATEHOUSE_DATA_DIR: must not be empty")
+	}
+	for _, p := range c.TrustedProxies() {
+		if net.ParseIP(p) == nil {
+			if _, _, err := net.ParseCIDR(p); err != nil {
+				return fmt.Errorf("GATEHOUSE_TRUSTED_PROXIES: %q is not an address or CIDR", p)
+			}
+		}
 	}
 	if c.PublicPort != "" && c.PublicPort != "auto" {
 		if n, err := strconv.Atoi(c.PublicPort); err != nil || n < 1 || n > 65535 {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/hosted"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
 )
@@ -67,7 +66,7 @@ func (h *Handlers) accountPage(c *gin.Context, t *tenants.Tenant, cust *Customer
 		}
 	}
 	return views.AccountPage{
-		Page: h.pages.Page(t, "Your account"), Brand: hosted.Brand(t),
+		Page: h.pages.Page(t, "Your account"), Brand: h.pages.Brand(c.Request.Context(), t),
 		Email: cust.Email, EmailVerified: cust.EmailVerified,
 		Profile:  views.ProfileForm{Fields: formFields(t.Fields, cust.Profile, nil, nil)},
 		Password: views.PasswordForm{HasPassword: cust.HasPassword(), MinPasswordLength: t.Settings.MinPasswordLength},

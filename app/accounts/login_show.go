@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/hosted"
 	"gatehouse/app/web"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
@@ -47,7 +46,7 @@ func (h *Handlers) loginPage(c *gin.Context, t *tenants.Tenant, mode, returnTo s
 		mode = "login"
 	}
 	v := views.LoginPage{
-		Page: h.pages.Page(t, "Log in"), Brand: hosted.Brand(t), Mode: mode, ReturnTo: returnTo,
+		Page: h.pages.Page(t, "Log in"), Brand: h.pages.Brand(c.Request.Context(), t), Mode: mode, ReturnTo: returnTo,
 		Signup:              views.SignupForm{Fields: signupFields(t, nil, nil), MinPasswordLength: t.Settings.MinPasswordLength},
 		PasswordFormsHidden: t.Settings.BrandLoginOnly,
 	}

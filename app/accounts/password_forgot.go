@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/apperr"
-	"gatehouse/app/hosted"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
 )
@@ -14,7 +13,7 @@ import (
 // ShowForgot is GET /password/forgot.
 func (h *Handlers) ShowForgot(c *gin.Context) {
 	t := tenants.FromGin(c)
-	h.render.HTML(c, http.StatusOK, views.Forgot(views.ForgotPage{Page: h.pages.Page(t, "Reset your password"), Brand: hosted.Brand(t)}))
+	h.render.HTML(c, http.StatusOK, views.Forgot(views.ForgotPage{Page: h.pages.Page(t, "Reset your password"), Brand: h.pages.Brand(c.Request.Context(), t)}))
 }
 
 // Forgot is POST /password/forgot. Known and unknown addresses get the same
@@ -22,7 +21,7 @@ func (h *Handlers) ShowForgot(c *gin.Context) {
 func (h *Handlers) Forgot(c *gin.Context) {
 	t := tenants.FromGin(c)
 	email := c.PostForm("email")
-	v := views.ForgotPage{Page: h.pages.Page(t, "Reset your password"), Brand: hosted.Brand(t), Email: email}
+	v := views.ForgotPage{Page: h.pages.Page(t, "Reset your password"), Brand: h.pages.Brand(c.Request.Context(), t), Email: email}
 	err := h.svc.ForgotPassword(c.Request.Context(), t, email, h.request(c))
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Field == "email" {

@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/apperr"
-	"gatehouse/app/hosted"
 	"gatehouse/app/tokens"
 	"gatehouse/app/web"
 	"gatehouse/tenants"
@@ -21,7 +20,7 @@ func (h *Handlers) ShowReset(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	noStore(c)
 	token := c.Query("token")
-	v := h.resetPage(t, token)
+	v := h.resetPage(c, t, token)
 	if err := h.svc.CheckResetToken(c.Request.Context(), t, token); err != nil {
 		if !apperr.Is(err, apperr.Invalid) {
 			h.render.Error(c, err)
@@ -32,9 +31,9 @@ func (h *Handlers) ShowReset(c *gin.Context) {
 	h.render.HTML(c, http.StatusOK, views.Reset(v))
 }
 
-func (h *Handlers) resetPage(t *tenants.Tenant, token string) views.ResetPage {
+func (h *Handlers) resetPage(c *gin.Context, t *tenants.Tenant, token string) views.ResetPage {
 	return views.ResetPage{
-		Page: h.pages.Page(t, "Choose a new password"), Brand: hosted.Brand(t),
+		Page: h.pages.Page(t, "Choose a new password"), Brand: h.pages.Brand(c.Request.Context(), t),
 		Token: token, MinPasswordLength: t.Settings.MinPasswordLength,
 	}
 }
@@ -52,7 +51,7 @@ func (h *Handlers) Reset(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/login?notice=reset")
 		return
 	}
-	v := h.resetPage(t, token)
+	v := h.resetPage(c, t, token)
 	switch {
 	case err == tokens.ErrInvalid:
 		v.Invalid, v.Token = true, ""

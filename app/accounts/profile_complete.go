@@ -5,7 +5,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/hosted"
 	"gatehouse/app/web"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
@@ -22,12 +21,12 @@ func (h *Handlers) ShowProfileComplete(c *gin.Context) {
 		return
 	}
 	noStore(c)
-	h.render.HTML(c, http.StatusOK, views.ProfileComplete(h.profileCompletePage(t, cust, p, returnTo, nil, nil, "")))
+	h.render.HTML(c, http.StatusOK, views.ProfileComplete(h.profileCompletePage(c, t, cust, p, returnTo, nil, nil, "")))
 }
 
-func (h *Handlers) profileCompletePage(t *tenants.Tenant, cust *Customer, p Prompt, returnTo string, submitted map[string]string, errs tenants.FieldErrors, formErr string) views.ProfileCompletePage {
+func (h *Handlers) profileCompletePage(c *gin.Context, t *tenants.Tenant, cust *Customer, p Prompt, returnTo string, submitted map[string]string, errs tenants.FieldErrors, formErr string) views.ProfileCompletePage {
 	return views.ProfileCompletePage{
-		Page: h.pages.Page(t, "Complete your profile"), Brand: hosted.Brand(t),
+		Page: h.pages.Page(t, "Complete your profile"), Brand: h.pages.Brand(c.Request.Context(), t),
 		Required: formFields(p.Required, cust.Profile, submitted, errs),
 		Optional: formFields(p.Optional, cust.Profile, submitted, errs),
 		CanSkip:  len(p.Required) == 0, ReturnTo: returnTo, Error: formErr,
@@ -55,5 +54,5 @@ func (h *Handlers) CompleteProfile(c *gin.Context) {
 		return
 	}
 	noStore(c)
-	h.render.HTML(c, http.StatusUnprocessableEntity, views.ProfileComplete(h.profileCompletePage(t, cust, p, returnTo, values, errs, formErr)))
+	h.render.HTML(c, http.StatusUnprocessableEntity, views.ProfileComplete(h.profileCompletePage(c, t, cust, p, returnTo, values, errs, formErr)))
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/apperr"
-	"gatehouse/app/hosted"
 	"gatehouse/app/web"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
@@ -19,7 +18,7 @@ func (h *Handlers) VerifyEmail(c *gin.Context) {
 	t := tenants.FromGin(c)
 	c.Header("Referrer-Policy", "no-referrer")
 	noStore(c)
-	v := views.VerifyPage{Page: h.pages.Page(t, "Confirm your email"), Brand: hosted.Brand(t), SignedIn: customerOf(c) != nil}
+	v := views.VerifyPage{Page: h.pages.Page(t, "Confirm your email"), Brand: h.pages.Brand(c.Request.Context(), t), SignedIn: customerOf(c) != nil}
 	_, err := h.svc.VerifyEmail(c.Request.Context(), t, c.Query("token"), h.request(c))
 	switch {
 	case err == nil:

@@ -4,9 +4,11 @@
 package hosted
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"gatehouse/app/web"
 	"gatehouse/tenants"
@@ -17,10 +19,27 @@ import (
 // Pages builds themed pages for the tenant in the request.
 type Pages struct {
 	render *web.Renderer
+	logos  Logos
 }
 
-// NewPages returns the hosted-page helpers.
-func NewPages(render *web.Renderer) *Pages { return &Pages{render: render} }
+// Logos tells the URL of a tenant's logo ("" when it has none).
+type Logos interface {
+	URL(ctx context.Context, tenantID uuid.UUID) (string, error)
+}
+
+// NewPages returns the hosted-page helpers. logos may be nil.
+func NewPages(render *web.Renderer, logos Logos) *Pages { return &Pages{render: render, logos: logos} }
+
+// Brand is the tenant's brand with its logo, for a page.
+func (p *Pages) Brand(ctx context.Context, t *tenants.Tenant) hosted.Brand {
+	b := Brand(t)
+	if p.logos != nil {
+		if u, err := p.logos.URL(ctx, t.ID); err == nil {
+			b.LogoURL = u
+		}
+	}
+	return b
+}
 
 // Page returns the layout of a page on t's host: the shared stylesheet plus
 // t's theme stylesheet, whose URL changes whenever the theme does.

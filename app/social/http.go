@@ -122,7 +122,7 @@ func (h *Handlers) ShowLink(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Referrer-Policy", "no-referrer")
-	h.render.HTML(c, http.StatusOK, views.SocialLink(h.linkPage(t, cl, token, "")))
+	h.render.HTML(c, http.StatusOK, views.SocialLink(h.linkPage(c, t, cl, token, "")))
 }
 
 // ConfirmLink is POST /social/link.
@@ -147,7 +147,7 @@ func (h *Handlers) ConfirmLink(c *gin.Context) {
 		web.SetRetryAfter(c, err)
 	}
 	c.Header("Cache-Control", "no-store")
-	h.render.HTML(c, web.StatusOf(err), views.SocialLink(h.linkPage(t, cl, token, web.PublicMessage(err))))
+	h.render.HTML(c, web.StatusOf(err), views.SocialLink(h.linkPage(c, t, cl, token, web.PublicMessage(err))))
 }
 
 // Unlink is POST /account/identities/:provider/unlink.
@@ -164,9 +164,9 @@ func (h *Handlers) Unlink(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/account?notice=unlinked")
 }
 
-func (h *Handlers) linkPage(t *tenants.Tenant, cl accounts.Claims, token, msg string) views.SocialLinkPage {
+func (h *Handlers) linkPage(c *gin.Context, t *tenants.Tenant, cl accounts.Claims, token, msg string) views.SocialLinkPage {
 	return views.SocialLinkPage{
-		Page: h.pages.Page(t, "Link your account"), Brand: hosted.Brand(t),
+		Page: h.pages.Page(t, "Link your account"), Brand: h.pages.Brand(c.Request.Context(), t),
 		Provider: accounts.ProviderName(cl.Provider), Email: cl.Email, Token: token, Error: msg,
 	}
 }
