@@ -42,10 +42,19 @@ func TestConsoleAccess(t *testing.T) {
 	}
 	root := signedIn(t, srv, "root@example.com")
 	root.post("/tenants/acme/domains", url.Values{"domain": {"login.acme.test"}})
+	// A customer of acme, for the customers pages.
+	customer := srv.Visitor(t)
+	customer.Post("acme.localhost", "/register", url.Values{"email": {"cust@example.com"}, "password": {"customer passphrase"}})
+	var custID string
+	env.DB().Gorm.Raw("SELECT CAST(id AS TEXT) FROM customers WHERE email = 'cust@example.com'").Scan(&custID)
+	if custID == "" {
+		t.Fatal("no customer to walk the customers pages with")
+	}
 	params := map[string]string{
 		"slug": "acme", "key": "first_name", "provider": "google",
 		"id":   staffID(t, env, "support@acme.test"),
 		"name": outboxName(t, env, srv, "invitee@acme.test"),
+		"cid":  custID, "sid": "no-such-session",
 	}
 
 	who := []string{"anonymous", "support", "admin", "owner", "owner of B", "platform admin"}

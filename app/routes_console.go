@@ -66,6 +66,17 @@ func consoleRoutes(dev bool) []console.Route {
 		{Method: http.MethodPost, Path: "/t/:slug/fields/:key", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldSave},
 		{Method: http.MethodPost, Path: "/t/:slug/fields/:key/move", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldMove},
 		{Method: http.MethodPost, Path: "/t/:slug/fields/:key/remove", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldRemove},
+		// Customers (support and up; deleting is owner and admin).
+		{Method: http.MethodGet, Path: "/t/:slug/customers", Rule: console.Tenant(access.Users, read), Handle: (*consoleH).CustomersList},
+		{Method: http.MethodGet, Path: "/t/:slug/customers/:cid", Rule: console.Tenant(access.Users, read), Handle: (*consoleH).CustomerShow},
+		{Method: http.MethodPost, Path: "/t/:slug/customers/:cid", Rule: console.Tenant(access.Users, write), Handle: (*consoleH).CustomerUpdate},
+		{Method: http.MethodPost, Path: "/t/:slug/customers/:cid/status", Rule: console.Tenant(access.Users, write), Handle: (*consoleH).CustomerStatus},
+		{Method: http.MethodPost, Path: "/t/:slug/customers/:cid/reset", Rule: console.Tenant(access.Users, write), Handle: (*consoleH).CustomerReset},
+		{Method: http.MethodPost, Path: "/t/:slug/customers/:cid/verify", Rule: console.Tenant(access.Users, write), Handle: (*consoleH).CustomerVerify},
+		{Method: http.MethodPost, Path: "/t/:slug/customers/:cid/sessions/:sid/revoke", Rule: console.Tenant(access.Users, write), Handle: (*consoleH).CustomerRevokeSession},
+		{Method: http.MethodPost, Path: "/t/:slug/customers/:cid/identities/:provider/unlink", Rule: console.Tenant(access.Users, write), Handle: (*consoleH).CustomerUnlink},
+		{Method: http.MethodGet, Path: "/t/:slug/customers/:cid/export", Rule: console.Tenant(access.Users, read), Handle: (*consoleH).CustomerExport},
+		{Method: http.MethodPost, Path: "/t/:slug/customers/:cid/delete", Rule: console.Tenant(access.Users, access.Delete), Handle: (*consoleH).CustomerDelete},
 		// Social login apps.
 		{Method: http.MethodGet, Path: "/t/:slug/social", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SocialList},
 		{Method: http.MethodGet, Path: "/t/:slug/social/:provider", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SocialEdit},
@@ -113,6 +124,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 	}
 	handlers := console.New(console.Deps{
 		Render:        render,
+		Customers:     s.accounts,
 		Log:           s.log,
 		Staff:         access.NewService(s.db.Gorm, rbac, s.hasher, s.policy, inviteMailer{s}, s.audit),
 		Tenants:       s.tenants,

@@ -41,6 +41,8 @@ type Deps struct {
 	Logos    *logos.Store
 	Social   *socialapps.Store
 	Outbox   *mail.Outbox // the dev outbox; nil hides the outbox pages
+	// Customers is customer accounts, for the customers pages.
+	Customers Customers
 
 	// ConsoleCSSURL is the hashed URL of console.css.
 	ConsoleCSSURL string
