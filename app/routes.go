@@ -60,16 +60,15 @@ func newHandler(s *services) (http.Handler, error) {
 	}
 
 	tenantEngine := newEngine()
+	// Tenant logos are served from the tenant's own host; the bench wiring
+	// has no database and so no logos.
 	var logoStore *logos.Store
+	var brandLogos hosted.Logos
 	if s.db != nil {
 		logoStore = logos.NewStore(s.db.Gorm)
+		brandLogos = logoStore
 	}
-	var pages *hosted.Pages
-	if logoStore != nil {
-		pages = hosted.NewPages(render, logoStore)
-	} else {
-		pages = hosted.NewPages(render, nil)
-	}
+	pages := hosted.NewPages(render, brandLogos)
 	secure := cfg.PublicScheme == "https"
 	var buttons accounts.Buttons
 	if s.social != nil {
