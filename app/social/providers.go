@@ -253,8 +253,10 @@ func (p *gothProvider) exchange(ctx context.Context, code string, f flow) (accou
 	switch p.kind {
 	case string(socialapps.Google):
 		cl.EmailVerified, _ = u.RawData["verified_email"].(bool)
-	case string(socialapps.Facebook):
-		// Facebook returns only confirmed addresses.
+	case string(socialapps.Facebook), string(socialapps.GitHub):
+		// Facebook returns only confirmed addresses; GitHub shows only a
+		// verified address as public, and goth falls back to the verified
+		// primary one.
 		cl.EmailVerified = u.Email != ""
 	}
 	for key, v := range map[string]string{"first_name": u.FirstName, "last_name": u.LastName, "name": u.Name, "picture": u.AvatarURL} {

@@ -50,6 +50,20 @@ func fakeSocial(t *testing.T) (*http.Client, *toFake) {
 		}
 		json.NewEncoder(w).Encode(map[string]any{"id": "g-42", "email": "gia@example.com", "verified_email": true, "given_name": "Gia", "family_name": "Rossi", "name": "Gia Rossi"})
 	})
+	mux.HandleFunc("/login/oauth/access_token", token) // github.com
+	mux.HandleFunc("/user", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer at-1" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		json.NewEncoder(w).Encode(map[string]any{"id": 9001, "login": "hal", "name": "Hal Jo", "email": ""})
+	})
+	mux.HandleFunc("/user/emails", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode([]map[string]any{
+			{"email": "old@example.com", "primary": false, "verified": true},
+			{"email": "hal@example.com", "primary": true, "verified": true},
+		})
+	})
 	mux.HandleFunc("/me", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Query().Get("access_token") != "at-1" {
 			w.WriteHeader(http.StatusUnauthorized)
@@ -75,6 +89,7 @@ func TestGoogleAndFacebook(t *testing.T) {
 	}{
 		{socialapps.Google, "g-42", "gia@example.com", true, "Gia", "accounts.google.com"},
 		{socialapps.Facebook, "fb-7", "fay@example.com", true, "Fay", "www.facebook.com"},
+		{socialapps.GitHub, "9001", "hal@example.com", true, "", "github.com"},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.kind), func(t *testing.T) {
