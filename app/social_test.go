@@ -345,3 +345,29 @@ func TestGenericOAuth2(t *testing.T) {
 		t.Fatalf("account after OAuth 2.0 sign-up:\n%s", page.Body)
 	}
 }
+
+// TestAppleFormPostBypass: Apple returns the sign-in as a cross-site form
+// POST. Exactly that route passes the cross-origin check (its state is
+// still checked); any other cross-site POST is refused.
+func TestAppleFormPostBypass(t *testing.T) {
+	b := newBrandEnv(t, "acme")
+	post := func(path string) int {
+		req, _ := http.NewRequest(http.MethodPost, b.srv.URL("acme.localhost", path), strings.NewReader("state=forged&code=x"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Origin", "https://appleid.apple.com")
+		resp, _ := b.srv.Do(t, req)
+		if resp.StatusCode == http.StatusSeeOther && !strings.HasPrefix(resp.Header.Get("Location"), "/login?notice=social-state") {
+			t.Fatalf("%s: redirected to %s", path, resp.Header.Get("Location"))
+		}
+		return resp.StatusCode
+	}
+	if code := post("/social/apple/callback"); code != http.StatusSeeOther {
+		t.Fatalf("Apple's form_post was refused: %d", code)
+	}
+	for _, path := range []string{"/social/google/callback", "/social/oidc/callback", "/login"} {
+		if code := post(path); code != http.StatusForbidden {
+			t.Fatalf("cross-site POST %s: %d, want 403", path, code)
+		}
+	}
+}
