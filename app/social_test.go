@@ -371,3 +371,32 @@ func TestAppleFormPostBypass(t *testing.T) {
 		}
 	}
 }
+
+// TestSocialOnlyAddsPasswordAndUnlinks: a customer who arrived through a
+// provider cannot remove their only way in, can add a password from
+// /account, and may then unlink the provider.
+func TestSocialOnlyAddsPasswordAndUnlinks(t *testing.T) {
+	b := newBrandEnv(t, "acme")
+	fake := apptest.StartFakeOIDC(t)
+	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
+	fake.Set(func(f *apptest.FakeOIDC) { f.User = apptest.FakeUser{Subject: "s-1", Email: "sam@example.com", EmailVerified: true} })
+	host := "acme.localhost"
+	v := b.srv.Visitor(t)
+	wantRedirect(t, socialLogin(t, v, host, nil), "/account")
+	page := v.Get(host, "/account")
+	if strings.Contains(page.Body, "/account/identities/oidc/unlink") || strings.Contains(page.Body, `name="current_password"`) {
+		t.Fatal("a social-only account is offered to remove its only sign-in, or asked for a password it has not got")
+	}
+	wantRedirect(t, v.Post(host, "/account/identities/oidc/unlink", nil), "/account?notice=unlink-refused")
+	wantRedirect(t, v.Post(host, "/account/password", url.Values{"new_password": {"sams first passphrase"}}), "/account?notice=password")
+	if page := v.Get(host, "/account"); !strings.Contains(page.Body, "/account/identities/oidc/unlink") {
+		t.Fatal("with a password set, the provider should be removable")
+	}
+	wantRedirect(t, v.Post(host, "/account/identities/oidc/unlink", nil), "/account?notice=unlinked")
+	wantRedirect(t, login(b.srv.Visitor(t), host, "sam@example.com", "sams first passphrase"), "/account")
+	var n int64
+	b.env.DB().Gorm.Raw("SELECT count(*) FROM audit_events WHERE action = 'customer.identity.unlinked'").Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d unlink audit events", n)
+	}
+}
