@@ -40,3 +40,9 @@ fmt:
 ## clean: remove the dev data dir and build outputs
 clean:
 	rm -rf data bin
+
+.PHONY: bench-import
+## bench-import: import generated 100k- and 1M-row CSVs into PostgreSQL (GATEHOUSE_TEST_DATABASE_URL, else local postgres; GATEHOUSE_TEST_REDIS_URL for asynq); rows/s and peak memory for docs/benchmarks.md
+bench-import:
+	$(GO) build -o bin/gatehouse .
+	$(GO) run ./app/imports/internal/benchimport -bin bin/gatehouse -rows 100000,1000000

@@ -37,6 +37,7 @@ func commands() []command {
 		{"migrate", "up|status", "apply or show database migrations", runMigrate},
 		{"tenant", "create|list|suspend|resume|domain", "manage tenants", runTenant},
 		{"mail", "test --to EMAIL", "queue a test mail to check delivery", runMail},
+		{"import", "--tenant S FILE | work", "import customers from CSV or JSON Lines", runImport},
 		{"staff", "create|grant|password|list", "manage console staff (password on stdin)", runStaff},
 		{"version", "", "print the version", runVersion},
 	}

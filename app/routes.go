@@ -93,6 +93,10 @@ func newHandler(s *services) (http.Handler, error) {
 	public.POST("/password/forgot", acct.Forgot)
 	public.GET("/password/reset", acct.ShowReset)
 	public.POST("/password/reset", acct.Reset)
+	if s.campaigns != nil {
+		public.GET("/password/set", acct.ShowSetPassword(s.campaigns))
+		public.POST("/password/set", acct.SetPassword(s.campaigns))
+	}
 	public.GET("/verify-email", acct.VerifyEmail)
 	public.POST("/verify-email/resend", acct.ResendVerification)
 	public.GET("/social/link", soc.ShowLink)

@@ -10,6 +10,7 @@ import (
 	"gatehouse/app/accounts"
 	"gatehouse/app/audit"
 	"gatehouse/app/db"
+	"gatehouse/app/imports"
 	"gatehouse/app/mail"
 	"gatehouse/app/passwords"
 	"gatehouse/app/ratelimit"
@@ -48,6 +49,8 @@ type services struct {
 	accounts    *accounts.Service
 	socialApps  *socialapps.Store
 	social      *social.Service
+	imports     *imports.Service
+	campaigns   *imports.Campaigns
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
@@ -84,6 +87,15 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
 	s.social = social.NewService(s.socialApps, nil, rc.client, rc.prefix, s.accounts, s.link, log)
+	importStore, err := imports.NewStore(database.Gorm)
+	if err != nil {
+		return nil, err
+	}
+	s.imports = imports.NewService(imports.Deps{Store: importStore, Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
+	s.campaigns = imports.NewCampaigns(imports.CampaignDeps{
+		DB: database.Gorm, Tokens: s.tokens, Accounts: accounts.NewStore(database.Gorm), Hasher: s.hasher, Policy: s.policy,
+		Queue: s.queue, Tenants: s.tenantStore, Links: imports.Links(s.link), MailFrom: cfg.MailFrom, Audit: s.audit,
+	})
 	return s, nil
 }
 

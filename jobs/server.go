@@ -15,6 +15,8 @@ import (
 type Handlers struct {
 	Mail           MailDeliverer
 	PasswordResets PasswordResets
+	Imports        ImportWorker
+	Campaigns      CampaignWorker
 }
 
 // ServerOptions tune the worker.
@@ -45,7 +47,10 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueBulk: 1},
 		ShutdownTimeout: o.ShutdownTimeout,
 		Logger:          asynqLogger{log},
-		LogLevel:        asynq.WarnLevel,
+		// Import steps come back fast after a worker dies; everything else
+		// keeps asynq's exponential backoff.
+		RetryDelayFunc: ImportRetryDelay,
+		LogLevel:       asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			maxRetry, _ := asynq.GetMaxRetry(ctx)
@@ -54,6 +59,9 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 	})
 	if h.Mail != nil {
 		s.mux.HandleFunc(TypeSendMail, mailHandler(h.Mail))
+	}
+	if h.Imports != nil || h.Campaigns != nil {
+		RegisterImports(s.mux, h.Imports, h.Campaigns)
 	}
 	if h.PasswordResets != nil {
 		s.mux.HandleFunc(TypeForgotPassword, func(ctx context.Context, t *asynq.Task) error {

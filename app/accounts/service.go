@@ -201,7 +201,10 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 		hash = c.passwordHash
 	}
 	// An unknown email or a social-only account still pays for one hash.
-	ok, rehash, verr := s.hasher.Verify(ctx, hash, password)
+	// Imported legacy hashes (bcrypt, PBKDF2, scrypt, argon2i) verify too,
+	// and come back with rehash set, so the first success moves them to
+	// argon2id.
+	ok, rehash, verr := s.hasher.VerifyAny(ctx, hash, password)
 	if verr != nil {
 		return nil, verr
 	}

@@ -152,6 +152,16 @@ type ResetPage struct {
 	// Invalid replaces the form with "This link has expired or was already
 	// used" and a link to /password/forgot.
 	Invalid bool
+	// Action is where the form posts: /password/reset, or /password/set
+	// for the "set your password" link an imported customer receives.
+	Action string
+}
+
+func (v ResetPage) action() string {
+	if v.Action == "" {
+		return "/password/reset"
+	}
+	return v.Action
 }
 
 // VerifyPage is GET /verify-email: the outcome of a verification link.

@@ -1,0 +1,635 @@
+package imports
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"gatehouse/app/apperr"
+)
+
+// The hot path of an import runs on database/sql with one statement per
+// chunk and table where it can: PostgreSQL gets whole arrays through
+// unnest, SQLite gets batches of multi-row VALUES. Every statement names
+// the tenant.
+
+// chunkTx is one chunk's transaction.
+type chunkTx struct {
+	s   TenantStore
+	tx  *sql.Tx
+	ctx context.Context
+}
+
+func (c chunkTx) exec(q string, args ...any) (sql.Result, error) {
+	return c.tx.ExecContext(c.ctx, c.s.rebind(q), args...)
+}
+
+func (c chunkTx) query(q string, args ...any) (*sql.Rows, error) {
+	return c.tx.QueryContext(c.ctx, c.s.rebind(q), args...)
+}
+
+// withChunk runs fn in a transaction holding chunk seq of the job, unless
+// col (scanned_run or applied_run) already says pass run finished it.
+// It reports whether fn ran.
+func (s TenantStore) withChunk(ctx context.Context, jobID uuid.UUID, seq, run int, col string, fn func(c chunkTx, ch Chunk) error) (bool, error) {
+	if err := s.noTenant(); err != nil {
+		return false, err
+	}
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return false, apperr.Wrap(err, "begin chunk")
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	c := chunkTx{s: s, tx: tx, ctx: ctx}
+	lock := ""
+	if s.pg {
+		lock = " FOR UPDATE"
+	}
+	var ch Chunk
+	var done int
+	err = tx.QueryRowContext(ctx, s.rebind("SELECT first_line, row_count, data, "+col+" FROM import_chunks WHERE job_id = ? AND tenant_id = ? AND seq = ?"+lock),
+		jobID.String(), s.tenantID.String(), seq).Scan(&ch.FirstLine, &ch.Rows, &ch.Data, &done)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, errNoJob
+	}
+	if err != nil {
+		return false, apperr.Wrap(err, "lock chunk")
+	}
+	if done == run {
+		return false, nil
+	}
+	ch.Seq = seq
+	if err := fn(c, ch); err != nil {
+		return false, err
+	}
+	if _, err := c.exec("UPDATE import_chunks SET "+col+" = ? WHERE job_id = ? AND tenant_id = ? AND seq = ?", run, jobID.String(), s.tenantID.String(), seq); err != nil {
+		return false, apperr.Wrap(err, "mark chunk")
+	}
+	if err := tx.Commit(); err != nil {
+		return false, apperr.Wrap(err, "commit chunk")
+	}
+	return true, nil
+}
+
+// ScanChunk records the email of each row of one chunk for pass run, in
+// one transaction; emails reads them from the chunk. A chunk the pass has
+// already scanned is left alone, so a retried task changes nothing.
+func (s TenantStore) ScanChunk(ctx context.Context, jobID uuid.UUID, run, seq int, emails func(Chunk) ([]int64, []string, error)) (bool, error) {
+	return s.withChunk(ctx, jobID, seq, run, "scanned_run", func(c chunkTx, ch Chunk) error {
+		lines, addrs, err := emails(ch)
+		if err != nil {
+			return err
+		}
+		return c.insertKeys(jobID, run, lines, addrs)
+	})
+}
+
+func (c chunkTx) insertKeys(jobID uuid.UUID, run int, lines []int64, emails []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if c.s.pg {
+		_, err := c.exec(`INSERT INTO import_keys (job_id, run, line, tenant_id, email)
+			SELECT ?, ?, k.line, ?, k.email FROM unnest(?::bigint[], ?::text[]) AS k(line, email)`,
+			jobID.String(), run, c.s.tenantID.String(), lines, emails)
+		if err != nil {
+			return apperr.Wrap(err, "record emails")
+		}
+		return nil
+	}
+	rows := make([][]any, len(lines))
+	for i := range lines {
+		rows[i] = []any{jobID.String(), run, lines[i], c.s.tenantID.String(), emails[i]}
+	}
+	_, err := c.insertValues("import_keys", []string{"job_id", "run", "line", "tenant_id", "email"}, rows, "")
+	return err
+}
+
+// insertValues inserts rows with multi-row VALUES statements (SQLite) and
+// returns how many went in.
+func (c chunkTx) insertValues(table string, cols []string, rows [][]any, suffix string) (int, error) {
+	per := 30000 / len(cols)
+	if per > 500 {
+		per = 500
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	total := 0
+	for start := 0; start < len(rows); start += per {
+		end := min(start+per, len(rows))
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		args := make([]any, 0, (end-start)*len(cols))
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, rows[i]...)
+		}
+		b.WriteString(suffix)
+		res, err := c.tx.ExecContext(c.ctx, b.String(), args...)
+		if err != nil {
+			return total, apperr.Wrap(err, "insert %s", table)
+		}
+		n, _ := res.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
+}
+
+// FindDuplicates marks, for pass run, every line whose email appears on
+// more than one line of the file, with the first such line and the count,
+// and moves the pass on to the apply phase. It does nothing unless the
+// pass is scanning and has scanned every chunk; it reports whether the
+// pass is (now) in the apply phase.
+func (s TenantStore) FindDuplicates(ctx context.Context, jobID uuid.UUID, run int) (bool, error) {
+	if err := s.noTenant(); err != nil {
+		return false, err
+	}
+	tx, err := s.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return false, apperr.Wrap(err, "begin dedup")
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	c := chunkTx{s: s, tx: tx, ctx: ctx}
+	lock := ""
+	if s.pg {
+		lock = " FOR UPDATE"
+	}
+	var phase string
+	var jobRun int
+	err = tx.QueryRowContext(ctx, s.rebind("SELECT phase, run FROM import_jobs WHERE id = ? AND tenant_id = ?"+lock), jobID.String(), s.tenantID.String()).Scan(&phase, &jobRun)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, errNoJob
+	}
+	if err != nil {
+		return false, apperr.Wrap(err, "lock import")
+	}
+	if jobRun != run {
+		return false, nil
+	}
+	if Phase(phase) == PhaseApply {
+		return true, nil
+	}
+	var left int
+	if err := tx.QueryRowContext(ctx, s.rebind("SELECT COUNT(*) FROM import_chunks WHERE job_id = ? AND tenant_id = ? AND scanned_run <> ?"), jobID.String(), s.tenantID.String(), run).Scan(&left); err != nil {
+		return false, apperr.Wrap(err, "count chunks")
+	}
+	if Phase(phase) != PhaseScan || left > 0 {
+		return false, nil
+	}
+	// One sort of the pass's keys, with no join for a planner to get
+	// wrong on a table it has no statistics for yet.
+	rows, err := c.query(`SELECT line, first, n FROM (
+			SELECT line, MIN(line) OVER (PARTITION BY email) AS first, COUNT(*) OVER (PARTITION BY email) AS n
+			FROM import_keys WHERE job_id = ? AND tenant_id = ? AND run = ?) AS k
+		WHERE n > 1`, jobID.String(), s.tenantID.String(), run)
+	if err != nil {
+		return false, apperr.Wrap(err, "find duplicates")
+	}
+	var lines, firsts []int64
+	var counts []int32
+	for rows.Next() {
+		var line, first int64
+		var n int32
+		if err := rows.Scan(&line, &first, &n); err != nil {
+			rows.Close()
+			return false, apperr.Wrap(err, "find duplicates")
+		}
+		lines, firsts, counts = append(lines, line), append(firsts, first), append(counts, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, apperr.Wrap(err, "find duplicates")
+	}
+	if err := c.markDuplicates(jobID, run, lines, firsts, counts); err != nil {
+		return false, err
+	}
+	if _, err := c.exec("UPDATE import_jobs SET phase = ?, updated_at = ? WHERE id = ? AND tenant_id = ?", string(PhaseApply), time.Now().UTC(), jobID.String(), s.tenantID.String()); err != nil {
+		return false, apperr.Wrap(err, "move to apply")
+	}
+	if err := tx.Commit(); err != nil {
+		return false, apperr.Wrap(err, "commit dedup")
+	}
+	return true, nil
+}
+
+// markDuplicates stores, on each duplicate line's key, the first line of
+// its email and how many lines have it.
+func (c chunkTx) markDuplicates(jobID uuid.UUID, run int, lines, firsts []int64, counts []int32) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if c.s.pg {
+		_, err := c.exec(`UPDATE import_keys SET dup_first = d.first, dup_count = d.n
+			FROM unnest(?::bigint[], ?::bigint[], ?::int[]) AS d(line, first, n)
+			WHERE import_keys.job_id = ? AND import_keys.tenant_id = ? AND import_keys.run = ? AND import_keys.line = d.line`,
+			lines, firsts, counts, jobID.String(), c.s.tenantID.String(), run)
+		if err != nil {
+			return apperr.Wrap(err, "mark duplicates")
+		}
+		return nil
+	}
+	stmt, err := c.tx.PrepareContext(c.ctx, "UPDATE import_keys SET dup_first = ?, dup_count = ? WHERE job_id = ? AND tenant_id = ? AND run = ? AND line = ?")
+	if err != nil {
+		return apperr.Wrap(err, "mark duplicates")
+	}
+	defer stmt.Close()
+	for i := range lines {
+		if _, err := stmt.ExecContext(c.ctx, firsts[i], counts[i], jobID.String(), c.s.tenantID.String(), run, lines[i]); err != nil {
+			return apperr.Wrap(err, "mark duplicates")
+		}
+	}
+	return nil
+}
+
+// duplicate is a line whose email the file holds more than once.
+type duplicate struct {
+	first int64
+	count int
+}
+
+func (c chunkTx) duplicates(jobID uuid.UUID, run int, from, to int64) (map[int64]duplicate, error) {
+	rows, err := c.query(`SELECT line, dup_first, dup_count FROM import_keys
+		WHERE job_id = ? AND tenant_id = ? AND run = ? AND line >= ? AND line < ? AND dup_count IS NOT NULL`,
+		jobID.String(), c.s.tenantID.String(), run, from, to)
+	if err != nil {
+		return nil, apperr.Wrap(err, "read duplicates")
+	}
+	defer rows.Close()
+	out := map[int64]duplicate{}
+	for rows.Next() {
+		var line int64
+		var d duplicate
+		if err := rows.Scan(&line, &d.first, &d.count); err != nil {
+			return nil, apperr.Wrap(err, "read duplicates")
+		}
+		out[line] = d
+	}
+	return out, rows.Err()
+}
+
+// existing is a customer already in the tenant, as an import sees it.
+type existing struct {
+	id       string
+	verified bool
+	hash     string
+	profile  []byte
+}
+
+func (c chunkTx) existing(emails []string, lock bool) (map[string]existing, error) {
+	out := make(map[string]existing, len(emails))
+	scan := func(rows *sql.Rows) error {
+		defer rows.Close()
+		for rows.Next() {
+			var e existing
+			var email string
+			if err := rows.Scan(&e.id, &email, &e.verified, &e.hash, &e.profile); err != nil {
+				return apperr.Wrap(err, "read customers")
+			}
+			out[email] = e
+		}
+		return rows.Err()
+	}
+	if c.s.pg {
+		q := `SELECT id::text, email, email_verified, COALESCE(password_hash, ''), profile::text FROM customers
+			WHERE tenant_id = ? AND email = ANY(?::text[]) ORDER BY email`
+		if lock {
+			q += " FOR UPDATE"
+		}
+		rows, err := c.query(q, c.s.tenantID.String(), emails)
+		if err != nil {
+			return nil, apperr.Wrap(err, "read customers")
+		}
+		return out, scan(rows)
+	}
+	for start := 0; start < len(emails); start += 500 {
+		part := emails[start:min(start+500, len(emails))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, c.s.tenantID.String())
+		for _, e := range part {
+			args = append(args, e)
+		}
+		rows, err := c.tx.QueryContext(c.ctx, `SELECT id, email, email_verified, COALESCE(password_hash, ''), profile FROM customers
+			WHERE tenant_id = ? AND email IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+`)`, args...)
+		if err != nil {
+			return nil, apperr.Wrap(err, "read customers")
+		}
+		if err := scan(rows); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// newCustomer is a row to insert.
+type newCustomer struct {
+	id       uuid.UUID
+	email    string
+	verified bool
+	hash     string
+	profile  []byte
+	created  time.Time
+}
+
+// changedCustomer is an existing customer's new state.
+type changedCustomer struct {
+	id       string
+	verified bool
+	hash     string
+	profile  []byte
+}
+
+// insertCustomers inserts rows, skipping any email that appeared since it
+// was looked up (a customer signing up during the import), and returns
+// how many went in.
+func (c chunkTx) insertCustomers(rows []newCustomer, now time.Time) (int, error) {
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if c.s.pg {
+		ids := make([]string, len(rows))
+		emails := make([]string, len(rows))
+		verified := make([]bool, len(rows))
+		hashes := make([]string, len(rows))
+		profiles := make([]string, len(rows))
+		created := make([]time.Time, len(rows))
+		for i, r := range rows {
+			ids[i], emails[i], verified[i], hashes[i], profiles[i], created[i] = r.id.String(), r.email, r.verified, r.hash, string(r.profile), r.created
+		}
+		res, err := c.exec(`INSERT INTO customers (id, tenant_id, email, email_verified, password_hash, status, profile, created_at, updated_at)
+			SELECT n.id, ?, n.email, n.verified, NULLIF(n.hash, ''), 'active', n.profile::jsonb, n.created, ?
+			FROM unnest(?::uuid[], ?::text[], ?::boolean[], ?::text[], ?::text[], ?::timestamptz[]) AS n(id, email, verified, hash, profile, created)
+			ON CONFLICT (tenant_id, email) DO NOTHING`,
+			c.s.tenantID.String(), now, ids, emails, verified, hashes, profiles, created)
+		if err != nil {
+			return 0, apperr.Wrap(err, "insert customers")
+		}
+		n, _ := res.RowsAffected()
+		return int(n), nil
+	}
+	vals := make([][]any, len(rows))
+	for i, r := range rows {
+		var hash any
+		if r.hash != "" {
+			hash = r.hash
+		}
+		vals[i] = []any{r.id.String(), c.s.tenantID.String(), r.email, r.verified, hash, "active", string(r.profile), r.created, now}
+	}
+	return c.insertValues("customers", []string{"id", "tenant_id", "email", "email_verified", "password_hash", "status", "profile", "created_at", "updated_at"},
+		vals, " ON CONFLICT (tenant_id, email) DO NOTHING")
+}
+
+func (c chunkTx) updateCustomers(rows []changedCustomer, now time.Time) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if c.s.pg {
+		ids := make([]string, len(rows))
+		verified := make([]bool, len(rows))
+		hashes := make([]string, len(rows))
+		profiles := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i], verified[i], hashes[i], profiles[i] = r.id, r.verified, r.hash, string(r.profile)
+		}
+		_, err := c.exec(`UPDATE customers SET email_verified = u.verified, password_hash = NULLIF(u.hash, ''), profile = u.profile::jsonb, updated_at = ?
+			FROM unnest(?::uuid[], ?::boolean[], ?::text[], ?::text[]) AS u(id, verified, hash, profile)
+			WHERE customers.tenant_id = ? AND customers.id = u.id`,
+			now, ids, verified, hashes, profiles, c.s.tenantID.String())
+		if err != nil {
+			return apperr.Wrap(err, "update customers")
+		}
+		return nil
+	}
+	stmt, err := c.tx.PrepareContext(c.ctx, "UPDATE customers SET email_verified = ?, password_hash = ?, profile = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+	if err != nil {
+		return apperr.Wrap(err, "update customers")
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		var hash any
+		if r.hash != "" {
+			hash = r.hash
+		}
+		if _, err := stmt.ExecContext(c.ctx, r.verified, hash, string(r.profile), now, c.s.tenantID.String(), r.id); err != nil {
+			return apperr.Wrap(err, "update customer")
+		}
+	}
+	return nil
+}
+
+func (c chunkTx) insertErrors(jobID uuid.UUID, run int, rej []Rejected) error {
+	if len(rej) == 0 {
+		return nil
+	}
+	if c.s.pg {
+		lines := make([]int64, len(rej))
+		cols := make([]string, len(rej))
+		reasons := make([]string, len(rej))
+		raws := make([]string, len(rej))
+		for i, r := range rej {
+			lines[i], cols[i], reasons[i], raws[i] = r.Line, r.Column, r.Reason, r.Raw
+		}
+		_, err := c.exec(`INSERT INTO import_errors (job_id, run, line, tenant_id, col, reason, raw)
+			SELECT ?, ?, e.line, ?, e.col, e.reason, e.raw FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS e(line, col, reason, raw)`,
+			jobID.String(), run, c.s.tenantID.String(), lines, cols, reasons, raws)
+		if err != nil {
+			return apperr.Wrap(err, "record rejected rows")
+		}
+		return nil
+	}
+	rows := make([][]any, len(rej))
+	for i, r := range rej {
+		rows[i] = []any{jobID.String(), run, r.Line, c.s.tenantID.String(), r.Column, r.Reason, r.Raw}
+	}
+	_, err := c.insertValues("import_errors", []string{"job_id", "run", "line", "tenant_id", "col", "reason", "raw"}, rows, "")
+	return err
+}
+
+// ChunkCounts are what applying one chunk did.
+type ChunkCounts struct {
+	Created, Updated, Skipped, Rejected int
+}
+
+// ApplyInput is one chunk, read and normalised by the caller.
+type ApplyInput struct {
+	Records  []Record
+	Rejected []Rejected
+	// RawOf returns the original row of a line, for the error report of
+	// rows rejected here (duplicates).
+	RawOf func(line int64) string
+}
+
+// ApplyChunk applies one chunk of pass run in one transaction: rows whose
+// email the file holds more than once are rejected, the rest are created,
+// updated or skipped according to mode, and the chunk is marked done with
+// its counts. In a dry run nothing is written to customers. A chunk the
+// pass has already applied is left alone, so a retried task changes
+// nothing. read turns the chunk into records and rejected rows.
+func (s TenantStore) ApplyChunk(ctx context.Context, jobID uuid.UUID, run, seq int, mode Mode, dry bool, now time.Time,
+	read func(Chunk) (ApplyInput, error)) (ChunkCounts, bool, error) {
+	var counts ChunkCounts
+	ran, err := s.withChunk(ctx, jobID, seq, run, "applied_run", func(c chunkTx, ch Chunk) error {
+		in, err := read(ch)
+		if err != nil {
+			return err
+		}
+		// The chunk's lines run from FirstLine to one past its last newline.
+		end := ch.FirstLine + int64(bytes.Count(ch.Data, []byte{'\n'})) + 1
+		dups, err := c.duplicates(jobID, run, ch.FirstLine, end)
+		if err != nil {
+			return err
+		}
+		rejected := in.Rejected
+		recs := make([]Record, 0, len(in.Records))
+		for _, r := range in.Records {
+			if d, ok := dups[r.Line]; ok {
+				rejected = append(rejected, duplicateRejection(r, d, in.RawOf))
+				continue
+			}
+			recs = append(recs, r)
+		}
+		// One lock order for every writer: by email.
+		sort.Slice(recs, func(i, j int) bool { return recs[i].Email < recs[j].Email })
+		emails := make([]string, len(recs))
+		for i, r := range recs {
+			emails[i] = r.Email
+		}
+		have, err := c.existing(emails, !dry)
+		if err != nil {
+			return err
+		}
+		plan, err := classify(recs, have, mode, now)
+		if err != nil {
+			return err
+		}
+		counts = ChunkCounts{Updated: len(plan.update), Skipped: plan.skipped, Rejected: len(rejected)}
+		if dry {
+			counts.Created = len(plan.insert)
+		} else {
+			n, err := c.insertCustomers(plan.insert, now)
+			if err != nil {
+				return err
+			}
+			counts.Created = n
+			counts.Skipped += len(plan.insert) - n
+			if err := c.updateCustomers(plan.update, now); err != nil {
+				return err
+			}
+		}
+		if err := c.insertErrors(jobID, run, rejected); err != nil {
+			return err
+		}
+		if counts.Created+counts.Updated+counts.Skipped+counts.Rejected != ch.Rows {
+			return apperr.New(apperr.Internal, "imports: chunk %d: %d rows but %d created, %d updated, %d skipped, %d rejected",
+				seq, ch.Rows, counts.Created, counts.Updated, counts.Skipped, counts.Rejected)
+		}
+		_, err = c.exec("UPDATE import_chunks SET created = ?, updated = ?, skipped = ?, rejected = ? WHERE job_id = ? AND tenant_id = ? AND seq = ?",
+			counts.Created, counts.Updated, counts.Skipped, counts.Rejected, jobID.String(), s.tenantID.String(), seq)
+		if err != nil {
+			return apperr.Wrap(err, "count chunk")
+		}
+		return nil
+	})
+	return counts, ran, err
+}
+
+func duplicateRejection(r Record, d duplicate, rawOf func(int64) string) Rejected {
+	var reason string
+	if d.first == r.Line {
+		reason = fmt.Sprintf("the email %s is on %d lines of this file; none of them was imported: keep one and import it again", r.Email, d.count)
+	} else {
+		reason = fmt.Sprintf("the email %s is also on line %d (%d lines in all); none of them was imported: keep one and import it again", r.Email, d.first, d.count)
+	}
+	raw := ""
+	if rawOf != nil {
+		raw = rawOf(r.Line)
+	}
+	return Rejected{Line: r.Line, Column: "", Reason: reason, Raw: raw}
+}
+
+// plan is what to do with a chunk's records.
+type plan struct {
+	insert  []newCustomer
+	update  []changedCustomer
+	skipped int
+}
+
+// classify decides each record's fate against the customers the tenant
+// already has:
+//   - new emails are created (create, upsert) or skipped (update);
+//   - known emails are skipped (create) or merged (upsert, update): the
+//     file's non-empty field values replace the stored ones, other fields
+//     stay; email_verified only ever goes from false to true; a password
+//     hash is only set on an account that has none; created_at is kept.
+//     A merge that changes nothing is skipped, which is what makes
+//     importing the same file twice a no-op.
+func classify(recs []Record, have map[string]existing, mode Mode, now time.Time) (plan, error) {
+	var p plan
+	for _, r := range recs {
+		e, known := have[r.Email]
+		if !known {
+			if mode == ModeUpdate {
+				p.skipped++
+				continue
+			}
+			profile, err := json.Marshal(orEmpty(r.Profile))
+			if err != nil {
+				return p, apperr.Wrap(err, "encode profile")
+			}
+			created := r.CreatedAt
+			if created.IsZero() {
+				created = now
+			}
+			p.insert = append(p.insert, newCustomer{id: uuid.Must(uuid.NewV7()), email: r.Email, verified: r.EmailVerified, hash: r.PasswordHash, profile: profile, created: created})
+			continue
+		}
+		if mode == ModeCreate {
+			p.skipped++
+			continue
+		}
+		var stored map[string]any
+		if len(e.profile) > 0 {
+			if err := json.Unmarshal(e.profile, &stored); err != nil {
+				return p, apperr.Wrap(err, "decode profile")
+			}
+		}
+		before, _ := json.Marshal(orEmpty(stored))
+		merged := make(map[string]any, len(stored)+len(r.Profile))
+		for k, v := range stored {
+			merged[k] = v
+		}
+		for k, v := range r.Profile {
+			merged[k] = v
+		}
+		after, err := json.Marshal(merged)
+		if err != nil {
+			return p, apperr.Wrap(err, "encode profile")
+		}
+		next := changedCustomer{id: e.id, verified: e.verified || r.EmailVerified, hash: e.hash, profile: after}
+		if next.hash == "" {
+			next.hash = r.PasswordHash
+		}
+		if next.verified == e.verified && next.hash == e.hash && bytes.Equal(before, after) {
+			p.skipped++
+			continue
+		}
+		p.update = append(p.update, next)
+	}
+	return p, nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
