@@ -50,7 +50,21 @@ func TestConsoleAccess(t *testing.T) {
 	if custID == "" {
 		t.Fatal("no customer to walk the customers pages with")
 	}
+	// An import job and a campaign of acme, for the imports pages.
+	if r := owner.uploadField("/t/acme/imports", "file", "customers.csv", []byte("email\nimported@example.com\n")); r.StatusCode >= 400 {
+		t.Fatalf("import upload: %d %s", r.StatusCode, r.Body)
+	}
+	var jobID string
+	env.DB().Gorm.Raw("SELECT CAST(id AS TEXT) FROM import_jobs LIMIT 1").Scan(&jobID)
+	campaignID := "0190f0f0-0000-7000-8000-00000000c0de"
+	var tenantID string
+	env.DB().Gorm.Raw("SELECT CAST(id AS TEXT) FROM tenants WHERE slug = 'acme'").Scan(&tenantID)
+	if err := env.DB().Gorm.Exec(`INSERT INTO password_campaigns (id, tenant_id, status, rate_per_minute, created_at, updated_at) VALUES (?, ?, 'running', 10, ?, ?)`,
+		campaignID, tenantID, time.Now().UTC(), time.Now().UTC()).Error; err != nil {
+		t.Fatal(err)
+	}
 	params := map[string]string{
+		"job": jobID, "campaign": campaignID,
 		"slug": "acme", "key": "first_name", "provider": "google",
 		"id":   staffID(t, env, "support@acme.test"),
 		"name": outboxName(t, env, srv, "invitee@acme.test"),

@@ -1,5 +1,10 @@
 package app
 
+import (
+	"gatehouse/app/console"
+	"gatehouse/app/imports"
+)
+
 // ConsoleRoutes is the console's route table, exported for the app_test
 // package so the access test walks every route there is.
-var ConsoleRoutes = consoleRoutes
+func ConsoleRoutes(dev bool) []console.Route { return consoleRoutes(dev, &imports.Handlers{}) }

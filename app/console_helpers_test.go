@@ -114,9 +114,15 @@ func (b *browser) postOn(path string, form url.Values, htmx bool) resp {
 // upload posts one file as the multipart field "logo".
 func (b *browser) upload(path, filename string, data []byte) resp {
 	b.t.Helper()
+	return b.uploadField(path, "logo", filename, data)
+}
+
+// uploadField posts one file as the multipart field named field.
+func (b *browser) uploadField(path, field, filename string, data []byte) resp {
+	b.t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	fw, _ := w.CreateFormFile("logo", filename)
+	fw, _ := w.CreateFormFile(field, filename)
 	fw.Write(data)
 	w.Close()
 	req, _ := http.NewRequest(http.MethodPost, b.srv.URL(consoleHost, path), &buf)

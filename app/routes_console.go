@@ -10,6 +10,7 @@ import (
 
 	"gatehouse/app/access"
 	"gatehouse/app/console"
+	"gatehouse/app/imports"
 	"gatehouse/app/logos"
 	"gatehouse/app/socialapps"
 	"gatehouse/app/web"
@@ -23,18 +24,26 @@ type consoleH = console.Handlers
 // consoleRoutes is the console's whole surface, grouped by who may call
 // it. Each route's rule is enforced by one guard (console.Handlers.Mount),
 // for full pages and htmx fragments alike: the same URL serves both.
-func consoleRoutes(dev bool) []console.Route {
+func consoleRoutes(dev bool, imp *imports.Handlers) []console.Route {
 	read, write := access.Read, access.Write
 	routes := []console.Route{
 		// Public: signing in, and accepting an invitation.
 		{Method: http.MethodGet, Path: "/login", Rule: console.Anyone, Handle: (*consoleH).LoginShow},
 		{Method: http.MethodPost, Path: "/login", Rule: console.Anyone, Handle: (*consoleH).LoginSubmit},
+		// The second step, for staff with two-factor sign-in on.
+		{Method: http.MethodGet, Path: "/login/totp", Rule: console.Anyone, Handle: (*consoleH).LoginCodeShow},
+		{Method: http.MethodPost, Path: "/login/totp", Rule: console.Anyone, Handle: (*consoleH).LoginCodeSubmit},
 		{Method: http.MethodGet, Path: "/invite", Rule: console.Anyone, Handle: (*consoleH).InviteShow},
 		{Method: http.MethodPost, Path: "/invite", Rule: console.Anyone, Handle: (*consoleH).InviteSubmit},
 
 		// Any signed-in staff member.
 		{Method: http.MethodGet, Path: "/", Rule: console.AnyStaff, Handle: (*consoleH).Home},
 		{Method: http.MethodPost, Path: "/logout", Rule: console.AnyStaff, Handle: (*consoleH).Logout},
+		// Their own sign-in security: two-factor on and off.
+		{Method: http.MethodGet, Path: "/account/security", Rule: console.AnyStaff, Handle: (*consoleH).SecurityShow},
+		{Method: http.MethodPost, Path: "/account/security/totp/start", Rule: console.AnyStaff, Handle: (*consoleH).TOTPStart},
+		{Method: http.MethodPost, Path: "/account/security/totp/confirm", Rule: console.AnyStaff, Handle: (*consoleH).TOTPConfirm},
+		{Method: http.MethodPost, Path: "/account/security/totp/disable", Rule: console.AnyStaff, Handle: (*consoleH).TOTPDisable},
 
 		// Platform admins: tenants and their domains.
 		{Method: http.MethodGet, Path: "/tenants", Rule: console.Platform(read), Handle: (*consoleH).TenantsList},
@@ -88,6 +97,17 @@ func consoleRoutes(dev bool) []console.Route {
 		{Method: http.MethodPost, Path: "/t/:slug/staff/:id/remove", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffRemove},
 		{Method: http.MethodGet, Path: "/t/:slug/audit", Rule: console.Tenant(access.Audit, read), Handle: (*consoleH).AuditList},
 	}
+	// Imports (admin and owner): the import pages carry their own table;
+	// each gets the console's guard with the imports permission.
+	for _, r := range imp.Routes() {
+		rule := console.Tenant(access.Imports, read)
+		if r.Write {
+			rule = console.Tenant(access.Imports, write)
+		}
+		handle := r.Handle
+		routes = append(routes, console.Route{Method: r.Method, Path: "/t/:slug/imports" + r.Path, Rule: rule,
+			Handle: func(_ *consoleH, c *gin.Context) { handle(c) }})
+	}
 	if dev {
 		// The dev outbox, only where mail goes to files.
 		routes = append(routes,
@@ -122,11 +142,13 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 	if !s.cfg.Dev {
 		outbox = nil
 	}
+	staff := access.NewService(s.db.Gorm, rbac, s.hasher, s.policy, inviteMailer{s}, s.audit)
 	handlers := console.New(console.Deps{
 		Render:        render,
 		Customers:     s.accounts,
 		Log:           s.log,
-		Staff:         access.NewService(s.db.Gorm, rbac, s.hasher, s.policy, inviteMailer{s}, s.audit),
+		Staff:         staff,
+		TwoFactor:     access.NewTwoFactor(staff, s.box),
 		Tenants:       s.tenants,
 		Sessions:      s.sessions,
 		Limiter:       s.limiter,
@@ -140,6 +162,12 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Secure:        s.cfg.PublicScheme == "https",
 		Domains:       console.DomainVerifier{Key: mac.Sum(nil)},
 	})
-	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil))
+	imp := imports.NewHandlers(imports.HandlerDeps{
+		Service: s.imports, Campaigns: s.campaigns, Render: render, Frame: handlers.Frame, Tenant: console.TenantOf,
+		Actor: func(c *gin.Context) imports.Actor {
+			return imports.Actor{Name: console.ActorName(c), IP: console.ActorIP(c)}
+		},
+	})
+	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp))
 	return nil
 }

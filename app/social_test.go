@@ -379,7 +379,9 @@ func TestSocialOnlyAddsPasswordAndUnlinks(t *testing.T) {
 	b := newBrandEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
-	fake.Set(func(f *apptest.FakeOIDC) { f.User = apptest.FakeUser{Subject: "s-1", Email: "sam@example.com", EmailVerified: true} })
+	fake.Set(func(f *apptest.FakeOIDC) {
+		f.User = apptest.FakeUser{Subject: "s-1", Email: "sam@example.com", EmailVerified: true}
+	})
 	host := "acme.localhost"
 	v := b.srv.Visitor(t)
 	wantRedirect(t, socialLogin(t, v, host, nil), "/account")

@@ -43,6 +43,9 @@ type Deps struct {
 	Outbox   *mail.Outbox // the dev outbox; nil hides the outbox pages
 	// Customers is customer accounts, for the customers pages.
 	Customers Customers
+	// TwoFactor is the staff's optional TOTP second factor; the sign-in
+	// form goes through it.
+	TwoFactor *access.TwoFactor
 
 	// ConsoleCSSURL is the hashed URL of console.css.
 	ConsoleCSSURL string

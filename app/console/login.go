@@ -64,6 +64,7 @@ func (f loginForm) throttleKeys(ip string) (account, addr string) {
 
 // LoginSubmit is POST /login: a wrong password and an unknown email get
 // the same answer in the same time; repeated failures are slowed down.
+// Staff with two-factor sign-in on go on to the code page (totp_login.go).
 func (h *Handlers) LoginSubmit(c *gin.Context) {
 	ctx := c.Request.Context()
 	f := bindLogin(c)
@@ -84,7 +85,7 @@ func (h *Handlers) LoginSubmit(c *gin.Context) {
 			return
 		}
 	}
-	st, err := h.d.Staff.Authenticate(ctx, f.Email, f.Password, ip)
+	step, err := h.d.TwoFactor.BeginSignIn(ctx, f.Email, f.Password, ip)
 	if errors.Is(err, access.ErrBadCredentials) {
 		_ = h.d.Limiter.Fail(ctx, ipKey, loginPerIP)
 		_ = h.d.Limiter.Fail(ctx, accountKey, loginPerAccount)
@@ -97,20 +98,31 @@ func (h *Handlers) LoginSubmit(c *gin.Context) {
 		return
 	}
 	_ = h.d.Limiter.Reset(ctx, accountKey)
+	if step.Pending != "" {
+		// Two-factor sign-in is on: no session until the code page.
+		h.askCode(c, step.Pending, f.ReturnTo)
+		return
+	}
+	h.signIn(c, step.Staff, f.ReturnTo)
+}
+
+// signIn starts a staff session and sends the browser on to returnTo.
+func (h *Handlers) signIn(c *gin.Context, st access.Staff, returnTo string) {
+	ctx := c.Request.Context()
 	// A fresh session id at every sign-in; an old one this browser held is ended.
 	if old := h.sessionToken(c); old != "" {
 		_ = h.d.Sessions.Revoke(ctx, old)
 	}
 	token, _, err := h.d.Sessions.Create(ctx, sessions.New{
 		Kind: sessions.Staff, TenantID: uuid.Nil, SubjectID: st.ID, Host: consoleHost(c),
-		IP: ip, UserAgent: c.Request.UserAgent(), Idle: sessionIdle, Max: sessionMax,
+		IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), Idle: sessionIdle, Max: sessionMax,
 	})
 	if err != nil {
 		h.d.Render.Error(c, err)
 		return
 	}
 	h.setSessionCookie(c, token)
-	target := f.ReturnTo
+	target := returnTo
 	if target == "" {
 		target = "/"
 	}
