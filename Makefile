@@ -18,7 +18,8 @@ test:
 
 ## bench: the benchmarks behind docs/benchmarks.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./tenants/ ./app/
+	$(GO) test -run '^$$' -bench . -benchmem ./tenants/ ./app/ ./app/passwords/
+	$(GO) test -run '^$$' -bench SearchMillion -benchtime 500x ./app/accounts/
 
 ## generate: regenerate templ components (the generated files are committed)
 generate:

@@ -158,9 +158,3 @@ func BenchmarkLoginOverload(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkLoginPageRender is GET /login with the real log-in and sign-up
-// forms, through the whole stack.
-func BenchmarkLoginPageRender(b *testing.B) {
-	benchServe(b, benchServer(b), "demo.localhost")
-}

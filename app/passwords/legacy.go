@@ -64,7 +64,7 @@ func IsLegacyFormat(encoded string) bool {
 		return true
 	case strings.HasPrefix(encoded, "$argon2id$"):
 		// Gatehouse's own hasher reads argon2id; only a form it refuses is legacy.
-		_, _, err := (&Hasher{}).verifyArgon(encoded, "")
+		_, _, _, err := parseArgonID(encoded)
 		return err != nil
 	}
 	return false
@@ -75,7 +75,7 @@ func IsLegacyFormat(encoded string) bool {
 // and otherwise an error saying what is wrong, for an import's error report.
 func CheckImportable(encoded string) error {
 	if strings.HasPrefix(encoded, "$argon2id$") {
-		if _, _, err := (&Hasher{}).verifyArgon(encoded, ""); err == nil {
+		if _, _, _, err := parseArgonID(encoded); err == nil {
 			return nil
 		}
 	}

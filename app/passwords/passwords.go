@@ -121,27 +121,34 @@ func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, reha
 
 // verifyArgon checks password against a PHC argon2id string.
 func (h *Hasher) verifyArgon(encoded, password string) (Params, bool, error) {
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return Params{}, false, fmt.Errorf("not an argon2id PHC string")
-	}
-	var p Params
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return Params{}, false, fmt.Errorf("bad argon2id parameters")
-	}
-	if p.Memory == 0 || p.Memory > 1<<20 || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
-		return Params{}, false, fmt.Errorf("argon2id parameters out of range")
-	}
-	salt, err := base64.RawStdEncoding.DecodeString(parts[4])
+	p, salt, want, err := parseArgonID(encoded)
 	if err != nil {
-		return Params{}, false, fmt.Errorf("bad salt")
-	}
-	want, err := base64.RawStdEncoding.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
-		return Params{}, false, fmt.Errorf("bad key")
+		return Params{}, false, err
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	return p, subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// parseArgonID reads a PHC argon2id string without hashing anything, so
+// telling formats apart costs no argon2 run (and no memory).
+func parseArgonID(encoded string) (p Params, salt, key []byte, err error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" || parts[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return Params{}, nil, nil, fmt.Errorf("not an argon2id PHC string")
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
+		return Params{}, nil, nil, fmt.Errorf("bad argon2id parameters")
+	}
+	if p.Memory == 0 || p.Memory > 1<<20 || p.Time == 0 || p.Time > 16 || p.Threads == 0 {
+		return Params{}, nil, nil, fmt.Errorf("argon2id parameters out of range")
+	}
+	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
+		return Params{}, nil, nil, fmt.Errorf("bad salt")
+	}
+	if key, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(key) == 0 {
+		return Params{}, nil, nil, fmt.Errorf("bad key")
+	}
+	return p, salt, key, nil
 }
 
 //go:embed common.txt

@@ -2,6 +2,7 @@ package passwords
 
 import (
 	"context"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -115,4 +116,28 @@ func BenchmarkHash(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestFormatChecksRunNoHash: telling an argon2id hash from a legacy one
+// must not run argon2 (19 MiB outside the semaphore, on every login).
+func TestFormatChecksRunNoHash(t *testing.T) {
+	h := NewHasher(Default, 1, time.Second)
+	hash, err := h.Hash(context.Background(), "some passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < 10; i++ {
+		if IsLegacyFormat(hash) {
+			t.Fatal("our own argon2id hash reads as legacy")
+		}
+		if err := CheckImportable(hash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 1<<20 {
+		t.Fatalf("format checks allocated %d bytes: they ran argon2", grown)
+	}
 }
