@@ -94,14 +94,11 @@ func runImport(ctx context.Context, env *Env, args []string) int {
 		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
 	}
 	log := newLogger(cfg, env.Stderr)
-	database, err := openDB(ctx, cfg, log)
+	database, err := openCurrentDB(ctx, cfg, log)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer database.Close()
-	if err := database.CheckSchema(ctx); err != nil {
-		return fail(env, err)
-	}
 	tenantStore := tenants.NewStore(database.Gorm)
 	t, err := tenantStore.BySlug(ctx, slug)
 	if err != nil {
@@ -491,14 +488,11 @@ func runImportWorker(ctx context.Context, env *Env, args []string) int {
 		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
 	}
 	log := newLogger(cfg, env.Stderr)
-	database, err := openDB(ctx, cfg, log)
+	database, err := openCurrentDB(ctx, cfg, log)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer database.Close()
-	if err := database.CheckSchema(ctx); err != nil {
-		return fail(env, err)
-	}
 	w, err := newImportWorker(ctx, env, cfg, log, database, concurrency, true)
 	if err != nil {
 		return fail(env, err)

@@ -113,6 +113,20 @@ func openDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, 
 	return db.Open(ctx, cfg.DatabaseURL, log)
 }
 
+// openCurrentDB opens the database and refuses it when migrations are
+// pending, for every command that reads or writes data (not migrate).
+func openCurrentDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*db.DB, error) {
+	d, err := openDB(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.CheckSchema(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
 // redisConn is one Redis deployment seen three ways: a go-redis client for
 // pub/sub and readiness, asynq's connection options, and the pub/sub channel
 // prefix. Pub/sub ignores database numbers, so the prefix carries the number

@@ -66,14 +66,11 @@ func runStaff(ctx context.Context, env *Env, args []string) int {
 		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
 	}
 	log := newLogger(cfg, env.Stderr)
-	database, err := openDB(ctx, cfg, log)
+	database, err := openCurrentDB(ctx, cfg, log)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer database.Close()
-	if err := database.CheckSchema(ctx); err != nil {
-		return fail(env, err)
-	}
 	svc, closeSvc, err := cliStaffService(ctx, env, cfg, database, log)
 	if err != nil {
 		return fail(env, err)

@@ -68,14 +68,11 @@ func runTenant(ctx context.Context, env *Env, args []string) int {
 		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
 	}
 	log := newLogger(cfg, env.Stderr)
-	database, err := openDB(ctx, cfg, log)
+	database, err := openCurrentDB(ctx, cfg, log)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer database.Close()
-	if err := database.CheckSchema(ctx); err != nil {
-		return fail(env, err)
-	}
 	pub, closePub := announcer(ctx, env, cfg, log)
 	defer closePub()
 	svc := tenants.NewService(tenants.NewStore(database.Gorm), pub, cfg.BaseDomain, log)

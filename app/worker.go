@@ -25,14 +25,11 @@ func runWorker(ctx context.Context, env *Env, args []string) int {
 		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
 	}
 	log := newLogger(cfg, env.Stderr)
-	database, err := openDB(ctx, cfg, log)
+	database, err := openCurrentDB(ctx, cfg, log)
 	if err != nil {
 		return fail(env, err)
 	}
 	defer database.Close()
-	if err := database.CheckSchema(ctx); err != nil {
-		return fail(env, err)
-	}
 	rc, err := openRedis(ctx, cfg.RedisURL)
 	if err != nil {
 		return fail(env, err)

@@ -59,13 +59,24 @@ func (h *Handlers) loginPage(c *gin.Context, t *tenants.Tenant, mode, returnTo s
 // signupFields are the fields on the sign-up form: required and optional,
 // not "later" ones.
 func signupFields(t *tenants.Tenant, submitted map[string]string, errs tenants.FieldErrors) []views.FormField {
-	var fields []tenants.Field
-	for _, f := range t.Fields {
+	return formFields(SignupFields(t.Fields), nil, submitted, errs)
+}
+
+// SignupFields picks the fields the sign-up form asks for.
+func SignupFields(fields []tenants.Field) []tenants.Field {
+	var out []tenants.Field
+	for _, f := range fields {
 		if f.Capture != tenants.CaptureLater {
-			fields = append(fields, f)
+			out = append(out, f)
 		}
 	}
-	return formFields(fields, nil, submitted, errs)
+	return out
+}
+
+// SignupPreview is the sign-up form's inputs for a field list, empty, as a
+// new customer sees them; the console's field editor previews it.
+func SignupPreview(fields []tenants.Field) []views.FormField {
+	return formFields(SignupFields(fields), nil, nil, nil)
 }
 
 func (h *Handlers) renderLogin(c *gin.Context, status int, v views.LoginPage) {
