@@ -10,7 +10,6 @@ import (
 
 	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
-	"gatehouse/app/db"
 	"gatehouse/tenants"
 )
 
@@ -20,16 +19,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // GATEHOUSE_TEST_DATABASE_URL is set, else SQLite.
 func mustStore(t testing.TB) *tenants.Store {
 	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, apptest.Database(t), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return tenants.NewStore(d.Gorm)
+	return tenants.NewStore(apptest.MigratedDB(t).Gorm)
 }
 
 func mustService(t testing.TB, store *tenants.Store) *tenants.Service {

@@ -21,14 +21,7 @@ func searchSetup(t testing.TB, url string) (*accounts.Store, *db.DB, uuid.UUID, 
 	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := db.Open(ctx, url, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d := apptest.MigratedDBAt(t, url)
 	svc := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", quiet)
 	a, _ := svc.Create(ctx, tenants.NewTenant{Slug: "acme", Name: "A"})
 	b, _ := svc.Create(ctx, tenants.NewTenant{Slug: "bravo", Name: "B"})

@@ -12,6 +12,8 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +24,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	_ "github.com/jackc/pgx/v5/stdlib" // the pgx database/sql driver, to create and drop test databases
 	"github.com/redis/go-redis/v9"
+
+	"gatehouse/app/db"
 )
 
 // Environment variables that point tests at real services.
@@ -154,4 +158,26 @@ func randomHex(n int) string {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
 	return hex.EncodeToString(b)
+}
+
+// MigratedDB opens a fresh database for t (see Database), applies every
+// migration and closes it when t ends: the start of every store test.
+func MigratedDB(t testing.TB) *db.DB {
+	t.Helper()
+	return MigratedDBAt(t, Database(t))
+}
+
+// MigratedDBAt is MigratedDB on a database of the caller's choosing.
+func MigratedDBAt(t testing.TB, url string) *db.DB {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, url, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if _, err := d.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

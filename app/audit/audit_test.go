@@ -9,21 +9,13 @@ import (
 
 	"gatehouse/app/apptest"
 	"gatehouse/app/audit"
-	"gatehouse/app/db"
 	"gatehouse/tenants"
 )
 
 func TestAuditIsTenantScoped(t *testing.T) {
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := db.Open(ctx, apptest.Database(t), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if _, err := d.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d := apptest.MigratedDB(t)
 	svc := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", quiet)
 	a, _ := svc.Create(ctx, tenants.NewTenant{Slug: "acme", Name: "A"})
 	b, _ := svc.Create(ctx, tenants.NewTenant{Slug: "bravo", Name: "B"})

@@ -16,20 +16,6 @@ import (
 	"gatehouse/tenants"
 )
 
-func mustDB(t *testing.T) *db.DB {
-	t.Helper()
-	ctx := context.Background()
-	d, err := db.Open(ctx, apptest.Database(t), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 func mustTenant(t *testing.T, d *db.DB, slug string) uuid.UUID {
 	t.Helper()
 	svc := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -42,7 +28,7 @@ func mustTenant(t *testing.T, d *db.DB, slug string) uuid.UUID {
 
 func TestSessions(t *testing.T) {
 	ctx := context.Background()
-	d := mustDB(t)
+	d := apptest.MigratedDB(t)
 	store := sessions.NewStore(d.Gorm)
 	a, b := mustTenant(t, d, "acme"), mustTenant(t, d, "bravo")
 	alice := uuid.Must(uuid.NewV7())

@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/apptest"
-	"gatehouse/app/db"
 	"gatehouse/app/tokens"
 	"gatehouse/tenants"
 )
@@ -20,14 +19,7 @@ func setup(t *testing.T) (*tokens.Store, uuid.UUID, uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := db.Open(ctx, apptest.Database(t), quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	if _, err := d.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	d := apptest.MigratedDB(t)
 	svc := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", quiet)
 	a, _ := svc.Create(ctx, tenants.NewTenant{Slug: "acme", Name: "A"})
 	b, _ := svc.Create(ctx, tenants.NewTenant{Slug: "bravo", Name: "B"})
