@@ -113,6 +113,17 @@ func (s *Service) UpdateSettings(ctx context.Context, id uuid.UUID, settings Set
 	return s.store.ByID(ctx, id)
 }
 
+// Touch marks a tenant changed and tells every node, for changes kept
+// outside the tenant's own row (its logo, its social apps) that hosted
+// pages cache with the tenant snapshot.
+func (s *Service) Touch(ctx context.Context, id uuid.UUID) error {
+	if err := s.store.update(ctx, id, map[string]any{}); err != nil {
+		return err
+	}
+	s.announce(ctx, id)
+	return nil
+}
+
 // SetStatus suspends or resumes a tenant. A suspended tenant's hosts show a
 // neutral "unavailable" page.
 func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status Status) error {

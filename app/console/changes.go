@@ -158,7 +158,7 @@ func (ch changes) putLogo(ctx context.Context, a access.Actor, t *tenants.Tenant
 		detail["before"] = map[string]any{"sha256": old.SHA256, "type": old.ContentType, "bytes": len(old.Data)}
 	}
 	ch.record(ctx, a, t.ID, "theme.logo.updated", t.Slug, detail)
-	return nil
+	return ch.tenants.Touch(ctx, t.ID)
 }
 
 func (ch changes) removeLogo(ctx context.Context, a access.Actor, t *tenants.Tenant) error {
@@ -173,7 +173,7 @@ func (ch changes) removeLogo(ctx context.Context, a access.Actor, t *tenants.Ten
 		return err
 	}
 	ch.record(ctx, a, t.ID, "theme.logo.removed", t.Slug, map[string]any{"before": map[string]any{"sha256": old.SHA256, "type": old.ContentType}})
-	return nil
+	return ch.tenants.Touch(ctx, t.ID)
 }
 
 // saveFields stores a tenant's whole field list (tenants.Service checks the
@@ -210,5 +210,5 @@ func (ch changes) saveSocial(ctx context.Context, a access.Actor, t *tenants.Ten
 	ch.record(ctx, a, t.ID, "social.updated", string(kind), map[string]any{
 		"before": socialAudit(before), "after": socialAudit(after), "secret_replaced": in.ClientSecret != "",
 	})
-	return nil
+	return ch.tenants.Touch(ctx, t.ID)
 }

@@ -6,6 +6,8 @@ package hosted
 import (
 	"context"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -20,6 +22,16 @@ import (
 type Pages struct {
 	render *web.Renderer
 	logos  Logos
+
+	mu        sync.Mutex
+	logoCache map[uuid.UUID]cachedLogo
+}
+
+// cachedLogo is a tenant's logo URL as of one version of its snapshot; the
+// console touches the tenant when the logo changes, so the version moves.
+type cachedLogo struct {
+	version time.Time
+	url     string
 }
 
 // Logos tells the URL of a tenant's logo ("" when it has none).
@@ -28,15 +40,28 @@ type Logos interface {
 }
 
 // NewPages returns the hosted-page helpers. logos may be nil.
-func NewPages(render *web.Renderer, logos Logos) *Pages { return &Pages{render: render, logos: logos} }
+func NewPages(render *web.Renderer, logos Logos) *Pages {
+	return &Pages{render: render, logos: logos, logoCache: map[uuid.UUID]cachedLogo{}}
+}
 
 // Brand is the tenant's brand with its logo, for a page.
 func (p *Pages) Brand(ctx context.Context, t *tenants.Tenant) hosted.Brand {
 	b := Brand(t)
-	if p.logos != nil {
-		if u, err := p.logos.URL(ctx, t.ID); err == nil {
-			b.LogoURL = u
-		}
+	if p.logos == nil {
+		return b
+	}
+	p.mu.Lock()
+	c, ok := p.logoCache[t.ID]
+	p.mu.Unlock()
+	if ok && c.version.Equal(t.UpdatedAt) {
+		b.LogoURL = c.url
+		return b
+	}
+	if u, err := p.logos.URL(ctx, t.ID); err == nil {
+		b.LogoURL = u
+		p.mu.Lock()
+		p.logoCache[t.ID] = cachedLogo{version: t.UpdatedAt, url: u}
+		p.mu.Unlock()
 	}
 	return b
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,6 +36,9 @@ type Service struct {
 	accounts *accounts.Service
 	links    accounts.Links
 	log      *slog.Logger
+
+	mu      sync.Mutex
+	buttons map[uuid.UUID]cachedApps
 }
 
 // NewService returns the social sign-in service. client makes every call to
@@ -46,6 +50,7 @@ func NewService(apps Apps, client *http.Client, rdb redis.UniversalClient, prefi
 	return &Service{
 		reg:  &registry{apps: apps, client: client, cache: map[string]cached{}},
 		apps: apps, rdb: rdb, prefix: prefix + "social:", accounts: acct, links: links, log: log,
+		buttons: map[uuid.UUID]cachedApps{},
 	}
 }
 
@@ -231,9 +236,11 @@ func (s *Service) ConfirmLink(ctx context.Context, t *tenants.Tenant, token, pas
 	return c, pl.ReturnTo, nil
 }
 
-// Buttons lists the tenant's enabled providers as sign-in buttons.
+// Buttons lists the tenant's enabled providers as sign-in buttons. The
+// list is cached per version of the tenant snapshot: the console touches
+// the tenant when it saves a social app, so a change shows at once.
 func (s *Service) Buttons(ctx context.Context, t *tenants.Tenant, returnTo string) []views.Provider {
-	apps, err := s.apps.Enabled(ctx, t.ID)
+	apps, err := s.enabled(ctx, t)
 	if err != nil {
 		s.log.Warn("social_buttons_failed", "tenant_id", t.ID, "error", err)
 		return nil
@@ -251,6 +258,28 @@ func (s *Service) Buttons(ctx context.Context, t *tenants.Tenant, returnTo strin
 		out = append(out, views.Provider{Key: string(a.Kind), Name: name, URL: u})
 	}
 	return out
+}
+
+func (s *Service) enabled(ctx context.Context, t *tenants.Tenant) ([]socialapps.App, error) {
+	s.mu.Lock()
+	c, ok := s.buttons[t.ID]
+	s.mu.Unlock()
+	if ok && c.version.Equal(t.UpdatedAt) {
+		return c.apps, nil
+	}
+	apps, err := s.apps.Enabled(ctx, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.buttons[t.ID] = cachedApps{version: t.UpdatedAt, apps: apps}
+	s.mu.Unlock()
+	return apps, nil
+}
+
+type cachedApps struct {
+	version time.Time
+	apps    []socialapps.App
 }
 
 func brandAccount(t *tenants.Tenant) string {
