@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"os"
 	"net/http"
 	"net/url"
 	"strings"
@@ -47,4 +48,31 @@ func TestSetPasswordLink(t *testing.T) {
 	if again := b.srv.Visitor(t).Post("acme.localhost", "/password/set", url.Values{"token": {token}, "password": {"someone else now"}}); again.StatusCode != http.StatusGone {
 		t.Fatalf("reused link: %d", again.StatusCode)
 	}
+}
+
+// TestCampaignEndToEnd: customers imported without passwords get the
+// campaign's mail; its link sets a password, and the customer logs in.
+func TestCampaignEndToEnd(t *testing.T) {
+	b := newBrandEnv(t, "acme")
+	mustStaff(t, b.env, "owner@acme.test", "owner", "acme")
+	file := t.TempDir() + "/people.csv"
+	if err := os.WriteFile(file, []byte("email\nnia@example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.env.Run("import", "--tenant", "acme", file); r.Code != 0 {
+		t.Fatalf("import: %d %s %s", r.Code, r.Stdout, r.Stderr)
+	}
+	owner := signedIn(t, b.srv, "owner@acme.test")
+	if r := owner.post("/t/acme/imports/campaigns", url.Values{"rate": {"60"}, "remind_days": {"3"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start campaign: %d\n%s", r.StatusCode, r.Body)
+	}
+	m := b.env.Mail.WaitFor(t, "nia@example.com", 30*time.Second)
+	link := linkIn(t, m)
+	if !strings.HasPrefix(link, "/password/set?token=") {
+		t.Fatalf("campaign link %q", link)
+	}
+	v := b.srv.Visitor(t)
+	token, _ := url.QueryUnescape(strings.TrimPrefix(link, "/password/set?token="))
+	wantRedirect(t, v.Post("acme.localhost", "/password/set", url.Values{"token": {token}, "password": {"nia chose this"}}), "/login?notice=reset")
+	wantRedirect(t, login(v, "acme.localhost", "nia@example.com", "nia chose this"), "/account")
 }
