@@ -2,9 +2,9 @@ package app_test
 
 import (
 	"context"
-	"os"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
