@@ -1,13 +1,16 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -408,4 +411,48 @@ func TestTwoNodesAndAWorker(t *testing.T) {
 			t.Fatalf("metrics lack the login counter:\n%.2000s", b)
 		}
 	})
+}
+
+// TestGracefulShutdown: a request still arriving when the server is told
+// to stop is answered in full; then the server exits 0 and refuses new
+// connections.
+func TestGracefulShutdown(t *testing.T) {
+	env := apptest.New(t)
+	if r := env.Run("tenant", "create", "--slug", "acme", "--name", "Acme"); r.Code != 0 {
+		t.Fatal(r.Stderr)
+	}
+	srv := env.Serve()
+	conn, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := "email=late%40example.com&password=slow+but+steady+passphrase"
+	head := "POST /register HTTP/1.1\r\nHost: acme.localhost\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	if _, err := conn.Write([]byte(head + body[:10])); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the server is now reading this request
+	stopped := make(chan int, 1)
+	go func() { stopped <- srv.Stop() }()
+	time.Sleep(300 * time.Millisecond) // shutdown has begun
+	if _, err := conn.Write([]byte(body[10:])); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("the in-flight request was dropped: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("in-flight sign-up answered %d", resp.StatusCode)
+	}
+	if code := <-stopped; code != 0 {
+		t.Fatalf("serve exited %d", code)
+	}
+	if c, err := net.DialTimeout("tcp", srv.Addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the stopped server still accepts connections")
+	}
 }

@@ -132,15 +132,22 @@ func (e *Env) start(args []string, ready string) *Output {
 	var stderr syncBuffer
 	done := make(chan int, 1)
 	go func() { done <- app.Main(ctx, args, e.Getenv, out, &stderr) }()
-	e.t.Cleanup(func() {
-		cancel()
-		select {
-		case code := <-done:
-			if code != 0 {
-				e.t.Errorf("apptest: %s exited %d:\n%s", args[0], code, stderr.String())
+	var once sync.Once
+	code := -1
+	out.stop = func() int {
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(60 * time.Second):
+				e.t.Errorf("apptest: %s did not stop within 60s of shutdown", args[0])
 			}
-		case <-time.After(60 * time.Second):
-			e.t.Errorf("apptest: %s did not stop within 60s of shutdown", args[0])
+		})
+		return code
+	}
+	e.t.Cleanup(func() {
+		if c := out.stop(); c != 0 {
+			e.t.Errorf("apptest: %s exited %d:\n%s", args[0], c, stderr.String())
 		}
 		if e.t.Failed() {
 			e.t.Logf("%s stderr:\n%s", args[0], stderr.String())
@@ -155,6 +162,10 @@ func (e *Env) start(args []string, ready string) *Output {
 	}
 	return out
 }
+
+// Stop shuts the server down as SIGTERM does and returns its exit code,
+// once in-flight requests have finished.
+func (s *Server) Stop() int { return s.Stdout.stop() }
 
 // URL is the address of path on host, at the server's port.
 func (s *Server) URL(host, path string) string {
@@ -206,6 +217,7 @@ func Eventually(t testing.TB, timeout time.Duration, check func() error) {
 // Output collects a command's stdout line by line, so a test can wait for a
 // line and read what was printed.
 type Output struct {
+	stop    func() int // cancels the command, as SIGTERM does, and waits for its exit code
 	mu      sync.Mutex
 	lines   []string
 	partial []byte
