@@ -315,5 +315,6 @@ func apperrMessage(err error) string {
 		}
 		return m
 	}
-	return err.Error()
+	// Anything else is not for a customer's eyes.
+	return "Something went wrong on our side. Please try again."
 }
