@@ -107,8 +107,12 @@ func TestBrowserAccountJourney(t *testing.T) {
 					chromedp.Navigate(srv.URL(host, "/login")),
 					chromedp.SendKeys(`form[action="/login"] input[name="email"]`, email),
 					chromedp.SendKeys(`form[action="/login"] input[name="password"]`, password),
-					chromedp.Click(`form[action="/login"] button[type="submit"]`),
 				)
+				// Click and wait for the page the form leads to, so nothing
+				// reads the old page while the new one loads.
+				if _, err := chromedp.RunResponse(ctx, chromedp.Click(`form[action="/login"] button[type="submit"]`)); err != nil {
+					t.Fatal(err)
+				}
 			}
 			logIn("journey passphrase 1")
 			run(chromedp.WaitVisible(`form[action="/account"]`))
@@ -130,7 +134,6 @@ func TestBrowserAccountJourney(t *testing.T) {
 			noSideScroll("log in after reset")
 
 			logIn("journey passphrase 1")
-			run(chromedp.WaitVisible(`form[action="/login"]`))
 			if body := text("main"); !strings.Contains(body, "Email or password is incorrect.") {
 				t.Fatalf("old password: %s", body)
 			}
