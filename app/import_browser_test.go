@@ -67,7 +67,11 @@ func TestBrowserImport(t *testing.T) {
 	})
 	// The page polls its progress fragment; at the end the bar reads 100.
 	apptest.Eventually(t, 30*time.Second, func() error {
-		frag := eval(`fetch(location.pathname.replace(/\/$/, '') + '/progress', {headers: {'HX-Request': 'true'}}).then(r => r.text())`)
+		// The page may be reloading itself: an error here is a retry.
+		frag, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(location.pathname.replace(/\/$/, '') + '/progress', {headers: {'HX-Request': 'true'}}).then(r => r.text())`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			return err
+		}
 		if !strings.Contains(frag, `value="100"`) {
 			return os.ErrNotExist
 		}
