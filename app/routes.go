@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -15,11 +14,6 @@ import (
 	"gatehouse/tenants"
 )
 
-type readyCheck struct {
-	name string
-	ping func(ctx context.Context) error
-}
-
 // newHandler builds the whole HTTP surface: one gin engine for the console
 // host and one for tenant hosts, chosen by Host, all of it behind Go's
 // cross-origin protection so no state-changing request is accepted from
@@ -32,11 +26,7 @@ func newHandler(s *services) (http.Handler, error) {
 	}
 	render := web.NewRenderer(static, log)
 	metrics := web.NewMetrics(s.metrics)
-	ready := s.readyChecks()
-	checks := make([]web.Check, 0, len(ready))
-	for _, c := range ready {
-		checks = append(checks, web.Check{Name: c.name, Ping: c.ping})
-	}
+	checks := s.readyChecks()
 
 	// Release mode: gin would otherwise print every route to stdout.
 	gin.SetMode(gin.ReleaseMode)

@@ -19,6 +19,7 @@ import (
 	"gatehouse/app/social"
 	"gatehouse/app/socialapps"
 	"gatehouse/app/tokens"
+	"gatehouse/app/web"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
@@ -110,13 +111,13 @@ func (s *services) close() {
 }
 
 // readyChecks are what /readyz asks after.
-func (s *services) readyChecks() []readyCheck {
-	var checks []readyCheck
+func (s *services) readyChecks() []web.Check {
+	var checks []web.Check
 	if s.db != nil {
-		checks = append(checks, readyCheck{"database", s.db.Ping})
+		checks = append(checks, web.Check{Name: "database", Ping: s.db.Ping})
 	}
 	if s.redis != nil {
-		checks = append(checks, readyCheck{"redis", func(ctx context.Context) error { return s.redis.client.Ping(ctx).Err() }})
+		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return s.redis.client.Ping(ctx).Err() }})
 	}
 	return checks
 }
