@@ -129,9 +129,10 @@ func (e *Env) start(args []string, ready string) *Output {
 	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := newOutput()
-	var stderr syncBuffer
+	stderr := newOutput()
+	out.log = stderr
 	done := make(chan int, 1)
-	go func() { done <- app.Main(ctx, args, e.Getenv, out, &stderr) }()
+	go func() { done <- app.Main(ctx, args, e.Getenv, out, stderr) }()
 	var once sync.Once
 	code := -1
 	out.stop = func() int {
@@ -218,6 +219,7 @@ func Eventually(t testing.TB, timeout time.Duration, check func() error) {
 // line and read what was printed.
 type Output struct {
 	stop    func() int // cancels the command, as SIGTERM does, and waits for its exit code
+	log     *Output    // the command's stderr, where its log goes
 	mu      sync.Mutex
 	lines   []string
 	partial []byte
@@ -281,19 +283,11 @@ func (o *Output) String() string {
 	return strings.Join(o.lines, "\n") + string(o.partial)
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// Log is everything the command has logged so far (its stderr), so a test
+// can check what reaches an operator's log, such as that no secret does.
+func (o *Output) Log() string {
+	if o.log == nil {
+		return ""
+	}
+	return o.log.String()
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/pressly/goose/v3/lock"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"gatehouse/config"
 	"gatehouse/migrations"
@@ -50,7 +49,7 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*DB, error) {
 		dialector = sqlite.Open(dsn + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	}
 	g, err := gorm.Open(dialector, &gorm.Config{
-		Logger:                 logger.New(slogWriter{log}, logger.Config{SlowThreshold: 500 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true}),
+		Logger:                 queryLog{log: log, slow: 500 * time.Millisecond},
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
@@ -136,11 +135,4 @@ func (d *DB) CheckSchema(ctx context.Context) error {
 		return ErrSchemaOutdated
 	}
 	return nil
-}
-
-// slogWriter routes gorm's warnings (slow queries, errors) to slog.
-type slogWriter struct{ log *slog.Logger }
-
-func (w slogWriter) Printf(format string, args ...any) {
-	w.log.Warn("database", "detail", fmt.Sprintf(format, args...))
 }
