@@ -42,12 +42,77 @@ func ValidateSlug(slug string) error {
 
 // NormalizeHost turns a Host header into the key the resolver looks up:
 // lower case, with the port and any trailing dot removed. It returns "" for
-// anything that is not a plausible DNS name, so garbage never reaches the
-// database.
+// anything that is not a plausible DNS name, or whose port is malformed, so
+// garbage never reaches the database.
 func NormalizeHost(host string) string {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	name, _ := ParseHost(host)
+	return name
+}
+
+// Errors of a malformed Host header. They name the header, never echo it.
+var (
+	errHostPort = apperr.Field("Host", "The port in the Host header must be a number from 1 to 65535.")
+	errHostName = apperr.Field("Host", "The Host header is not a valid host name.")
+)
+
+// ParseHost checks a Host header and returns the name the resolver looks
+// up, as NormalizeHost does. The header is malformed, and refused with an
+// Invalid error naming Host, when anything after the first colon is not a
+// port from 1 to 65535 (so "demo.localhost:8080.evil.com" is not the demo
+// tenant on an odd port), or when the name is neither a DNS name nor an IP
+// literal. An empty header or a bracketed IPv6 address is well formed but
+// names no tenant: the name is "", and a health probe sent to an address
+// still reaches /healthz.
+func ParseHost(raw string) (string, error) {
+	if raw == "" {
+		return "", nil
 	}
+	if rest, ok := strings.CutPrefix(raw, "["); ok {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 || !strings.Contains(rest[:end], ":") || net.ParseIP(rest[:end]) == nil {
+			return "", errHostName
+		}
+		if port, ok := strings.CutPrefix(rest[end+1:], ":"); ok {
+			if !validPort(port) {
+				return "", errHostPort
+			}
+		} else if rest[end+1:] != "" {
+			return "", errHostName
+		}
+		return "", nil
+	}
+	name := raw
+	if i := strings.IndexByte(raw, ':'); i >= 0 {
+		if !validPort(raw[i+1:]) {
+			return "", errHostPort
+		}
+		name = raw[:i]
+	}
+	if name = dnsName(name); name == "" {
+		return "", errHostName
+	}
+	return name, nil
+}
+
+// validPort reports whether port is a decimal number from 1 to 65535.
+func validPort(port string) bool {
+	if len(port) == 0 || len(port) > 5 {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+		n = n*10 + int(port[i]-'0')
+	}
+	return n >= 1 && n <= 65535
+}
+
+// dnsName lower-cases host and drops a trailing dot, or returns "" when it
+// is not a DNS name: labels of 1 to 63 letters, digits and hyphens, 253
+// characters at most. An IPv4 address passes, and names no tenant.
+func dnsName(host string) string {
 	host = strings.TrimSuffix(host, ".")
 	if len(host) == 0 || len(host) > 253 {
 		return ""
