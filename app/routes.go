@@ -39,8 +39,7 @@ func newHandler(s *services) (http.Handler, error) {
 		}
 		e.HandleMethodNotAllowed = false
 		e.RedirectTrailingSlash = false
-		e.Use(web.RequestIDs(), web.AccessLog(log), web.Recover(render, log),
-			web.SecurityHeaders(cfg.PublicScheme == "https"), metrics.Middleware())
+		e.Use(web.RequestIDs(), web.AccessLog(log), web.Recover(render, log), metrics.Middleware())
 		// Any host: liveness, readiness and the content-hashed static files.
 		e.GET("/healthz", web.Live)
 		e.GET("/readyz", web.Ready(checks...))
@@ -113,15 +112,20 @@ func newHandler(s *services) (http.Handler, error) {
 	// Apple returns the sign-in as a cross-site form POST; that one route,
 	// whose state is checked against the flow, is exempt.
 	cop.AddInsecureBypassPattern("POST /social/apple/callback")
-	return cop.Handler(hostSwitch{
+	cop.SetDenyHandler(render.CrossOriginRefused())
+	// The security headers go on outside everything, so the refusals
+	// written before an engine runs carry them as every page does.
+	return web.SecurityHeaders(cop.Handler(hostSwitch{
 		consoleHost: "console." + cfg.BaseDomain,
 		console:     consoleEngine,
 		tenants:     tenantEngine,
-	}), nil
+	}), secure), nil
 }
 
-// hostSwitch sends the console host to the console and every other host to
-// the tenant engine, whose middleware decides whether the host is a tenant.
+// hostSwitch refuses a malformed Host header with a 400 (a port such as
+// "8080.evil.com" must not be read as a tenant's host), then sends the
+// console host to the console and every other host to the tenant engine,
+// whose middleware decides whether the host is a tenant.
 type hostSwitch struct {
 	consoleHost string
 	console     http.Handler
@@ -129,9 +133,13 @@ type hostSwitch struct {
 }
 
 func (h hostSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if tenants.NormalizeHost(r.Host) == h.consoleHost {
+	host, err := tenants.ParseHost(r.Host)
+	switch {
+	case err != nil:
+		web.MalformedHost(w, web.PublicMessage(err))
+	case host == h.consoleHost:
 		h.console.ServeHTTP(w, r)
-		return
+	default:
+		h.tenants.ServeHTTP(w, r)
 	}
-	h.tenants.ServeHTTP(w, r)
 }

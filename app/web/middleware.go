@@ -94,15 +94,19 @@ func Recover(r *Renderer, log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// SecurityHeaders sets the headers of SECURITY.md on every response: a CSP
-// with no inline script, no framing, no MIME sniffing, and a strict referrer
-// policy. hsts adds Strict-Transport-Security for https deployments.
-func SecurityHeaders(hsts bool) gin.HandlerFunc {
+// SecurityHeaders sets the headers of SECURITY.md on every response next
+// writes: a CSP with no inline script, no framing, no MIME sniffing, and a
+// strict referrer policy. It wraps the whole handler, outside the
+// cross-origin check and the host switch, so the answers written before
+// either gin engine runs (a cross-site refusal, a malformed Host) carry them
+// too. A page that may be framed (the console's theme preview) overrides
+// them itself. hsts adds Strict-Transport-Security for https deployments.
+func SecurityHeaders(next http.Handler, hsts bool) http.Handler {
 	const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 		"font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; " +
 		"base-uri 'none'; object-src 'none'"
-	return func(c *gin.Context) {
-		h := c.Writer.Header()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
@@ -112,8 +116,8 @@ func SecurityHeaders(hsts bool) gin.HandlerFunc {
 		if hsts {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		c.Next()
-	}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Metrics counts requests and their latency by route template (never the

@@ -231,6 +231,7 @@ func neutralCases() map[string]templ.Component {
 		"not found":    NotFound(p),
 		"unavailable":  Unavailable(p),
 		"server error": ServerError(p, "req-1"),
+		"cross origin": CrossOrigin(p),
 	}
 }
 
