@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"gatehouse/app/apperr"
+	"gatehouse/app/csvsafe"
 )
 
 // Format is how a file writes its rows.
@@ -471,7 +472,7 @@ func cleanHeader(header []string) ([]string, error) {
 	cols := make([]string, len(header))
 	seen := map[string]int{}
 	for i, h := range header {
-		h = strings.TrimSpace(h)
+		h = csvsafe.Restore(strings.TrimSpace(h))
 		if !utf8.ValidString(h) {
 			return nil, &FileError{Line: 1, Column: i + 1, Reason: "the header is not valid UTF-8; save the file as UTF-8"}
 		}
@@ -675,6 +676,11 @@ func (r *csvReader) Next() (Row, error) {
 		return Row{}, err
 	}
 	line, _ := r.cr.FieldPos(0)
+	// A value of our own error report comes back as it was before the
+	// report neutralised it for spreadsheets.
+	for i, v := range rec {
+		rec[i] = csvsafe.Restore(v)
+	}
 	row := Row{Line: r.offset + int64(line), Fields: rec}
 	if len(rec) != len(r.cols) {
 		return row, &RowError{Line: row.Line, Reason: fmt.Sprintf("has %d values; the header has %d columns", len(rec), len(r.cols))}

@@ -350,3 +350,23 @@ func rowsOf(t *testing.T, src []byte, format Format, lim Limits) ([]string, erro
 	}
 	return out, nil
 }
+
+func TestClipTo(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 10, ""},
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"eleven char", 10, "eleven …"},
+		{"ääääääääää", 10, "ääääääääää"}, // 20 bytes, 10 characters
+		{"äääääääääää", 10, "äääääää…"},
+		{strings.Repeat("x", 1<<20), 60, strings.Repeat("x", 57) + "…"},
+	} {
+		if got := clipTo(tc.in, tc.n); got != tc.want {
+			t.Errorf("clipTo(%.20q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
