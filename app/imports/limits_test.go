@@ -75,9 +75,9 @@ func TestJobPageClipsWhatTheFileHolds(t *testing.T) {
 	check(t, body)
 	for _, want := range []string{
 		`<th scope="col">` + strings.Repeat("h", 57) + "…</th>", // the preview's header
-		"<td>" + strings.Repeat("v", 57) + "…</td>",              // its first row
-		`data-column="` + strings.Repeat("h", 57) + `…"`,         // the mapping form
-		"has 2 values; the header has 3 columns",                 // the short row's error
+		"<td>" + strings.Repeat("v", 57) + "…</td>",             // its first row
+		`data-column="` + strings.Repeat("h", 57) + `…"`,        // the mapping form
+		"has 2 values; the header has 3 columns",                // the short row's error
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the job page lacks %.80q", want)
