@@ -47,3 +47,8 @@ clean:
 bench-import:
 	$(GO) build -o bin/gatehouse .
 	$(GO) run ./app/imports/internal/benchimport -bin bin/gatehouse -rows 100000,1000000
+
+.PHONY: bench-csv-memory
+## bench-csv-memory: stream generated 2 GB CSVs (short rows, ~1 MB rows, one 2 GB row) through staging's parser and chunker, 5 interleaved rounds; peak RSS for docs/benchmarks.md
+bench-csv-memory:
+	$(GO) run ./app/imports/internal/benchcsv -size 2000000000 -runs 5

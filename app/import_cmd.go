@@ -18,6 +18,7 @@ import (
 	"gatehouse/app/accounts"
 	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
+	"gatehouse/app/csvsafe"
 	"gatehouse/app/db"
 	"gatehouse/app/imports"
 	"gatehouse/app/passwords"
@@ -344,7 +345,7 @@ func finishImport(ctx context.Context, env *Env, svc *imports.Service, p imports
 		if len(rec) < 2 || rec[0] == "line" {
 			continue
 		}
-		fmt.Fprintf(env.Stdout, "  line %s: %s\n", rec[0], rec[1])
+		fmt.Fprintf(env.Stdout, "  line %s: %s\n", rec[0], csvsafe.Restore(rec[1]))
 		shown++
 	}
 	if c.Rejected > int64(shown) {

@@ -38,7 +38,7 @@ func (h *Handlers) listPage(c *gin.Context, t *tenants.Tenant) (views.ListPage, 
 		case j.Result.Dry != nil:
 			row.Summary = "dry run: " + summary(*j.Result.Dry, true)
 		case j.Error != "":
-			row.Summary = j.Error
+			row.Summary = clipTo(j.Error, maxMessage)
 		}
 		v.Jobs = append(v.Jobs, row)
 	}

@@ -61,7 +61,7 @@ func (h *Handlers) renderJob(c *gin.Context, t *tenants.Tenant, j *Job, m Mappin
 		Rows: fmtInt(j.Rows), Progress: progressView(t, prog),
 	}
 	if j.Status == StatusFailed || j.Status == StatusCancelled {
-		v.Error = j.Error
+		v.Error = clipTo(j.Error, maxMessage)
 	}
 	report := href + "/errors.csv"
 	if j.Result.Dry != nil {
@@ -75,9 +75,11 @@ func (h *Handlers) renderJob(c *gin.Context, t *tenants.Tenant, j *Job, m Mappin
 		cv := countsView(*j.Result.Run, report)
 		v.Run = &cv
 	}
-	v.Preview.Columns = prev.Columns
+	// Everything from the file is clipped: one row or header may be up to a
+	// megabyte, which the page must not repeat.
+	v.Preview.Columns = clipAll(prev.Columns)
 	for _, r := range prev.Rows {
-		v.Preview.Rows = append(v.Preview.Rows, views.PreviewRow{Line: strconv.FormatInt(r.Line, 10), Values: r.Values, Error: r.Error})
+		v.Preview.Rows = append(v.Preview.Rows, views.PreviewRow{Line: strconv.FormatInt(r.Line, 10), Values: clipAll(r.Values), Error: clipTo(r.Error, maxMessage)})
 	}
 	switch j.Status {
 	case StatusQueued, StatusRunning:
@@ -98,10 +100,23 @@ func (h *Handlers) renderJob(c *gin.Context, t *tenants.Tenant, j *Job, m Mappin
 			h.d.Render.Error(c, err)
 			return
 		}
-		form.Error = formErr
+		form.Error = clipTo(formErr, maxMessage)
 		v.Mapping = &form
 	}
 	h.page(c, status, j.FileName, views.Job(v))
+}
+
+// maxMessage is the most of a message a page shows. Messages are ours, but
+// they may quote a file's values, each clipped already.
+const maxMessage = 500
+
+// clipAll clips each of a file's values for the page.
+func clipAll(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = clip(v)
+	}
+	return out
 }
 
 func formatName(d Dialect) string {
@@ -134,7 +149,7 @@ func (h *Handlers) mappingForm(c *gin.Context, t *tenants.Tenant, j *Job, prev P
 		}{FieldTarget(fl.Key), fl.Label + " (" + string(fl.Type) + ")"})
 	}
 	for i, col := range prev.Columns {
-		mc := views.MappingColumn{Index: strconv.Itoa(i), Name: col}
+		mc := views.MappingColumn{Index: strconv.Itoa(i), Name: clip(col)}
 		for _, r := range prev.Rows {
 			if i < len(r.Values) && strings.TrimSpace(r.Values[i]) != "" {
 				mc.Sample = clip(r.Values[i])
@@ -197,7 +212,7 @@ func progressView(t *tenants.Tenant, p Progress) views.ProgressPanel {
 		v.ETA = p.ETA.Round(time.Second).String()
 	}
 	if j.Status == StatusFailed {
-		v.Error = j.Error
+		v.Error = clipTo(j.Error, maxMessage)
 	}
 	return v
 }
@@ -251,7 +266,7 @@ func (h *Handlers) StartPass(c *gin.Context) {
 	for i, col := range prev.Columns {
 		tg, err := ParseTarget(c.PostForm("target_"+strconv.Itoa(i)), t.Fields)
 		if err != nil {
-			h.renderJob(c, t, j, m, "Column "+strconv.Quote(col)+": "+apperrMessage(err), http.StatusUnprocessableEntity)
+			h.renderJob(c, t, j, m, "Column "+strconv.Quote(clip(col))+": "+apperrMessage(err), http.StatusUnprocessableEntity)
 			return
 		}
 		m.Columns = append(m.Columns, ColumnMap{Column: col, Target: tg})

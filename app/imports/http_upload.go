@@ -112,7 +112,7 @@ func (s *stopOnLimit) Read(p []byte) (int, error) {
 func uploadError(err error) error {
 	var fe *FileError
 	if errors.As(err, &fe) {
-		return apperr.Field("file", "%s", fe.Error())
+		return apperr.Field("file", "%s", clipTo(fe.Error(), maxMessage))
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {

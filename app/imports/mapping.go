@@ -34,7 +34,7 @@ func ParseMode(s string) (Mode, error) {
 	case ModeCreate, ModeUpsert, ModeUpdate:
 		return m, nil
 	}
-	return "", apperr.Field("mode", "%q is not a mode: use create, upsert or update", s)
+	return "", apperr.Field("mode", "%q is not a mode: use create, upsert or update", clip(s))
 }
 
 // Target is where a column's values go.
@@ -81,7 +81,7 @@ func ParseTarget(s string, fields []tenants.Field) (Target, error) {
 	for _, f := range fields {
 		names = append(names, f.Key)
 	}
-	return "", apperr.Field("map", "%q is not a target: use one of %s", s, strings.Join(names, ", "))
+	return "", apperr.Field("map", "%q is not a target: use one of %s", clip(s), strings.Join(names, ", "))
 }
 
 // ColumnMap sends one column of the file to a target.
@@ -131,7 +131,7 @@ func goLayout(pattern string) (string, error) {
 	p := strings.ToUpper(strings.TrimSpace(pattern))
 	m := layoutPattern.FindStringSubmatch(p)
 	if m == nil || m[1] == m[2] || m[2] == m[3] || m[1] == m[3] {
-		return "", apperr.Field("date_format", "%q is not a date format: use YYYY, MM and DD with - / . or space between, like DD/MM/YYYY", pattern)
+		return "", apperr.Field("date_format", "%q is not a date format: use YYYY, MM and DD with - / . or space between, like DD/MM/YYYY", clip(pattern))
 	}
 	r := strings.NewReplacer("YYYY", "2006", "MM", "1", "DD", "2")
 	return r.Replace(p), nil
@@ -143,14 +143,14 @@ func goLayout(pattern string) (string, error) {
 // the legacy-passwords opt-in.
 func (m Mapping) Check(d Dialect, fields []tenants.Field) error {
 	if _, err := ParseMode(string(m.Mode)); err != nil || m.Mode == "" {
-		return apperr.Field("mode", "%q is not a mode: use create, upsert or update", m.Mode)
+		return apperr.Field("mode", "%q is not a mode: use create, upsert or update", clip(string(m.Mode)))
 	}
 	if _, err := goLayout(m.DateLayout); err != nil {
 		return err
 	}
 	if m.DefaultCountry != "" {
 		if _, err := tenants.ParsePhone("+1 202 555 0143", m.DefaultCountry); err != nil || !countryCode(m.DefaultCountry) {
-			return apperr.Field("country", "%q is not a country code like DE or US", m.DefaultCountry)
+			return apperr.Field("country", "%q is not a country code like DE or US", clip(m.DefaultCountry))
 		}
 	}
 	have := map[string]bool{}
@@ -161,13 +161,13 @@ func (m Mapping) Check(d Dialect, fields []tenants.Field) error {
 	email := false
 	for _, c := range m.Columns {
 		if d.Format == FormatCSV && !have[c.Column] {
-			return apperr.Field("map", "the file has no column %q; its columns are %s", c.Column, quoteList(d.Columns))
+			return apperr.Field("map", "the file has no column %q; its columns are %s", clip(c.Column), quoteList(d.Columns))
 		}
 		if c.Target == TargetIgnore || c.Target == "" {
 			continue
 		}
 		if prev, dup := used[c.Target]; dup {
-			return apperr.Field("map", "columns %q and %q both go to %s; map one of them", prev, c.Column, c.Target.Label(fields))
+			return apperr.Field("map", "columns %q and %q both go to %s; map one of them", clip(prev), clip(c.Column), c.Target.Label(fields))
 		}
 		used[c.Target] = c.Column
 		switch c.Target {
@@ -176,12 +176,12 @@ func (m Mapping) Check(d Dialect, fields []tenants.Field) error {
 		case TargetEmailVerified, TargetCreatedAt:
 		case TargetPasswordHash:
 			if !m.LegacyPasswords {
-				return apperr.Field("legacy_passwords", "column %q holds password hashes: importing them is off by default; turn on legacy passwords to import them", c.Column)
+				return apperr.Field("legacy_passwords", "column %q holds password hashes: importing them is off by default; turn on legacy passwords to import them", clip(c.Column))
 			}
 		default:
 			key, ok := c.Target.FieldKey()
 			if !ok || fieldByKey(fields, key) == nil {
-				return apperr.Field("map", "column %q goes to %q, which is not a registration field of this tenant", c.Column, c.Target)
+				return apperr.Field("map", "column %q goes to %q, which is not a registration field of this tenant", clip(c.Column), clip(string(c.Target)))
 			}
 		}
 	}
@@ -214,10 +214,17 @@ func (t Target) Label(fields []tenants.Field) string {
 	return string(t)
 }
 
+// quoteList names a file's columns in a message: each clipped, and the
+// first 20 only, since a file may have up to Limits.MaxColumns.
 func quoteList(list []string) string {
-	q := make([]string, len(list))
+	const most = 20
+	q := make([]string, 0, min(len(list), most+1))
 	for i, s := range list {
-		q[i] = fmt.Sprintf("%q", s)
+		if i == most {
+			q = append(q, fmt.Sprintf("and %d more", len(list)-most))
+			break
+		}
+		q = append(q, fmt.Sprintf("%q", clip(s)))
 	}
 	return strings.Join(q, ", ")
 }
@@ -442,9 +449,10 @@ func (n *normaliser) record(row Row, cols []string) (Record, *RowError) {
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].idx < problems[j].idx })
 	reason := problems[0].reason
 	for _, p := range problems[1:] {
-		reason += fmt.Sprintf("; column %q: %s", p.column, p.reason)
+		reason += fmt.Sprintf("; column %q: %s", clip(p.column), p.reason)
 	}
-	return rec, &RowError{Line: row.Line, Column: problems[0].column, Reason: reason}
+	// The column's name is clipped too: it is stored with every rejected row.
+	return rec, &RowError{Line: row.Line, Column: clip(problems[0].column), Reason: reason}
 }
 
 type problem struct {
@@ -550,16 +558,29 @@ func parseBool(raw string) (bool, bool) {
 	return false, false
 }
 
-// clip shortens a value quoted in a message.
-func clip(s string) string {
-	if len(s) <= 60 {
+// clip shortens a value from a file for a message or a page. Everything
+// shown of a file is clipped: a row may hold up to Limits.MaxRecord bytes,
+// which a page or an error row must not repeat.
+func clip(s string) string { return clipTo(s, 60) }
+
+// clipTo keeps s when it has at most n characters, and otherwise its first
+// n-3 and an ellipsis. It walks only as far as it needs, so a long value
+// costs no copy.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	r := []rune(s)
-	if len(r) <= 60 {
-		return s
+	cut, count := 0, 0
+	for i := range s {
+		if count == n-3 {
+			cut = i
+		}
+		if count == n {
+			return s[:cut] + "…"
+		}
+		count++
 	}
-	return string(r[:57]) + "…"
+	return s
 }
 
 var countryByName = sync.OnceValue(func() map[string]string {

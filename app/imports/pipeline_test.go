@@ -42,7 +42,7 @@ func TestImportCountsAndReport(t *testing.T) {
 	}
 	report := f.report(t, f.a.ID, j.ID)
 	wantReport := "line,reason,email,first_name,birthday,phone,notes\n" +
-		`2,the email ann@example.com is on 2 lines of this file; none of them was imported: keep one and import it again,Ann@Example.com,Ann,1990-02-01,+44 20 7946 0958,` + "\n" +
+		`2,the email ann@example.com is on 2 lines of this file; none of them was imported: keep one and import it again,Ann@Example.com,Ann,1990-02-01,'+44 20 7946 0958,` + "\n" +
 		`4,"birthday: ""not a date"" is not a date in the form YYYY-MM-DD",carl@example.com,Carl,not a date,,` + "\n" +
 		`7,the email ann@example.com is also on line 2 (2 lines in all); none of them was imported: keep one and import it again,ann@example.com,Annie,,,` + "\n" +
 		`9,"email: ""nope"" is not a valid email address",nope,X,,,` + "\n"

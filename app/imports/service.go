@@ -17,7 +17,6 @@ package imports
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +32,7 @@ import (
 
 	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
+	"gatehouse/app/csvsafe"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 )
@@ -660,13 +660,15 @@ func ReportName(j *Job) string {
 // WriteErrorReport writes the rows the job's last pass rejected as CSV:
 // a line and a reason column, then the row as the file had it (its columns
 // for CSV, the JSON line for JSON Lines), ready to fix and import again.
+// Every cell is written through csvsafe, since the values are the
+// uploader's and the reader opens the report in a spreadsheet.
 func (s *Service) WriteErrorReport(ctx context.Context, tenantID, jobID uuid.UUID, w io.Writer) error {
 	store := s.store.For(tenantID)
 	j, err := store.Job(ctx, jobID)
 	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	header := []string{"line", "reason"}
 	if j.Dialect.Format == FormatJSONL {
 		header = append(header, "json")

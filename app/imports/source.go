@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"gatehouse/app/apperr"
+	"gatehouse/app/csvsafe"
 )
 
 // Format is how a file writes its rows.
@@ -107,10 +108,15 @@ type Limits struct {
 	ChunkRows  int   // rows per chunk (default 5,000)
 	ChunkBytes int   // bytes per chunk before it is cut early (default 1 MiB)
 	MaxLine    int   // the longest JSON line (default 1 MiB)
+	MaxRecord  int   // the longest CSV record, header included, quoted line breaks and all (default 1 MiB)
+	MaxColumns int   // the most values in one CSV record, or keys in a JSON file's first rows (default 1,000)
 }
 
-// DefaultLimits are the production limits.
-var DefaultLimits = Limits{MaxBytes: 2_500_000_000, ChunkRows: 5000, ChunkBytes: 1 << 20, MaxLine: 1 << 20}
+// DefaultLimits are the production limits. MaxRecord and MaxColumns keep
+// one hostile row from costing the server its memory (encoding/csv holds a
+// whole record) or the job page its CPU (every column is a row of the
+// mapping form); real customer files are far inside both.
+var DefaultLimits = Limits{MaxBytes: 2_500_000_000, ChunkRows: 5000, ChunkBytes: 1 << 20, MaxLine: 1 << 20, MaxRecord: 1 << 20, MaxColumns: 1000}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
@@ -124,6 +130,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxLine <= 0 {
 		l.MaxLine = DefaultLimits.MaxLine
+	}
+	if l.MaxRecord <= 0 {
+		l.MaxRecord = DefaultLimits.MaxRecord
+	}
+	if l.MaxColumns <= 0 {
+		l.MaxColumns = DefaultLimits.MaxColumns
 	}
 	return l
 }
@@ -310,17 +322,70 @@ func csvFileError(err error, d rune) error {
 	return err
 }
 
+// recordLimit feeds csv.Reader at most max+1 bytes past the start of the
+// record it is reading. encoding/csv gathers a whole record before it
+// returns anything, so a cap checked on the records it returns would come
+// after the memory is spent; this one holds while reading. Past the cap it
+// fails with errRecordTooLong, and hit says so whatever csv made of it.
+type recordLimit struct {
+	r     io.Reader
+	pos   int64 // bytes handed out so far
+	start int64 // where the record being read starts (csv.Reader.InputOffset)
+	max   int64
+	hit   bool
+}
+
+var errRecordTooLong = errors.New("imports: csv record too long")
+
+func (l *recordLimit) Read(p []byte) (int, error) {
+	room := l.start + l.max + 1 - l.pos
+	if l.hit || room <= 0 {
+		l.hit = true
+		return 0, errRecordTooLong
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := l.r.Read(p)
+	l.pos += int64(n)
+	return n, err
+}
+
 // splitCSV reads the header, then cuts the records into chunks at record
-// boundaries, so a quoted field holding newlines never straddles two.
+// boundaries, so a quoted field holding newlines never straddles two. No
+// record may pass lim.MaxRecord bytes or lim.MaxColumns values.
 func splitCSV(br *bufio.Reader, delim rune, lim Limits, emit func(Chunk) error) (Dialect, SplitStats, error) {
-	t := &tee{r: br}
+	bound := &recordLimit{r: br, max: int64(lim.MaxRecord)}
+	t := &tee{r: bound}
 	cr := csv.NewReader(t)
 	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	d := Dialect{Format: FormatCSV, Delimiter: string(delim)}
 	var stats SplitStats
-	header, err := cr.Read()
+	line := int64(1) // the file line of the tee's first byte
+	// read returns the next record, or a FileError naming the line it
+	// starts on when it is too long or has too many values.
+	read := func(what string) ([]string, error) {
+		rec, err := cr.Read()
+		if bound.hit {
+			return nil, &FileError{Line: lineAt(t, line, bound.start), Reason: fmt.Sprintf(
+				"%s is longer than %s, the most one row may hold; if it should not be, look for a quote (\") that is never closed", what, humanBytes(bound.max))}
+		}
+		if err != nil {
+			return nil, err
+		}
+		end := cr.InputOffset()
+		if end-bound.start > bound.max {
+			return nil, &FileError{Line: lineAt(t, line, bound.start), Reason: fmt.Sprintf("%s is longer than %s, the most one row may hold", what, humanBytes(bound.max))}
+		}
+		if len(rec) > lim.MaxColumns {
+			return nil, &FileError{Line: lineAt(t, line, bound.start), Reason: fmt.Sprintf("%s has %s values; at most %s columns are allowed", what, fmtInt(int64(len(rec))), fmtInt(int64(lim.MaxColumns)))}
+		}
+		bound.start = end
+		return rec, nil
+	}
+	header, err := read("the header")
 	if err == io.EOF {
 		return d, stats, &FileError{Reason: "the file is empty"}
 	}
@@ -333,7 +398,7 @@ func splitCSV(br *bufio.Reader, delim rune, lim Limits, emit func(Chunk) error) 
 	}
 	d.Columns = cols
 	headerBytes := t.take(cr.InputOffset())
-	line := 1 + int64(bytes.Count(headerBytes, []byte{'\n'}))
+	line += int64(bytes.Count(headerBytes, []byte{'\n'}))
 	rows := 0
 	seq := 0
 	start := cr.InputOffset()
@@ -352,7 +417,7 @@ func splitCSV(br *bufio.Reader, delim rune, lim Limits, emit func(Chunk) error) 
 	}
 	end := start
 	for {
-		_, err := cr.Read()
+		_, err := read("the row")
 		if err == io.EOF {
 			break
 		}
@@ -379,6 +444,27 @@ func splitCSV(br *bufio.Reader, delim rune, lim Limits, emit func(Chunk) error) 
 	return d, stats, nil
 }
 
+// lineAt is the file line a record starting at offset off begins on:
+// first is the line of the tee's first byte, and the blank lines csv skips
+// before a record are counted in.
+func lineAt(t *tee, first, off int64) int64 {
+	k := int(off - t.base)
+	if k < 0 || k > len(t.buf) {
+		return 0
+	}
+	line := first + int64(bytes.Count(t.buf[:k], []byte{'\n'}))
+	for rest := t.buf[k:]; ; line++ {
+		switch {
+		case bytes.HasPrefix(rest, []byte("\n")):
+			rest = rest[1:]
+		case bytes.HasPrefix(rest, []byte("\r\n")):
+			rest = rest[2:]
+		default:
+			return line
+		}
+	}
+}
+
 // cleanHeader trims the column names, names empty ones after their
 // position, and refuses a name used twice, since a mapping could not tell
 // the two apart.
@@ -386,7 +472,7 @@ func cleanHeader(header []string) ([]string, error) {
 	cols := make([]string, len(header))
 	seen := map[string]int{}
 	for i, h := range header {
-		h = strings.TrimSpace(h)
+		h = csvsafe.Restore(strings.TrimSpace(h))
 		if !utf8.ValidString(h) {
 			return nil, &FileError{Line: 1, Column: i + 1, Reason: "the header is not valid UTF-8; save the file as UTF-8"}
 		}
@@ -394,7 +480,7 @@ func cleanHeader(header []string) ([]string, error) {
 			h = "column_" + strconv.Itoa(i+1)
 		}
 		if j, dup := seen[strings.ToLower(h)]; dup {
-			return nil, &FileError{Line: 1, Reason: fmt.Sprintf("the column name %q is used by columns %d and %d; rename one", h, j+1, i+1)}
+			return nil, &FileError{Line: 1, Reason: fmt.Sprintf("the column name %q is used by columns %d and %d; rename one", clip(h), j+1, i+1)}
 		}
 		seen[strings.ToLower(h)] = i
 		cols[i] = h
@@ -438,6 +524,9 @@ func splitJSONL(br *bufio.Reader, lim Limits, emit func(Chunk) error) (Dialect, 
 				stats.Rows++
 				if stats.Rows <= 100 {
 					keys.addLine(l)
+					if len(keys.list) > lim.MaxColumns {
+						return d, stats, &FileError{Line: line, Reason: fmt.Sprintf("the rows up to here have %s different keys; at most %s columns are allowed", fmtInt(int64(len(keys.list))), fmtInt(int64(lim.MaxColumns)))}
+					}
 				}
 			} else if rows == 0 && buf.Len() == 0 {
 				// Blank lines between chunks stay out of both.
@@ -587,6 +676,11 @@ func (r *csvReader) Next() (Row, error) {
 		return Row{}, err
 	}
 	line, _ := r.cr.FieldPos(0)
+	// A value of our own error report comes back as it was before the
+	// report neutralised it for spreadsheets.
+	for i, v := range rec {
+		rec[i] = csvsafe.Restore(v)
+	}
 	row := Row{Line: r.offset + int64(line), Fields: rec}
 	if len(rec) != len(r.cols) {
 		return row, &RowError{Line: row.Line, Reason: fmt.Sprintf("has %d values; the header has %d columns", len(rec), len(r.cols))}

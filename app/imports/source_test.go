@@ -137,6 +137,22 @@ func TestSplitFileErrors(t *testing.T) {
 		{name: "jsonl line too long", src: "{\"email\":\"a@x.io\"}\n{\"email\":\"" + strings.Repeat("x", 100) + "\"}\n",
 			format: FormatJSONL, lim: Limits{MaxLine: 64}, want: "line 2: the line is longer than 64 bytes"},
 		{name: "jsonl without rows", src: "\n\n", format: FormatJSONL, want: "the file has no rows"},
+		{name: "csv row too long", src: "email,note\na@x.io,ok\n\n\r\nb@x.io," + strings.Repeat("x", 100) + "\nc@x.io,ok\n",
+			lim: Limits{MaxRecord: 64}, want: "line 5: the row is longer than 64 bytes, the most one row may hold"},
+		{name: "csv quoted row too long", src: "email,note\na@x.io,\"" + strings.Repeat("x\n", 50) + "\"\n",
+			lim: Limits{MaxRecord: 64}, want: "line 2: the row is longer than 64 bytes"},
+		{name: "csv row too long in a later chunk", src: "email\n" + strings.Repeat("a@x.io\n", 10) + strings.Repeat("y", 100),
+			lim: Limits{MaxRecord: 64, ChunkRows: 3}, want: "line 12: the row is longer than 64 bytes"},
+		{name: "csv header too long", src: "email," + strings.Repeat("n", 100) + "\na@x.io,Ann\n",
+			lim: Limits{MaxRecord: 64}, want: "line 1: the header is longer than 64 bytes"},
+		{name: "csv unclosed quote runs past the limit", src: "email,note\na@x.io,\"" + strings.Repeat("x,y\n", 50),
+			lim: Limits{MaxRecord: 64}, want: `line 2: the row is longer than 64 bytes, the most one row may hold; if it should not be, look for a quote (") that is never closed`},
+		{name: "csv header with too many columns", src: strings.Repeat("c,", 99_999) + "c\na@x.io\n",
+			want: "line 1: the header has 100,000 values; at most 1,000 columns are allowed"},
+		{name: "csv row with too many values", src: "email,name\na@x.io,Ann\n" + strings.Repeat(",", 10) + "\n",
+			lim: Limits{MaxColumns: 10}, want: "line 3: the row has 11 values; at most 10 columns are allowed"},
+		{name: "jsonl with too many keys", src: "{\"a\":1,\"b\":2}\n{\"c\":1,\"d\":2}\n",
+			format: FormatJSONL, lim: Limits{MaxColumns: 3}, want: "line 2: the rows up to here have 4 different keys; at most 3 columns are allowed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -149,6 +165,75 @@ func TestSplitFileErrors(t *testing.T) {
 				t.Fatalf("err = %q, want it to contain %q", fe.Error(), tc.want)
 			}
 		})
+	}
+}
+
+// TestCSVRecordLimitEdges pins the limit to the byte: a record of exactly
+// MaxRecord bytes (its line break included) is read, one byte more is not,
+// whether or not the file ends with a line break.
+func TestCSVRecordLimitEdges(t *testing.T) {
+	const max = 32
+	row := func(n int) string { return "a@x.io," + strings.Repeat("x", n-len("a@x.io,")) }
+	for _, tc := range []struct {
+		name, src string
+		ok        bool
+	}{
+		{"at the limit", "email,note\n" + row(max-1) + "\n", true},
+		{"at the limit, last line without a break", "email,note\n" + row(max), true},
+		{"one byte over", "email,note\n" + row(max) + "\n", false},
+		{"one byte over, last line without a break", "email,note\n" + row(max+1), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rows, err := readAll(t, "f.csv", tc.src, "", Limits{MaxRecord: max})
+			if tc.ok && (err != nil || len(rows) != 1) {
+				t.Fatalf("rows %q, err %v; want one row", rows, err)
+			}
+			var fe *FileError
+			if !tc.ok && (!errors.As(err, &fe) || fe.Line != 2) {
+				t.Fatalf("err = %v, want a FileError on line 2", err)
+			}
+		})
+	}
+}
+
+// countingReader makes a one-row CSV whose second field is n bytes long,
+// generated as it is read, and counts what was read.
+type countingReader struct {
+	head []byte
+	left int64
+	read int64
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	n := copy(p, r.head)
+	r.head = r.head[n:]
+	for ; n < len(p) && r.left > 0; n++ {
+		p[n] = 'x'
+		r.left--
+	}
+	r.read += int64(n)
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// TestHugeCSVFieldIsRefusedWhileReading is the review's 60 MB field: the
+// file is refused naming the line, and Split stops reading soon after the
+// record limit, so the field was never in memory.
+func TestHugeCSVFieldIsRefusedWhileReading(t *testing.T) {
+	src := &countingReader{head: []byte("email,note\na@x.io,"), left: 60 << 20}
+	_, _, err := Split(src, "huge.csv", "", Limits{}, func(Chunk) error {
+		t.Fatal("a chunk was cut from a file whose only row is too long")
+		return nil
+	})
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Line != 2 || !strings.Contains(fe.Reason, "longer than 1.0 MB") {
+		t.Fatalf("err = %v, want a FileError naming line 2", err)
+	}
+	// The record limit, plus Split's 64 KiB look-ahead and csv.Reader's 4 KiB buffer.
+	if most := int64(DefaultLimits.MaxRecord + 64<<10 + 4<<10 + 1); src.read > most {
+		t.Fatalf("Split read %d bytes of the 60 MiB row, more than %d", src.read, most)
 	}
 }
 
@@ -264,4 +349,24 @@ func rowsOf(t *testing.T, src []byte, format Format, lim Limits) ([]string, erro
 		}
 	}
 	return out, nil
+}
+
+func TestClipTo(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"", 10, ""},
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"eleven char", 10, "eleven …"},
+		{"ääääääääää", 10, "ääääääääää"}, // 20 bytes, 10 characters
+		{"äääääääääää", 10, "äääääää…"},
+		{strings.Repeat("x", 1<<20), 60, strings.Repeat("x", 57) + "…"},
+	} {
+		if got := clipTo(tc.in, tc.n); got != tc.want {
+			t.Errorf("clipTo(%.20q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
 }
