@@ -270,3 +270,62 @@ func TestSharedAddressCustomersGetIn(t *testing.T) {
 		t.Fatalf("%d of 100 correct sign-ins from the shared address were refused", refused)
 	}
 }
+
+// failUntilThrottled posts wrong passwords with post until one is refused
+// with 429 and Retry-After; the first free ones must get wantFirst.
+func failUntilThrottled(t *testing.T, what string, wantFirst int, post func(i int) apptest.Page) {
+	t.Helper()
+	for i := 0; i < 12; i++ {
+		p := post(i)
+		if p.StatusCode == http.StatusTooManyRequests {
+			if i < 5 {
+				t.Fatalf("%s: throttled after only %d failures", what, i)
+			}
+			wantThrottled(t, p, what)
+			return
+		}
+		if p.StatusCode != wantFirst {
+			t.Fatalf("%s: failure %d got %d, want %d", what, i, p.StatusCode, wantFirst)
+		}
+	}
+	t.Fatalf("%s: 12 wrong passwords and no 429", what)
+}
+
+// TestCurrentPasswordThrottled is item 6 for /account/password: wrong
+// current passwords are throttled like logins, on the same keys, so they
+// also hold back /login from that browser, but nobody else.
+func TestCurrentPasswordThrottled(t *testing.T) {
+	b := newProxiedBrandEnv(t, "acme")
+	const host, email, password = "acme.localhost", "carl@example.com", "carl's passphrase"
+	v := b.at(t, "198.51.100.40")
+	wantRedirect(t, signup(v, host, email, password, nil), "/account")
+	failUntilThrottled(t, "/account/password", http.StatusUnprocessableEntity, func(i int) apptest.Page {
+		return v.Post(host, "/account/password", url.Values{"current_password": {fmt.Sprintf("not it %d", i)}, "new_password": {"carl's next passphrase"}})
+	})
+	wantThrottled(t, login(v, host, email, password), "/login from the same browser")
+	wantRedirect(t, login(b.at(t, "198.51.100.41"), host, email, password), "/account")
+}
+
+// TestSocialLinkThrottled is item 6 for /social/link: the password that
+// confirms a link is throttled like a login, on the same keys.
+func TestSocialLinkThrottled(t *testing.T) {
+	b := newProxiedBrandEnv(t, "acme")
+	fake := apptest.StartFakeOIDC(t)
+	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
+	const host, email, password, stranger = "acme.localhost", "lina@example.com", "lina's passphrase", "203.0.113.44"
+	wantRedirect(t, signup(b.at(t, "198.51.100.50"), host, email, password, nil), "/account")
+	// Someone whose provider account claims Lina's address tries to link
+	// it to her account by guessing her password.
+	fake.Set(func(f *apptest.FakeOIDC) {
+		f.User = apptest.FakeUser{Subject: "u-lina", Email: email, EmailVerified: true}
+	})
+	v := b.at(t, stranger)
+	p := socialLogin(t, v, host, nil)
+	wantRedirect(t, p, "/social/link?token=")
+	tok, _ := url.QueryUnescape(strings.TrimPrefix(p.Header.Get("Location"), "/social/link?token="))
+	failUntilThrottled(t, "/social/link", http.StatusUnauthorized, func(i int) apptest.Page {
+		return v.Post(host, "/social/link", url.Values{"token": {tok}, "password": {fmt.Sprintf("lina guess %d", i)}})
+	})
+	wantThrottled(t, login(b.at(t, stranger), host, email, password), "/login from the stranger's address")
+	wantRedirect(t, login(b.at(t, "198.51.100.51"), host, email, password), "/account")
+}
