@@ -50,7 +50,11 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*DB, error) {
 		dialector = sqlite.Open(dsn + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
 	}
 	g, err := gorm.Open(dialector, &gorm.Config{
-		Logger:                 logger.New(slogWriter{log}, logger.Config{SlowThreshold: 500 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true}),
+		// ParameterizedQueries: a failed or slow statement is logged without
+		// its values, which may be password hashes, tokens or emails.
+		Logger: logger.New(slogWriter{log}, logger.Config{
+			SlowThreshold: 500 * time.Millisecond, LogLevel: logger.Warn, IgnoreRecordNotFoundError: true, ParameterizedQueries: true,
+		}),
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 		NowFunc:                func() time.Time { return time.Now().UTC() },
