@@ -116,11 +116,19 @@ type Registration struct {
 }
 
 // Register creates a customer from a sign-up form, queues the verification
-// mail, and returns the customer. Every problem with the form comes back at
-// once as tenants.FieldErrors, keyed by form field.
-func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registration, r Request) (*Customer, error) {
+// mail, and says where the form leads (see Signup). Every problem with the
+// form comes back at once as tenants.FieldErrors, keyed by form field.
+// Sign-ups are throttled per address and per tenant. Where the tenant
+// requires verification, an address that already has an account gets the
+// same answer as a new one, and its owner a mail instead (see
+// signupExisting); where verification is optional the customer is signed
+// in at once, so the answer cannot hide that the address is taken.
+func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registration, r Request) (Signup, error) {
 	if t.Settings.BrandLoginOnly {
-		return nil, errBrandOnly
+		return Signup{}, errBrandOnly
+	}
+	if err := s.throttleSignup(ctx, t, r); err != nil {
+		return Signup{}, err
 	}
 	errs := tenants.FieldErrors{}
 	email, err := NormalizeEmail(in.Email)
@@ -146,11 +154,11 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return Signup{}, errs
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return nil, err
+		return Signup{}, err
 	}
 	now := s.now()
 	// The sign-up form just showed the optional fields, so the optional
@@ -160,16 +168,22 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		CreatedAt: now, UpdatedAt: now, ProfilePromptedAt: &now, passwordHash: hash,
 	}
 	if err := s.store.For(t.ID).Create(ctx, c); err != nil {
-		if e, ok := apperr.As(err); ok && e.Field != "" {
-			return nil, tenants.FieldErrors{e.Field: e.Message}
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Conflict && e.Field == "email" && verificationRequired(t) {
+			return s.signupExisting(ctx, t, email, r), nil
 		}
-		return nil, err
+		if e, ok := apperr.As(err); ok && e.Field != "" {
+			return Signup{}, tenants.FieldErrors{e.Field: e.Message}
+		}
+		return Signup{}, err
 	}
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.signup", c.Email, r, nil)
 	if err := s.sendVerification(ctx, t, c); err != nil {
 		s.log.Error("verification_mail_not_queued", "tenant_id", t.ID, "error", err)
 	}
-	return c, nil
+	if verificationRequired(t) {
+		return Signup{}, nil
+	}
+	return Signup{Customer: c}, nil
 }
 
 // Login checks an email and password. Failures are throttled through
