@@ -75,6 +75,9 @@ func consoleRoutes(dev bool, imp *imports.Handlers) []console.Route {
 		{Method: http.MethodPost, Path: "/t/:slug/fields/:key", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldSave},
 		{Method: http.MethodPost, Path: "/t/:slug/fields/:key/move", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldMove},
 		{Method: http.MethodPost, Path: "/t/:slug/fields/:key/remove", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldRemove},
+		// Customer settings: email verification, password length, sessions.
+		{Method: http.MethodGet, Path: "/t/:slug/settings", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SettingsShow},
+		{Method: http.MethodPost, Path: "/t/:slug/settings", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).SettingsSave},
 		// Customers (support and up; deleting is owner and admin).
 		{Method: http.MethodGet, Path: "/t/:slug/customers", Rule: console.Tenant(access.Users, read), Handle: (*consoleH).CustomersList},
 		{Method: http.MethodGet, Path: "/t/:slug/customers/:cid", Rule: console.Tenant(access.Users, read), Handle: (*consoleH).CustomerShow},

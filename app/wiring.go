@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"log/slog"
 	"time"
 
@@ -81,10 +83,14 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		s.outbox = mail.NewOutbox(outboxDir(cfg))
 	}
 	s.tokens = tokens.NewStore(database.Gorm)
+	// Device cookies get their own key, derived from the master key, so
+	// every node accepts every node's cookies.
+	deviceMAC := hmac.New(sha256.New, key)
+	deviceMAC.Write([]byte("gatehouse device cookies"))
 	s.accounts = accounts.NewService(accounts.Deps{
 		Store: accounts.NewStore(database.Gorm), Tokens: s.tokens, Sessions: s.sessions,
 		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
-		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, Log: log,
+		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, DeviceKey: deviceMAC.Sum(nil), Log: log,
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
 	s.social = social.NewService(s.socialApps, nil, rc.client, rc.prefix, s.accounts, s.link, log)

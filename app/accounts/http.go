@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,6 +26,7 @@ type Handlers struct {
 	pages   *hosted.Pages
 	buttons Buttons
 	cookie  string
+	device  string
 	secure  bool
 }
 
@@ -36,11 +38,11 @@ type Buttons interface {
 // NewHandlers returns the handlers. secure (https deployments) makes the
 // session cookie Secure and __Host- prefixed, which pins it to the exact host.
 func NewHandlers(svc *Service, render *web.Renderer, pages *hosted.Pages, buttons Buttons, secure bool) *Handlers {
-	name := "gh_session"
+	name, device := "gh_session", "gh_device"
 	if secure {
-		name = "__Host-gh_session"
+		name, device = "__Host-gh_session", "__Host-gh_device"
 	}
-	return &Handlers{svc: svc, render: render, pages: pages, buttons: buttons, cookie: name, secure: secure}
+	return &Handlers{svc: svc, render: render, pages: pages, buttons: buttons, cookie: name, device: device, secure: secure}
 }
 
 const (
@@ -106,7 +108,22 @@ func customerOf(c *gin.Context) *Customer {
 func sessionToken(c *gin.Context) string { return c.GetString(tokenKey) }
 
 func (h *Handlers) request(c *gin.Context) Request {
-	return Request{Host: tenants.NormalizeHost(c.Request.Host), IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+	device, _ := c.Cookie(h.device)
+	return Request{Host: tenants.NormalizeHost(c.Request.Host), IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), Device: device}
+}
+
+// rememberDevice gives the browser a device cookie for cust, so the
+// throttles strangers trip do not hold it back next time. It outlives
+// sessions and logouts on purpose.
+func (h *Handlers) rememberDevice(c *gin.Context, t *tenants.Tenant, cust *Customer) {
+	token := h.svc.DeviceToken(t, cust)
+	if token == "" {
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: h.device, Value: token, Path: "/", MaxAge: int(DeviceLifetime / time.Second),
+		HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
+	})
 }
 
 func (h *Handlers) setSession(c *gin.Context, token string) {
@@ -133,6 +150,7 @@ func (h *Handlers) signIn(c *gin.Context, t *tenants.Tenant, cust *Customer, ret
 		return
 	}
 	h.setSession(c, token)
+	h.rememberDevice(c, t, cust)
 	c.Redirect(http.StatusSeeOther, h.next(t, cust, returnTo))
 }
 

@@ -34,9 +34,9 @@ func (h *Handlers) ChangePassword(c *gin.Context) {
 	v.Password.NewError = errs["new_password"]
 	v.Password.Error = formErr
 	status := http.StatusUnprocessableEntity
-	if apperr.Is(err, apperr.Unavailable) {
+	if apperr.Is(err, apperr.Unavailable) || apperr.Is(err, apperr.TooMany) {
 		web.SetRetryAfter(c, err)
-		status = http.StatusServiceUnavailable
+		status = web.StatusOf(err)
 	}
 	noStore(c)
 	h.render.HTML(c, status, views.Account(v))

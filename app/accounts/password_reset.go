@@ -45,9 +45,10 @@ func (h *Handlers) Reset(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	noStore(c)
 	token := c.PostForm("token")
-	err := h.svc.ResetPassword(c.Request.Context(), t, token, c.PostForm("password"), h.request(c))
+	cust, err := h.svc.ResetPassword(c.Request.Context(), t, token, c.PostForm("password"), h.request(c))
 	if err == nil {
 		h.clearSession(c)
+		h.rememberDevice(c, t, cust)
 		c.Redirect(http.StatusSeeOther, "/login?notice=reset")
 		return
 	}

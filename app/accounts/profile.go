@@ -62,13 +62,22 @@ func parseFields(fields []tenants.Field, values map[string]string, current map[s
 // stays.
 func (s *Service) ChangePassword(ctx context.Context, t *tenants.Tenant, c *Customer, current, next, keep string, r Request) error {
 	if c.HasPassword() {
+		// The same throttle as /login, on the same keys: a stolen session
+		// must not become a way to guess the password without limit.
+		g := s.guardFor(t, c.Email, c, r)
+		if err := s.checkThrottle(ctx, g); err != nil {
+			return err
+		}
 		ok, _, err := s.hasher.Verify(ctx, c.passwordHash, current)
 		if err != nil {
 			return err
 		}
 		if !ok {
+			s.passwordFailed(ctx, t, c, g, r)
+			s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.change_failed", c.Email, r, nil)
 			return tenants.FieldErrors{"current_password": "Your current password is not correct."}
 		}
+		s.passwordSucceeded(ctx, g)
 	}
 	if err := s.policy.Check("new_password", next, t.Settings.MinPasswordLength, c.Email); err != nil {
 		return tenants.FieldErrors{"new_password": apperrMessage(err)}

@@ -99,42 +99,45 @@ func (s *Service) CheckResetToken(ctx context.Context, t *tenants.Tenant, token 
 // ResetPassword sets a new password with a reset token. The token is used
 // only once the new password passes the policy, and exactly once however
 // many requests race. Afterwards every session of the customer ends, a
-// confirmation mail goes out, and nobody is signed in.
-func (s *Service) ResetPassword(ctx context.Context, t *tenants.Tenant, token, password string, r Request) error {
+// confirmation mail goes out, and nobody is signed in. The customer is
+// returned so the browser that used the link can be given a device cookie:
+// a customer whom strangers' guesses have throttled gets back in through
+// the link, then logs in from that browser.
+func (s *Service) ResetPassword(ctx context.Context, t *tenants.Tenant, token, password string, r Request) (*Customer, error) {
 	if perr := s.policy.Check("password", password, t.Settings.MinPasswordLength); perr != nil {
 		// A dead link is the more useful thing to say than a weak password.
 		if terr := s.tokens.Check(ctx, t.ID, tokens.Reset, token); terr != nil {
-			return terr
+			return nil, terr
 		}
-		return perr
+		return nil, perr
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	red, err := s.tokens.Redeem(ctx, t.ID, tokens.Reset, token)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	store := s.store.For(t.ID)
 	c, err := store.ByID(ctx, red.SubjectID)
 	if err != nil {
-		return tokens.ErrInvalid
+		return nil, tokens.ErrInvalid
 	}
 	if err := store.SetPasswordHash(ctx, c.ID, hash); err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
-		return err
+		return nil, err
 	}
 	// Proving control of the mailbox also verifies it.
 	if !c.EmailVerified {
 		_ = store.MarkVerified(ctx, c.ID, c.Email)
 	}
-	_ = s.limiter.Reset(ctx, "login:acct:"+t.ID.String()+":"+c.Email)
+	s.passwordSucceeded(ctx, s.guardFor(t, c.Email, c, r))
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset", c.Email, r, nil)
 	s.notifyPasswordChanged(ctx, t, c)
-	return nil
+	return c, nil
 }
 
 // VerifyEmail confirms the address a verification link was sent to.

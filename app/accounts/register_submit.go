@@ -17,13 +17,13 @@ func (h *Handlers) Register(c *gin.Context) {
 	returnTo := web.SafeReturnTo(c.PostForm("return_to"))
 	values := formValues(c, t.Fields)
 	in := Registration{Email: c.PostForm("email"), Password: c.PostForm("password"), Values: values}
-	cust, err := h.svc.Register(c.Request.Context(), t, in, h.request(c))
+	res, err := h.svc.Register(c.Request.Context(), t, in, h.request(c))
 	if err == nil {
-		if t.Settings.EmailVerification == "required" {
+		if res.CheckInbox() {
 			c.Redirect(http.StatusSeeOther, "/login?notice=verify")
 			return
 		}
-		h.signIn(c, t, cust, returnTo)
+		h.signIn(c, t, res.Customer, returnTo)
 		return
 	}
 	errs, formErr, ok := fieldErrors(err)
@@ -31,7 +31,7 @@ func (h *Handlers) Register(c *gin.Context) {
 		h.render.Error(c, err)
 		return
 	}
-	if apperr.Is(err, apperr.Unavailable) {
+	if apperr.Is(err, apperr.Unavailable) || apperr.Is(err, apperr.TooMany) {
 		web.SetRetryAfter(c, err)
 	}
 	v := h.loginPage(c, t, "signup", returnTo)
@@ -43,7 +43,7 @@ func (h *Handlers) Register(c *gin.Context) {
 	status := http.StatusUnprocessableEntity
 	if apperr.Is(err, apperr.Conflict) {
 		status = http.StatusConflict
-	} else if s := web.StatusOf(err); s >= 500 {
+	} else if s := web.StatusOf(err); s >= 500 || s == http.StatusTooManyRequests {
 		status = s
 	}
 	h.renderLogin(c, status, v)

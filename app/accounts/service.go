@@ -47,6 +47,7 @@ type Service struct {
 	tenants  TenantLookup
 	links    Links
 	mailFrom string
+	devices  devices
 	log      *slog.Logger
 	now      func() time.Time
 }
@@ -64,7 +65,10 @@ type Deps struct {
 	Tenants  TenantLookup
 	Links    Links
 	MailFrom string
-	Log      *slog.Logger
+	// DeviceKey signs device cookies; derive it from the master key so
+	// every node accepts every node's cookies.
+	DeviceKey []byte
+	Log       *slog.Logger
 }
 
 // NewService returns the accounts service.
@@ -72,7 +76,7 @@ func NewService(d Deps) *Service {
 	return &Service{
 		store: d.Store, tokens: d.Tokens, sessions: d.Sessions, hasher: d.Hasher, policy: d.Policy,
 		limiter: d.Limiter, audit: d.Audit, queue: d.Queue, tenants: d.Tenants, links: d.Links,
-		mailFrom: d.MailFrom, log: d.Log, now: func() time.Time { return time.Now().UTC() },
+		mailFrom: d.MailFrom, devices: devices{key: d.DeviceKey}, log: d.Log, now: func() time.Time { return time.Now().UTC() },
 	}
 }
 
@@ -82,18 +86,14 @@ const (
 	VerifyTTL = 48 * time.Hour
 )
 
-// Throttles for failed logins: a few free tries per account and per
-// address, then delays that double up to a cap, never a lockout.
-var (
-	accountBackoff = ratelimit.Backoff{Free: 5, Window: 15 * time.Minute, MaxDelay: 15 * time.Minute}
-	ipBackoff      = ratelimit.Backoff{Free: 30, Window: 15 * time.Minute, MaxDelay: 5 * time.Minute}
-)
-
 // Request is who is asking: the host, address and browser of the request.
 type Request struct {
 	Host      string
 	IP        string
 	UserAgent string
+	// Device is the browser's device cookie, if it has one: proof that a
+	// customer signed in from it before (see DeviceToken).
+	Device string
 }
 
 // errBadLogin is the one message for a wrong password, an unknown email and
@@ -116,11 +116,19 @@ type Registration struct {
 }
 
 // Register creates a customer from a sign-up form, queues the verification
-// mail, and returns the customer. Every problem with the form comes back at
-// once as tenants.FieldErrors, keyed by form field.
-func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registration, r Request) (*Customer, error) {
+// mail, and says where the form leads (see Signup). Every problem with the
+// form comes back at once as tenants.FieldErrors, keyed by form field.
+// Sign-ups are throttled per address and per tenant. Where the tenant
+// requires verification, an address that already has an account gets the
+// same answer as a new one, and its owner a mail instead (see
+// signupExisting); where verification is optional the customer is signed
+// in at once, so the answer cannot hide that the address is taken.
+func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registration, r Request) (Signup, error) {
 	if t.Settings.BrandLoginOnly {
-		return nil, errBrandOnly
+		return Signup{}, errBrandOnly
+	}
+	if err := s.throttleSignup(ctx, t, r); err != nil {
+		return Signup{}, err
 	}
 	errs := tenants.FieldErrors{}
 	email, err := NormalizeEmail(in.Email)
@@ -146,11 +154,11 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return Signup{}, errs
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
-		return nil, err
+		return Signup{}, err
 	}
 	now := s.now()
 	// The sign-up form just showed the optional fields, so the optional
@@ -160,20 +168,27 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		CreatedAt: now, UpdatedAt: now, ProfilePromptedAt: &now, passwordHash: hash,
 	}
 	if err := s.store.For(t.ID).Create(ctx, c); err != nil {
-		if e, ok := apperr.As(err); ok && e.Field != "" {
-			return nil, tenants.FieldErrors{e.Field: e.Message}
+		if e, ok := apperr.As(err); ok && e.Code == apperr.Conflict && e.Field == "email" && verificationRequired(t) {
+			return s.signupExisting(ctx, t, email, r), nil
 		}
-		return nil, err
+		if e, ok := apperr.As(err); ok && e.Field != "" {
+			return Signup{}, tenants.FieldErrors{e.Field: e.Message}
+		}
+		return Signup{}, err
 	}
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.signup", c.Email, r, nil)
 	if err := s.sendVerification(ctx, t, c); err != nil {
 		s.log.Error("verification_mail_not_queued", "tenant_id", t.ID, "error", err)
 	}
-	return c, nil
+	if verificationRequired(t) {
+		return Signup{}, nil
+	}
+	return Signup{Customer: c}, nil
 }
 
-// Login checks an email and password. Failures are throttled per account
-// and per address through Redis, so every node counts the same tries.
+// Login checks an email and password. Failures are throttled through
+// Redis, so every node counts the same tries, by the rules in throttle.go:
+// a stranger's guesses slow down the stranger, not the owner's browser.
 func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, password string, r Request) (*Customer, error) {
 	if t.Settings.BrandLoginOnly {
 		return nil, errBrandOnly
@@ -182,19 +197,19 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 	if err != nil {
 		email = strings.ToLower(strings.TrimSpace(rawEmail))
 	}
-	accountKey := "login:acct:" + t.ID.String() + ":" + email
-	ipKey := "login:ip:" + t.ID.String() + ":" + r.IP
-	for _, k := range []string{accountKey, ipKey} {
-		if err := s.limiter.Blocked(ctx, k); err != nil {
-			return nil, err
-		}
-	}
 	var c *Customer
 	if err == nil {
 		c, err = s.store.For(t.ID).ByEmail(ctx, email)
 		if err != nil && !apperr.Is(err, apperr.NotFound) {
 			return nil, err
 		}
+		if err != nil {
+			c = nil
+		}
+	}
+	g := s.guardFor(t, email, c, r)
+	if err := s.checkThrottle(ctx, g); err != nil {
+		return nil, err
 	}
 	hash := ""
 	if c != nil {
@@ -209,15 +224,15 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 		return nil, verr
 	}
 	if !ok {
-		s.fail(ctx, accountKey, ipKey)
-		target := email
+		s.passwordFailed(ctx, t, c, g, r)
 		actor := "anonymous"
 		if c != nil {
 			actor = "customer:" + c.ID.String()
 		}
-		s.record(ctx, t, actor, "customer.login.failed", target, r, nil)
+		s.record(ctx, t, actor, "customer.login.failed", email, r, nil)
 		return nil, errBadLogin
 	}
+	s.passwordSucceeded(ctx, g)
 	if c.Status != StatusActive {
 		return nil, errDisabled
 	}
@@ -233,21 +248,16 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 	if err := s.store.For(t.ID).RecordLogin(ctx, c.ID, s.now(), newHash); err != nil {
 		return nil, err
 	}
-	_ = s.limiter.Reset(ctx, accountKey)
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.login", c.Email, r, map[string]any{"method": "password"})
 	return c, nil
 }
 
-func (s *Service) fail(ctx context.Context, keys ...string) {
-	for i, k := range keys {
-		b := accountBackoff
-		if i > 0 {
-			b = ipBackoff
-		}
-		if err := s.limiter.Fail(ctx, k, b); err != nil {
-			s.log.Warn("login_throttle_failed", "error", err)
-		}
-	}
+// DeviceToken returns a device cookie value for a browser customer c has
+// just proved they own the account from (a sign-in, or a reset link). It
+// exempts that browser from the throttles strangers trip; it is not a
+// session and signs nobody in. Empty when device cookies are not set up.
+func (s *Service) DeviceToken(t *tenants.Tenant, c *Customer) string {
+	return s.devices.issue(t.ID, c.ID, s.now())
 }
 
 // StartSession signs c in on the request's host with a fresh session id,

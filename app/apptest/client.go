@@ -23,6 +23,9 @@ type Visitor struct {
 	t      testing.TB
 	srv    *Server
 	client *http.Client
+	// Header is sent with every request, e.g. an X-Forwarded-For to play
+	// a visitor at another address behind a trusted proxy.
+	Header http.Header
 }
 
 // Visitor returns a new visitor with an empty cookie jar.
@@ -30,7 +33,7 @@ func (s *Server) Visitor(t testing.TB) *Visitor {
 	jar, _ := cookiejar.New(nil)
 	c := *s.Client
 	c.Jar = jar
-	return &Visitor{t: t, srv: s, client: &c}
+	return &Visitor{t: t, srv: s, client: &c, Header: http.Header{}}
 }
 
 // Page is a response with its body read.
@@ -101,6 +104,9 @@ func (v *Visitor) SetCookies(host string, cookies []*http.Cookie) {
 
 func (v *Visitor) do(req *http.Request) Page {
 	v.t.Helper()
+	for k, vs := range v.Header {
+		req.Header[k] = vs
+	}
 	resp, err := v.client.Do(req)
 	if err != nil {
 		v.t.Fatalf("%s %s: %v", req.Method, req.URL, err)

@@ -126,6 +126,39 @@ func (ch changes) saveTheme(ctx context.Context, a access.Actor, t *tenants.Tena
 	return after, nil
 }
 
+// saveSettings saves a tenant's customer policies and records the ones
+// that changed, as they were and as they are.
+func (ch changes) saveSettings(ctx context.Context, a access.Actor, t *tenants.Tenant, s tenants.Settings) error {
+	after, err := ch.tenants.UpdateSettings(ctx, t.ID, s)
+	if err != nil {
+		return err
+	}
+	before, changed := settingsDiff(t.Settings, after.Settings)
+	if len(changed) > 0 {
+		ch.record(ctx, a, t.ID, "settings.updated", t.Slug, map[string]any{"before": before, "after": changed})
+	}
+	return nil
+}
+
+// settingsDiff returns the settings that differ, as they were and as they are.
+func settingsDiff(a, b tenants.Settings) (before, after map[string]any) {
+	before, after = map[string]any{}, map[string]any{}
+	pairs := []struct {
+		k    string
+		x, y any
+	}{
+		{"email_verification", a.EmailVerification, b.EmailVerification}, {"min_password_length", a.MinPasswordLength, b.MinPasswordLength},
+		{"session_idle_minutes", a.SessionIdleMinutes, b.SessionIdleMinutes}, {"session_max_hours", a.SessionMaxHours, b.SessionMaxHours},
+		{"profile_prompt_days", a.ProfilePromptDays, b.ProfilePromptDays}, {"brand_login_only", a.BrandLoginOnly, b.BrandLoginOnly},
+	}
+	for _, p := range pairs {
+		if p.x != p.y {
+			before[p.k], after[p.k] = p.x, p.y
+		}
+	}
+	return before, after
+}
+
 // themeDiff returns the fields that differ, as they were and as they are.
 func themeDiff(a, b tenants.Theme) (before, after map[string]any) {
 	before, after = map[string]any{}, map[string]any{}

@@ -5,6 +5,7 @@ package ratelimit
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
 
@@ -71,15 +72,15 @@ func (l *Limiter) Blocked(ctx context.Context, key string) error {
 }
 
 // Fail counts one failure for key and, past the free ones, starts a delay.
+// The window is fixed from the first failure, so a trickle of failures
+// (one customer in a thousand mistyping) still runs out, instead of every
+// failure keeping the count alive for another window.
 func (l *Limiter) Fail(ctx context.Context, key string, b Backoff) error {
-	countKey := l.prefix + "fail:" + key
-	pipe := l.rdb.TxPipeline()
-	incr := pipe.Incr(ctx, countKey)
-	pipe.PExpire(ctx, countKey, b.Window)
-	if _, err := pipe.Exec(ctx); err != nil {
-		return apperr.Wrap(err, "rate limit")
+	n, _, err := l.count(ctx, l.prefix+"fail:"+key, b.Window)
+	if err != nil {
+		return err
 	}
-	over := int(incr.Val()) - b.Free
+	over := n - b.Free
 	if over <= 0 {
 		return nil
 	}
@@ -101,23 +102,51 @@ func (l *Limiter) Reset(ctx context.Context, key string) error {
 // Allow counts one use of key in a fixed window and returns a TooMany
 // error once limit uses are spent.
 func (l *Limiter) Allow(ctx context.Context, key string, limit int, window time.Duration) error {
-	k := l.prefix + "win:" + key
+	n, ttl, err := l.Count(ctx, key, window)
+	if err != nil {
+		return err
+	}
+	if n > limit {
+		return tooMany(ttl)
+	}
+	return nil
+}
+
+// Count adds one use of key in a fixed window and returns the count so
+// far and the time left in the window. A caller that acts when the count
+// reaches exactly some n acts once per window, on every node, because
+// Redis hands out each count once.
+func (l *Limiter) Count(ctx context.Context, key string, window time.Duration) (int, time.Duration, error) {
+	return l.count(ctx, l.prefix+"win:"+key, window)
+}
+
+// Peek returns key's count in its current window without adding to it.
+func (l *Limiter) Peek(ctx context.Context, key string) (int, error) {
+	n, err := l.rdb.Get(ctx, l.prefix+"win:"+key).Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, apperr.Wrap(err, "rate limit")
+	}
+	return n, nil
+}
+
+// count increments k, starting its expiry clock when the window is new.
+func (l *Limiter) count(ctx context.Context, k string, window time.Duration) (int, time.Duration, error) {
 	pipe := l.rdb.TxPipeline()
 	incr := pipe.Incr(ctx, k)
 	pttl := pipe.PTTL(ctx, k)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return apperr.Wrap(err, "rate limit")
+		return 0, 0, apperr.Wrap(err, "rate limit")
 	}
 	ttl := pttl.Val()
 	if ttl < 0 {
 		// A new window (or one whose expiry was lost): start its clock.
 		if err := l.rdb.PExpire(ctx, k, window).Err(); err != nil {
-			return apperr.Wrap(err, "rate limit")
+			return 0, 0, apperr.Wrap(err, "rate limit")
 		}
 		ttl = window
 	}
-	if int(incr.Val()) > limit {
-		return tooMany(ttl)
-	}
-	return nil
+	return int(incr.Val()), ttl, nil
 }

@@ -75,3 +75,32 @@ func asTooMany(err error, out **ratelimit.TooMany) bool {
 	*out = tm
 	return ok
 }
+
+// TestCountOncePerWindow: Count hands each number out once, so "act when
+// the count reaches n" acts once per window; Peek reads without counting.
+func TestCountOncePerWindow(t *testing.T) {
+	ctx := context.Background()
+	l := limiter(t)
+	hits := 0
+	for i := 0; i < 30; i++ {
+		n, ttl, err := l.Count(ctx, "acme:all:ann", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl <= 0 || ttl > time.Hour {
+			t.Fatalf("ttl %v", ttl)
+		}
+		if n == 20 {
+			hits++
+		}
+	}
+	if hits != 1 {
+		t.Fatalf("reached 20 %d times", hits)
+	}
+	if n, err := l.Peek(ctx, "acme:all:ann"); err != nil || n != 30 {
+		t.Fatalf("peek = %d, %v", n, err)
+	}
+	if n, err := l.Peek(ctx, "bravo:all:ann"); err != nil || n != 0 {
+		t.Fatalf("another tenant's count = %d, %v", n, err)
+	}
+}

@@ -47,6 +47,10 @@ func accountMails(b Brand) map[string]accountMail {
 			[]string{"You sign in to " + b.Name + " with Google, so there is no password to reset.", "use the Google button on the login page"}},
 		"password changed": {PasswordChangedHTML(b, changed, forgot), PasswordChangedText(b, changed, forgot), forgot, "Reset your password",
 			[]string{"was changed on " + changed + ".", "If this wasn’t you"}},
+		"login attempts": {LoginAttemptsHTML(b, "20", "hour", forgot), LoginAttemptsText(b, "20", "hour", forgot), forgot, "Choose a new password",
+			[]string{"There were 20 attempts to sign in to your " + b.Name + " account with a wrong password in the last hour.", "you can still sign in as usual"}},
+		"signup exists": {SignupExistsHTML(b, login, forgot), SignupExistsText(b, login, forgot), login, "Log in",
+			[]string{"Someone tried to create a " + b.Name + " account with this email address, which already has one.", "Forgotten your password? Reset it here:", forgot}},
 	}
 }
 
