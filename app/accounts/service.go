@@ -49,6 +49,8 @@ type Service struct {
 	mailFrom string
 	log      *slog.Logger
 	now      func() time.Time
+
+	setPassword SetPasswordLinks
 }
 
 // Deps are the service's collaborators.
@@ -65,6 +67,10 @@ type Deps struct {
 	Links    Links
 	MailFrom string
 	Log      *slog.Logger
+
+	// SetPasswordLinks answers "Forgot password" for a customer with no
+	// way to sign in (recovery.go).
+	SetPasswordLinks SetPasswordLinks
 }
 
 // NewService returns the accounts service.
@@ -73,6 +79,7 @@ func NewService(d Deps) *Service {
 		store: d.Store, tokens: d.Tokens, sessions: d.Sessions, hasher: d.Hasher, policy: d.Policy,
 		limiter: d.Limiter, audit: d.Audit, queue: d.Queue, tenants: d.Tenants, links: d.Links,
 		mailFrom: d.MailFrom, log: d.Log, now: func() time.Time { return time.Now().UTC() },
+		setPassword: d.SetPasswordLinks,
 	}
 }
 
