@@ -47,6 +47,15 @@ func (h *Handlers) renderStaff(c *gin.Context, status int, t *tenants.Tenant, in
 		}
 		page.Members = append(page.Members, row)
 	}
+	pending, err := h.d.Staff.Invitations(ctx, t.ID)
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	for _, p := range pending {
+		page.Pending = append(page.Pending, views.PendingRow{StaffID: p.StaffID.String(), Email: p.Email, RoleLabel: p.Role.Label(),
+			InvitedBy: p.InvitedBy, Expires: p.ExpiresAt.Format("2006-01-02 15:04")})
+	}
 	page.Chrome = h.chrome(c, "Staff · "+t.Name, tenantCrumbs(c, views.Crumb{Label: "Staff"})...)
 	h.d.Render.HTML(c, status, views.Staff(page))
 }
@@ -59,7 +68,8 @@ func (h *Handlers) StaffList(c *gin.Context) {
 // invitesPerHour bounds the invitations one tenant sends.
 const invitesPerHour = 30
 
-// StaffInvite is POST /t/:slug/staff: invite by email with a role.
+// StaffInvite is POST /t/:slug/staff: invite by email with a role. The
+// answer is the same whether or not the address has a console account.
 func (h *Handlers) StaffInvite(c *gin.Context) {
 	t := tenantOf(c)
 	f := bindInvite(c)
@@ -70,7 +80,7 @@ func (h *Handlers) StaffInvite(c *gin.Context) {
 	}
 	role, err := access.ParseRole(f.Role)
 	if err == nil {
-		_, err = h.d.Staff.Invite(c.Request.Context(), actor(c), access.Invitation{TenantID: t.ID, Email: f.Email, Role: role})
+		err = h.d.Staff.Invite(c.Request.Context(), actor(c), access.Invitation{TenantID: t.ID, Email: f.Email, Role: role})
 	}
 	if err != nil {
 		errs, status, ok := formError(err)
@@ -150,4 +160,20 @@ func (h *Handlers) StaffRemove(c *gin.Context) {
 	default:
 		h.d.Render.Error(c, err)
 	}
+}
+
+// StaffInviteRevoke is POST /t/:slug/staff/invites/:id/revoke: the pending
+// invitation of staff member :id to this tenant stops working. Another
+// tenant's invitation is a page that does not exist.
+func (h *Handlers) StaffInviteRevoke(c *gin.Context) {
+	t := tenantOf(c)
+	id, ok := h.memberID(c)
+	if !ok {
+		return
+	}
+	if err := h.d.Staff.RevokeInvite(c.Request.Context(), actor(c), t.ID, id); err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	h.done(c, "Invitation revoked.", "/t/"+t.Slug+"/staff")
 }
