@@ -359,3 +359,45 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 }
+
+// TestInviteSentBeforeConsent: a link mailed before invitations waited for
+// acceptance carries no role, because its role was granted when it was
+// sent. It still lets the invitee choose a password and keeps that role;
+// such a link whose role was taken away since grants nothing.
+func TestInviteSentBeforeConsent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	owner := f.create(t, "owner@acme.test", access.Owner, f.a)
+	actor := access.Actor{StaffID: owner.ID, Email: owner.Email}
+	legacy := func(email string, granted bool) string {
+		t.Helper()
+		if err := f.svc.Invite(ctx, actor, access.Invitation{TenantID: f.a.ID, Email: email, Role: access.Support}); err != nil {
+			t.Fatal(err)
+		}
+		token := f.mail.last(t).Token
+		inv, err := f.svc.InviteFor(ctx, token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.db.Table("one_time_tokens").Where("subject_id = ?", inv.Staff.ID).Update("data", "{}").Error; err != nil {
+			t.Fatal(err)
+		}
+		if granted {
+			if err := f.rbac.Assign(ctx, inv.Staff.ID, access.Admin, access.TenantDomain(f.a.ID)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return token
+	}
+	token := legacy("old@acme.test", true)
+	st, err := f.svc.AcceptInvite(ctx, token, goodPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles, _ := f.svc.Tenants(ctx, st.ID); len(roles) != 1 || roles[f.a.ID] != access.Admin {
+		t.Fatalf("roles %v", roles)
+	}
+	if _, err := f.svc.AcceptInvite(ctx, legacy("gone@acme.test", false), goodPassword); !errors.Is(err, access.ErrBadInvite) {
+		t.Fatalf("a legacy link without a role: %v", err)
+	}
+}
