@@ -171,11 +171,17 @@ func TestStaffInviteNeedsConsent(t *testing.T) {
 		owner.post("/t/acme/staff", url.Values{"email": {"later@example.com"}, "role": {"admin"}})
 		token := inviteToken(t, env, "later@example.com")
 		id := staffID(t, env, "later@example.com")
-		if r := bravoOwner.post("/t/bravo/staff/invites/"+id+"/revoke", nil); r.StatusCode != http.StatusNotFound {
-			t.Fatalf("bravo revokes acme's invitation: %d", r.StatusCode)
+		// Bravo's owner gets the answer a random id gets, and changes nothing.
+		foreign := bravoOwner.post("/t/bravo/staff/invites/"+id+"/revoke", nil)
+		random := bravoOwner.post("/t/bravo/staff/invites/0190f0f0-0000-7000-8000-0000000000ff/revoke", nil)
+		if foreign.StatusCode != http.StatusSeeOther || foreign.StatusCode != random.StatusCode || foreign.Header.Get("Location") != "/t/bravo/staff" {
+			t.Fatalf("bravo revokes acme's invitation: %d %q, random id %d", foreign.StatusCode, foreign.Header.Get("Location"), random.StatusCode)
 		}
-		if r := bravoOwner.get("/t/bravo/staff"); strings.Contains(r.Body, "later@example.com") {
-			t.Fatal("acme's invitation on bravo's staff page")
+		if r := bravoOwner.get("/t/bravo/staff"); strings.Contains(r.Body, "later@example.com") || !strings.Contains(r.Body, "no longer pending") {
+			t.Fatal("acme's invitation on bravo's staff page, or no answer to the revoke")
+		}
+		if r := newBrowser(t, srv).get("/invite?token=" + token); r.StatusCode != 200 {
+			t.Fatalf("bravo's revoke spent acme's link: %d", r.StatusCode)
 		}
 		if r := owner.post("/t/acme/staff/invites/"+id+"/revoke", nil); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("revoke: %d\n%s", r.StatusCode, r.Body)
@@ -186,8 +192,21 @@ func TestStaffInviteNeedsConsent(t *testing.T) {
 		if r := newBrowser(t, srv).get("/invite?token=" + token); r.StatusCode != http.StatusNotFound {
 			t.Fatalf("a revoked link still works: %d", r.StatusCode)
 		}
-		if r := owner.post("/t/acme/staff/invites/"+id+"/revoke", nil); r.StatusCode != http.StatusNotFound {
+		if r := owner.post("/t/acme/staff/invites/"+id+"/revoke", nil); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("revoke twice: %d", r.StatusCode)
+		}
+		if r := owner.get("/t/acme/staff"); !strings.Contains(r.Body, "no longer pending") {
+			t.Fatal("a second revoke does not say the invitation was no longer pending")
+		}
+		var n int64
+		d, err := dbOf(env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		d.Gorm.Raw(`SELECT COUNT(*) FROM audit_events e JOIN tenants t ON t.id = e.tenant_id WHERE e.action = 'staff.invite.revoked' AND t.slug = ?`, "bravo").Scan(&n)
+		if n != 0 {
+			t.Fatalf("%d revocations audited in bravo", n)
 		}
 	})
 }

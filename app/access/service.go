@@ -533,17 +533,19 @@ func (s *Service) Invitations(ctx context.Context, tenantID uuid.UUID) ([]Pendin
 	return out, nil
 }
 
-var errNoInvite = apperr.New(apperr.NotFound, "no such invitation")
+// ErrNoInvite is RevokeInvite's answer when the tenant has no pending
+// invitation of that person, whoever they are elsewhere.
+var ErrNoInvite = apperr.New(apperr.NotFound, "no such invitation")
 
 // RevokeInvite withdraws the tenant's pending invitation of staffID: the
 // link stops working. An invitation of another tenant is NotFound.
 func (s *Service) RevokeInvite(ctx context.Context, actor Actor, tenantID, staffID uuid.UUID) error {
 	if tenantID == uuid.Nil {
-		return errNoInvite
+		return ErrNoInvite
 	}
 	st, err := s.staff.byID(ctx, staffID)
 	if err != nil {
-		return errNoInvite
+		return ErrNoInvite
 	}
 	res := s.db.WithContext(ctx).Model(&tokenRow{}).
 		Where("tenant_id = ? AND subject_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", tenantID, staffID, invitePurpose, s.now()).
@@ -552,7 +554,7 @@ func (s *Service) RevokeInvite(ctx context.Context, actor Actor, tenantID, staff
 		return apperr.Wrap(res.Error, "revoke invitation")
 	}
 	if res.RowsAffected == 0 {
-		return errNoInvite
+		return ErrNoInvite
 	}
 	s.record(ctx, actor, TenantDomain(tenantID), "staff.invite.revoked", st.Email, nil)
 	return nil
@@ -570,8 +572,8 @@ var ErrNotInvitee = apperr.New(apperr.Forbidden, "This invitation is for another
 // account is accepted signed in, not by choosing a password.
 var ErrSignInToAccept = apperr.New(apperr.Unauthorized, "Sign in to accept this invitation.")
 
-// Invite is a live invitation as its link's page shows it.
-type Invite struct {
+// InviteLink is a live invitation as its link's page shows it.
+type InviteLink struct {
 	Staff    Staff
 	TenantID uuid.UUID
 	Role     Role
@@ -581,17 +583,17 @@ type Invite struct {
 }
 
 // InviteFor returns the live invitation a token stands for.
-func (s *Service) InviteFor(ctx context.Context, token string) (Invite, error) {
+func (s *Service) InviteFor(ctx context.Context, token string) (InviteLink, error) {
 	if token == "" || len(token) > 100 {
-		return Invite{}, ErrBadInvite
+		return InviteLink{}, ErrBadInvite
 	}
 	var r tokenRow
 	err := s.db.WithContext(ctx).Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), invitePurpose, s.now()).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Invite{}, ErrBadInvite
+		return InviteLink{}, ErrBadInvite
 	}
 	if err != nil {
-		return Invite{}, apperr.Wrap(err, "find invitation")
+		return InviteLink{}, apperr.Wrap(err, "find invitation")
 	}
 	return inviteOf(ctx, s.db, r)
 }
@@ -599,26 +601,26 @@ func (s *Service) InviteFor(ctx context.Context, token string) (Invite, error) {
 // inviteOf reads the invitation r on db. An invitation made before roles
 // waited for acceptance carries no role: its role was granted when it was
 // sent, and accepting it only sets the password.
-func inviteOf(ctx context.Context, db *gorm.DB, r tokenRow) (Invite, error) {
+func inviteOf(ctx context.Context, db *gorm.DB, r tokenRow) (InviteLink, error) {
 	row, err := staffStore{db: db}.byID(ctx, r.SubjectID)
 	if err != nil || row.Status == string(Disabled) || r.TenantID == nil {
-		return Invite{}, ErrBadInvite
+		return InviteLink{}, ErrBadInvite
 	}
 	var d inviteData
 	_ = json.Unmarshal(r.Data, &d)
 	if d.Role == "" {
 		var rules []ruleRow
 		if err := db.WithContext(ctx).Where("ptype = ? AND v0 = ? AND v2 = ?", "g", row.ID.String(), TenantDomain(*r.TenantID)).Limit(1).Find(&rules).Error; err != nil {
-			return Invite{}, apperr.Wrap(err, "read invitation role")
+			return InviteLink{}, apperr.Wrap(err, "read invitation role")
 		}
 		if len(rules) == 1 {
 			d.Role = Role(rules[0].V1)
 		}
 	}
 	if !slices.Contains(TenantRoles, d.Role) {
-		return Invite{}, ErrBadInvite
+		return InviteLink{}, ErrBadInvite
 	}
-	return Invite{Staff: row.staff(), TenantID: *r.TenantID, Role: d.Role, NeedsPassword: row.PasswordHash == nil}, nil
+	return InviteLink{Staff: row.staff(), TenantID: *r.TenantID, Role: d.Role, NeedsPassword: row.PasswordHash == nil}, nil
 }
 
 // AcceptInvite accepts an invitation to someone without a password: it
@@ -641,7 +643,7 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (Sta
 	if err != nil {
 		return Staff{}, err
 	}
-	inv, err = s.accept(ctx, token, func(tx *gorm.DB, inv Invite) error {
+	inv, err = s.accept(ctx, token, func(tx *gorm.DB, inv InviteLink) error {
 		if !inv.NeedsPassword {
 			return ErrSignInToAccept
 		}
@@ -657,15 +659,15 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (Sta
 // staffID, who must be its invitee (ErrNotInvitee otherwise, and the link
 // stays usable). The role is granted in the invitation's own tenant, which
 // is returned; the token is spent exactly once.
-func (s *Service) AcceptInviteAs(ctx context.Context, token string, staffID uuid.UUID) (Invite, error) {
+func (s *Service) AcceptInviteAs(ctx context.Context, token string, staffID uuid.UUID) (InviteLink, error) {
 	inv, err := s.InviteFor(ctx, token)
 	if err != nil {
-		return Invite{}, err
+		return InviteLink{}, err
 	}
 	if inv.Staff.ID != staffID {
-		return Invite{}, ErrNotInvitee
+		return InviteLink{}, ErrNotInvitee
 	}
-	return s.accept(ctx, token, func(tx *gorm.DB, inv Invite) error {
+	return s.accept(ctx, token, func(tx *gorm.DB, inv InviteLink) error {
 		if inv.Staff.ID != staffID {
 			return ErrNotInvitee
 		}
@@ -675,12 +677,12 @@ func (s *Service) AcceptInviteAs(ctx context.Context, token string, staffID uuid
 
 // accept spends token and grants its role in its tenant, with prepare run
 // first in the same transaction.
-func (s *Service) accept(ctx context.Context, token string, prepare func(tx *gorm.DB, inv Invite) error) (Invite, error) {
+func (s *Service) accept(ctx context.Context, token string, prepare func(tx *gorm.DB, inv InviteLink) error) (InviteLink, error) {
 	if token == "" || len(token) > 100 {
-		return Invite{}, ErrBadInvite
+		return InviteLink{}, ErrBadInvite
 	}
 	now := s.now()
-	var inv Invite
+	var inv InviteLink
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&tokenRow{}).
 			Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), invitePurpose, now).
@@ -715,10 +717,10 @@ func (s *Service) accept(ctx context.Context, token string, prepare func(tx *gor
 		return s.rbac.assign(ctx, tx, inv.Staff.ID, inv.Role, domain)
 	})
 	if err != nil {
-		return Invite{}, err
+		return InviteLink{}, err
 	}
 	if err := s.rbac.changed(ctx); err != nil {
-		return Invite{}, err
+		return InviteLink{}, err
 	}
 	s.record(ctx, Actor{StaffID: inv.Staff.ID, Email: inv.Staff.Email}, TenantDomain(inv.TenantID), "staff.invite.accepted", inv.Staff.Email, map[string]any{"role": string(inv.Role)})
 	return inv, nil

@@ -164,7 +164,7 @@ func (h *Handlers) InviteShow(c *gin.Context) {
 }
 
 // renderInvite shows a live invitation with the step its visitor is at.
-func (h *Handlers) renderInvite(c *gin.Context, status int, inv access.Invite, token, errMsg string) {
+func (h *Handlers) renderInvite(c *gin.Context, status int, inv access.InviteLink, token, errMsg string) {
 	t, err := h.d.Tenants.ByID(c.Request.Context(), inv.TenantID)
 	if err != nil {
 		h.inviteBroken(c)
@@ -233,7 +233,7 @@ func (h *Handlers) InviteSubmit(c *gin.Context) {
 // acceptSignedIn accepts an invitation to an existing account for the
 // staff member signed in, who must be its invitee. The role is a privilege
 // change, so the session id is replaced.
-func (h *Handlers) acceptSignedIn(c *gin.Context, inv access.Invite, token string) {
+func (h *Handlers) acceptSignedIn(c *gin.Context, inv access.InviteLink, token string) {
 	vw := viewerOf(c)
 	if vw == nil {
 		seeOther(c, inviteLogin(token))

@@ -12,6 +12,7 @@ import (
 	"gatehouse/app/access"
 	"gatehouse/app/apperr"
 	"gatehouse/tenants"
+	"gatehouse/views/components"
 	views "gatehouse/views/console"
 )
 
@@ -163,17 +164,24 @@ func (h *Handlers) StaffRemove(c *gin.Context) {
 }
 
 // StaffInviteRevoke is POST /t/:slug/staff/invites/:id/revoke: the pending
-// invitation of staff member :id to this tenant stops working. Another
-// tenant's invitation is a page that does not exist.
+// invitation of staff member :id to this tenant stops working. Revoking is
+// idempotent: an invitation already accepted, revoked or expired, and any
+// other tenant's, gets the same "no longer pending" answer as a random id,
+// and changes nothing.
 func (h *Handlers) StaffInviteRevoke(c *gin.Context) {
 	t := tenantOf(c)
-	id, ok := h.memberID(c)
-	if !ok {
-		return
+	to := "/t/" + t.Slug + "/staff"
+	var err error = access.ErrNoInvite
+	if id, perr := uuid.Parse(c.Param("id")); perr == nil {
+		err = h.d.Staff.RevokeInvite(c.Request.Context(), actor(c), t.ID, id)
 	}
-	if err := h.d.Staff.RevokeInvite(c.Request.Context(), actor(c), t.ID, id); err != nil {
+	switch {
+	case err == nil:
+		h.done(c, "Invitation revoked.", to)
+	case errors.Is(err, access.ErrNoInvite):
+		h.flash(c, components.AlertWarning, "That invitation was no longer pending.")
+		seeOther(c, to)
+	default:
 		h.d.Render.Error(c, err)
-		return
 	}
-	h.done(c, "Invitation revoked.", "/t/"+t.Slug+"/staff")
 }
