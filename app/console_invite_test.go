@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"gatehouse/app/apptest"
 )
 
@@ -209,4 +211,50 @@ func TestStaffInviteNeedsConsent(t *testing.T) {
 			t.Fatalf("%d revocations audited in bravo", n)
 		}
 	})
+}
+
+// TestStaffInviteBrowser: in a real Chromium, someone with a console
+// account opens an invitation signed out, signs in from its page, comes
+// back to it, accepts, and lands in the tenant with the role.
+func TestStaffInviteBrowser(t *testing.T) {
+	ctx := apptest.Browser(t)
+	env := apptest.New(t)
+	mustTenantCLI(t, env, "acme", "Acme Coffee")
+	mustTenantCLI(t, env, "bravo", "Bravo Tea")
+	mustStaff(t, env, "owner@acme.test", "owner", "acme")
+	mustStaff(t, env, "owner@bravo.test", "owner", "bravo")
+	srv := env.Serve()
+	env.Worker()
+	if r := signedIn(t, srv, "owner@acme.test").post("/t/acme/staff", url.Values{"email": {"owner@bravo.test"}, "role": {"admin"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("invite: %d", r.StatusCode)
+	}
+	token := inviteToken(t, env, "owner@bravo.test")
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	do("open the link signed out and sign in from it",
+		chromedp.Navigate(srv.URL(consoleHost, "/invite?token="+token)),
+		chromedp.WaitVisible(`[data-testid="invite-signin"]`),
+		chromedp.Click(`a[href^="/login?return_to="]`),
+		chromedp.WaitVisible(`[data-testid="login-form"]`),
+		chromedp.SetValue(`#email`, "owner@bravo.test"),
+		chromedp.SetValue(`#password`, staffPassword),
+		chromedp.Click(`[data-testid="login-form"] button[type="submit"]`),
+		chromedp.WaitVisible(`[data-testid="invite-accept"]`),
+	)
+	text, err := chromedp.Run(ctx, chromedp.Text(`main`))
+	if err != nil || !strings.Contains(text, "Acme Coffee") || !strings.Contains(text, "Admin") {
+		t.Fatalf("the invitation page: %q %v", text, err)
+	}
+	do("accept", chromedp.Click(`[data-testid="invite-accept"] button`), chromedp.WaitVisible(`[data-testid="staff-email"]`))
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`location.pathname === "/t/acme"`, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		loc, _ := chromedp.Run(ctx, chromedp.Location())
+		t.Fatalf("after accepting the browser is at %q: %v", loc, err)
+	}
+	if r := signedIn(t, srv, "owner@bravo.test").get("/t/acme/theme"); r.StatusCode != 200 {
+		t.Fatalf("the new admin opens acme's theme: %d", r.StatusCode)
+	}
 }
