@@ -26,15 +26,11 @@ func (m inviteMailer) StaffInvited(ctx context.Context, im access.InviteMail) er
 		return err
 	}
 	b := mail.BrandOf(t, cfg.PublicURL(t.Host(cfg.BaseDomain)))
-	consoleURL := cfg.PublicURL("console." + cfg.BaseDomain)
-	link := ""
-	if im.Token != "" {
-		link = consoleURL + "/invite?token=" + url.QueryEscape(im.Token)
-	}
+	link := cfg.PublicURL("console."+cfg.BaseDomain) + "/invite?token=" + url.QueryEscape(im.Token)
 	days := int(access.InviteTTL.Hours() / 24)
 	msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: cfg.MailFrom, To: im.To, Subject: "You are invited to " + b.Name},
-		email.InviteHTML(b, im.InvitedBy, im.Role.Label(), link, consoleURL+"/login", days),
-		email.InviteText(b, im.InvitedBy, im.Role.Label(), link, consoleURL+"/login", days))
+		email.InviteHTML(b, im.InvitedBy, im.Role.Label(), link, days),
+		email.InviteText(b, im.InvitedBy, im.Role.Label(), link, days))
 	if err != nil {
 		return err
 	}

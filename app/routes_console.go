@@ -98,6 +98,7 @@ func consoleRoutes(dev bool, imp *imports.Handlers) []console.Route {
 		{Method: http.MethodPost, Path: "/t/:slug/staff", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffInvite},
 		{Method: http.MethodPost, Path: "/t/:slug/staff/:id/role", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffRole},
 		{Method: http.MethodPost, Path: "/t/:slug/staff/:id/remove", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffRemove},
+		{Method: http.MethodPost, Path: "/t/:slug/staff/invites/:id/revoke", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffInviteRevoke},
 		{Method: http.MethodGet, Path: "/t/:slug/audit", Rule: console.Tenant(access.Audit, read), Handle: (*consoleH).AuditList},
 	}
 	// Imports (admin and owner): the import pages carry their own table;

@@ -83,6 +83,12 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		s.outbox = mail.NewOutbox(outboxDir(cfg))
 	}
 	s.tokens = tokens.NewStore(database.Gorm)
+	// Campaigns come first: accounts' "Forgot password" hands a customer
+	// without any way to sign in the campaigns' set-password link.
+	s.campaigns = imports.NewCampaigns(imports.CampaignDeps{
+		DB: database.Gorm, Tokens: s.tokens, Accounts: accounts.NewStore(database.Gorm), Hasher: s.hasher, Policy: s.policy,
+		Queue: s.queue, Tenants: s.tenantStore, Links: imports.Links(s.link), MailFrom: cfg.MailFrom, Audit: s.audit,
+	})
 	// Device cookies get their own key, derived from the master key, so
 	// every node accepts every node's cookies.
 	deviceMAC := hmac.New(sha256.New, key)
@@ -91,6 +97,7 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		Store: accounts.NewStore(database.Gorm), Tokens: s.tokens, Sessions: s.sessions,
 		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
 		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, DeviceKey: deviceMAC.Sum(nil), Log: log,
+		SetPasswordLinks: s.campaigns,
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
 	s.social = social.NewService(s.socialApps, nil, rc.client, rc.prefix, s.accounts, s.link, log)
@@ -99,10 +106,6 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		return nil, err
 	}
 	s.imports = imports.NewService(imports.Deps{Store: importStore, Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
-	s.campaigns = imports.NewCampaigns(imports.CampaignDeps{
-		DB: database.Gorm, Tokens: s.tokens, Accounts: accounts.NewStore(database.Gorm), Hasher: s.hasher, Policy: s.policy,
-		Queue: s.queue, Tenants: s.tenantStore, Links: imports.Links(s.link), MailFrom: cfg.MailFrom, Audit: s.audit,
-	})
 	return s, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sort"
@@ -31,8 +32,8 @@ const InviteTTL = 7 * 24 * time.Hour
 // invitePurpose marks invitation tokens in one_time_tokens.
 const invitePurpose = "staff_invite"
 
-// Mailer sends the invitation mail; app wires it to the mail queue. Token
-// is empty when the invitee already has an account and only gained a role.
+// Mailer sends the invitation mail; app wires it to the mail queue. Every
+// invitation carries a token: nothing is granted until its link is used.
 type Mailer interface {
 	StaffInvited(ctx context.Context, m InviteMail) error
 }
@@ -375,15 +376,8 @@ type Invitation struct {
 	Role     Role
 }
 
-// InviteResult says what Invite did.
-type InviteResult struct {
-	Staff Staff
-	// NewAccount is true when the invitee had no account and must set a
-	// password through the mailed link.
-	NewAccount bool
-}
-
 // tokenRow is an invitation in one_time_tokens, stored by its SHA-256.
+// The role it grants is in Data; the tenant is the row's own tenant_id.
 type tokenRow struct {
 	ID        string
 	TenantID  *uuid.UUID
@@ -397,34 +391,40 @@ type tokenRow struct {
 
 func (tokenRow) TableName() string { return "one_time_tokens" }
 
-// Invite gives email a role in the tenant and mails them. Someone without
-// an account gets one in status invited and a single-use link, valid for
-// InviteTTL, to set their password; someone with an account just gains the
-// role. A person who is already a member is a Conflict.
-func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) (InviteResult, error) {
+// inviteData is what an invitation token carries besides its tenant and
+// invitee.
+type inviteData struct {
+	Role      Role   `json:"role"`
+	InvitedBy string `json:"invited_by,omitempty"`
+}
+
+// Invite asks email to join the tenant with a role, by a single-use link
+// valid for InviteTTL. Nothing is granted until the invitee accepts:
+// someone without an account chooses a password (AcceptInvite), someone
+// with one signs in and accepts (AcceptInviteAs). So that one tenant's
+// owner learns nothing about other tenants, the answer, the audit detail
+// and the mail do not depend on whether the address already has an
+// account. A person who is already a member is a Conflict; a new
+// invitation to the same person replaces a pending one.
+func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) error {
 	if s.mailer == nil {
-		return InviteResult{}, apperr.New(apperr.Unavailable, "invitations need mail, which is not set up")
+		return apperr.New(apperr.Unavailable, "invitations need mail, which is not set up")
 	}
 	email, err := NormalizeEmail(in.Email)
 	if err != nil {
-		return InviteResult{}, err
+		return err
 	}
 	if !slices.Contains(TenantRoles, in.Role) {
-		return InviteResult{}, apperr.Field("role", "choose owner, admin or support")
+		return apperr.Field("role", "choose owner, admin or support")
 	}
 	domain := TenantDomain(in.TenantID)
 	now := s.now()
-	var (
-		row   staffRow
-		token string
-		isNew bool
-	)
+	var token string
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		row, err = staffStore{db: tx}.byEmail(ctx, email)
+		row, err := staffStore{db: tx}.byEmail(ctx, email)
 		switch {
 		case apperr.Is(err, apperr.NotFound):
-			isNew = true
+			// An account that cannot sign in until its password is chosen.
 			row = staffRow{ID: uuid.Must(uuid.NewV7()), Email: email, Status: string(Invited), CreatedAt: now, UpdatedAt: now}
 			if err := s.staff.insert(ctx, tx, &row); err != nil {
 				return err
@@ -440,87 +440,250 @@ func (s *Service) Invite(ctx context.Context, actor Actor, in Invitation) (Invit
 				return &apperr.Error{Code: apperr.Conflict, Field: "email", Message: email + " is already a member of this tenant"}
 			}
 		}
-		if err := s.rbac.assign(ctx, tx, row.ID, in.Role, domain); err != nil {
+		if err := revokeInvites(ctx, tx, in.TenantID, row.ID, now); err != nil {
 			return err
 		}
-		if row.Status == string(Invited) {
-			token, err = s.newToken(ctx, tx, in.TenantID, row.ID, now)
-			return err
-		}
-		return nil
+		token, err = s.newToken(ctx, tx, in.TenantID, row.ID, inviteData{Role: in.Role, InvitedBy: actor.Email}, now)
+		return err
 	})
 	if err != nil {
-		return InviteResult{}, err
+		return err
 	}
-	if err := s.rbac.changed(ctx); err != nil {
-		return InviteResult{}, err
-	}
-	s.record(ctx, actor, domain, "staff.invited", email, map[string]any{"role": string(in.Role), "new_account": isNew})
+	s.record(ctx, actor, domain, "staff.invited", email, map[string]any{"role": string(in.Role)})
 	mailErr := s.mailer.StaffInvited(ctx, InviteMail{TenantID: in.TenantID, To: email, Role: in.Role, InvitedBy: actor.Email, Token: token, Expires: now.Add(InviteTTL)})
 	if mailErr != nil {
-		return InviteResult{}, apperr.Wrap(mailErr, "queue invitation mail")
+		return apperr.Wrap(mailErr, "queue invitation mail")
 	}
-	return InviteResult{Staff: row.staff(), NewAccount: isNew}, nil
+	return nil
+}
+
+// revokeInvites spends every pending invitation of staffID to tenantID.
+func revokeInvites(ctx context.Context, tx *gorm.DB, tenantID, staffID uuid.UUID, now time.Time) error {
+	err := tx.WithContext(ctx).Model(&tokenRow{}).
+		Where("tenant_id = ? AND subject_id = ? AND purpose = ? AND used_at IS NULL", tenantID, staffID, invitePurpose).
+		Update("used_at", now).Error
+	if err != nil {
+		return apperr.Wrap(err, "revoke invitations")
+	}
+	return nil
 }
 
 // newToken stores a fresh invitation token's hash and returns the token:
 // 256 bits from crypto/rand.
-func (s *Service) newToken(ctx context.Context, tx *gorm.DB, tenantID, staffID uuid.UUID, now time.Time) (string, error) {
+func (s *Service) newToken(ctx context.Context, tx *gorm.DB, tenantID, staffID uuid.UUID, data inviteData, now time.Time) (string, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", apperr.Wrap(err, "invitation token")
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	b, err := json.Marshal(data)
+	if err != nil {
+		return "", apperr.Wrap(err, "invitation data")
+	}
 	tid := tenantID
-	r := tokenRow{ID: hashToken(token), TenantID: &tid, SubjectID: staffID, Purpose: invitePurpose, Data: datatypes.JSON("{}"), CreatedAt: now, ExpiresAt: now.Add(InviteTTL)}
+	r := tokenRow{ID: hashToken(token), TenantID: &tid, SubjectID: staffID, Purpose: invitePurpose, Data: datatypes.JSON(b), CreatedAt: now, ExpiresAt: now.Add(InviteTTL)}
 	if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
 		return "", apperr.Wrap(err, "store invitation token")
 	}
 	return token, nil
 }
 
-// ErrBadInvite is the one answer for an unknown, used or expired link.
+// PendingInvite is an invitation to a tenant that has been neither
+// accepted, revoked nor left to expire. It says nothing about whether the
+// invitee has an account, which is none of the tenant's business.
+type PendingInvite struct {
+	StaffID   uuid.UUID // the id to revoke it by
+	Email     string
+	Role      Role
+	InvitedBy string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Invitations lists a tenant's pending invitations, by email.
+func (s *Service) Invitations(ctx context.Context, tenantID uuid.UUID) ([]PendingInvite, error) {
+	if tenantID == uuid.Nil {
+		return nil, nil
+	}
+	var rows []tokenRow
+	err := s.db.WithContext(ctx).Where("tenant_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", tenantID, invitePurpose, s.now()).
+		Find(&rows).Error
+	if err != nil {
+		return nil, apperr.Wrap(err, "list invitations")
+	}
+	ids := make([]uuid.UUID, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.SubjectID)
+	}
+	staff, err := s.staff.byIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PendingInvite, 0, len(rows))
+	for _, r := range rows {
+		st, ok := staff[r.SubjectID]
+		if !ok {
+			continue
+		}
+		var d inviteData
+		_ = json.Unmarshal(r.Data, &d)
+		out = append(out, PendingInvite{StaffID: r.SubjectID, Email: st.Email, Role: d.Role, InvitedBy: d.InvitedBy, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
+	return out, nil
+}
+
+// ErrNoInvite is RevokeInvite's answer when the tenant has no pending
+// invitation of that person, whoever they are elsewhere.
+var ErrNoInvite = apperr.New(apperr.NotFound, "no such invitation")
+
+// RevokeInvite withdraws the tenant's pending invitation of staffID: the
+// link stops working. An invitation of another tenant is NotFound.
+func (s *Service) RevokeInvite(ctx context.Context, actor Actor, tenantID, staffID uuid.UUID) error {
+	if tenantID == uuid.Nil {
+		return ErrNoInvite
+	}
+	st, err := s.staff.byID(ctx, staffID)
+	if err != nil {
+		return ErrNoInvite
+	}
+	res := s.db.WithContext(ctx).Model(&tokenRow{}).
+		Where("tenant_id = ? AND subject_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", tenantID, staffID, invitePurpose, s.now()).
+		Update("used_at", s.now())
+	if res.Error != nil {
+		return apperr.Wrap(res.Error, "revoke invitation")
+	}
+	if res.RowsAffected == 0 {
+		return ErrNoInvite
+	}
+	s.record(ctx, actor, TenantDomain(tenantID), "staff.invite.revoked", st.Email, nil)
+	return nil
+}
+
+// ErrBadInvite is the one answer for an unknown, used, revoked or expired
+// link.
 var ErrBadInvite = &apperr.Error{Code: apperr.NotFound, Field: "token", Message: "This invitation link is invalid, has been used, or has expired. Ask for a new invitation."}
 
-// InviteFor returns the invitee of a live invitation token, for the page
-// where they choose a password.
-func (s *Service) InviteFor(ctx context.Context, token string) (Staff, error) {
+// ErrNotInvitee refuses an invitation accepted by a signed-in staff
+// member other than the one it was sent to; the link stays usable.
+var ErrNotInvitee = apperr.New(apperr.Forbidden, "This invitation is for another account. Sign out, then sign in as the person it was sent to.")
+
+// ErrSignInToAccept says an invitation to someone who already has an
+// account is accepted signed in, not by choosing a password.
+var ErrSignInToAccept = apperr.New(apperr.Unauthorized, "Sign in to accept this invitation.")
+
+// InviteLink is a live invitation as its link's page shows it.
+type InviteLink struct {
+	Staff    Staff
+	TenantID uuid.UUID
+	Role     Role
+	// NeedsPassword is true when the invitee has no password yet and
+	// accepts by choosing one; otherwise they accept signed in.
+	NeedsPassword bool
+}
+
+// InviteFor returns the live invitation a token stands for.
+func (s *Service) InviteFor(ctx context.Context, token string) (InviteLink, error) {
 	if token == "" || len(token) > 100 {
-		return Staff{}, ErrBadInvite
+		return InviteLink{}, ErrBadInvite
 	}
 	var r tokenRow
 	err := s.db.WithContext(ctx).Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), invitePurpose, s.now()).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return Staff{}, ErrBadInvite
+		return InviteLink{}, ErrBadInvite
 	}
 	if err != nil {
-		return Staff{}, apperr.Wrap(err, "find invitation")
+		return InviteLink{}, apperr.Wrap(err, "find invitation")
 	}
-	st, err := s.ByID(ctx, r.SubjectID)
-	if err != nil || st.Status == Disabled {
-		return Staff{}, ErrBadInvite
-	}
-	return st, nil
+	return inviteOf(ctx, s.db, r)
 }
 
-// AcceptInvite sets the invitee's password and activates the account. The
-// token is spent by a conditional update in the same transaction, so two
-// concurrent submissions cannot both succeed.
+// inviteOf reads the invitation r on db. An invitation made before roles
+// waited for acceptance carries no role: its role was granted when it was
+// sent, and accepting it only sets the password.
+func inviteOf(ctx context.Context, db *gorm.DB, r tokenRow) (InviteLink, error) {
+	row, err := staffStore{db: db}.byID(ctx, r.SubjectID)
+	if err != nil || row.Status == string(Disabled) || r.TenantID == nil {
+		return InviteLink{}, ErrBadInvite
+	}
+	var d inviteData
+	_ = json.Unmarshal(r.Data, &d)
+	if d.Role == "" {
+		var rules []ruleRow
+		if err := db.WithContext(ctx).Where("ptype = ? AND v0 = ? AND v2 = ?", "g", row.ID.String(), TenantDomain(*r.TenantID)).Limit(1).Find(&rules).Error; err != nil {
+			return InviteLink{}, apperr.Wrap(err, "read invitation role")
+		}
+		if len(rules) == 1 {
+			d.Role = Role(rules[0].V1)
+		}
+	}
+	if !slices.Contains(TenantRoles, d.Role) {
+		return InviteLink{}, ErrBadInvite
+	}
+	return InviteLink{Staff: row.staff(), TenantID: *r.TenantID, Role: d.Role, NeedsPassword: row.PasswordHash == nil}, nil
+}
+
+// AcceptInvite accepts an invitation to someone without a password: it
+// sets the password, activates the account and grants the role in the
+// invitation's own tenant, in one transaction that also spends the token
+// by a conditional update, so two concurrent submissions cannot both
+// succeed. An invitee who already has a password gets ErrSignInToAccept.
 func (s *Service) AcceptInvite(ctx context.Context, token, password string) (Staff, error) {
-	st, err := s.InviteFor(ctx, token)
+	inv, err := s.InviteFor(ctx, token)
 	if err != nil {
 		return Staff{}, err
 	}
-	if err := s.policy.Check("password", password, MinPasswordLength, st.Email); err != nil {
+	if !inv.NeedsPassword {
+		return Staff{}, ErrSignInToAccept
+	}
+	if err := s.policy.Check("password", password, MinPasswordLength, inv.Staff.Email); err != nil {
 		return Staff{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return Staff{}, err
 	}
+	inv, err = s.accept(ctx, token, func(tx *gorm.DB, inv InviteLink) error {
+		if !inv.NeedsPassword {
+			return ErrSignInToAccept
+		}
+		return s.staff.update(ctx, tx, inv.Staff.ID, map[string]any{"password_hash": hash, "status": string(Active)})
+	})
+	if err != nil {
+		return Staff{}, err
+	}
+	return s.ByID(ctx, inv.Staff.ID)
+}
+
+// AcceptInviteAs accepts an invitation for the signed-in staff member
+// staffID, who must be its invitee (ErrNotInvitee otherwise, and the link
+// stays usable). The role is granted in the invitation's own tenant, which
+// is returned; the token is spent exactly once.
+func (s *Service) AcceptInviteAs(ctx context.Context, token string, staffID uuid.UUID) (InviteLink, error) {
+	inv, err := s.InviteFor(ctx, token)
+	if err != nil {
+		return InviteLink{}, err
+	}
+	if inv.Staff.ID != staffID {
+		return InviteLink{}, ErrNotInvitee
+	}
+	return s.accept(ctx, token, func(tx *gorm.DB, inv InviteLink) error {
+		if inv.Staff.ID != staffID {
+			return ErrNotInvitee
+		}
+		return nil
+	})
+}
+
+// accept spends token and grants its role in its tenant, with prepare run
+// first in the same transaction.
+func (s *Service) accept(ctx context.Context, token string, prepare func(tx *gorm.DB, inv InviteLink) error) (InviteLink, error) {
+	if token == "" || len(token) > 100 {
+		return InviteLink{}, ErrBadInvite
+	}
 	now := s.now()
-	var tenantID uuid.UUID
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	var inv InviteLink
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&tokenRow{}).
 			Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hashToken(token), invitePurpose, now).
 			Update("used_at", now)
@@ -534,16 +697,33 @@ func (s *Service) AcceptInvite(ctx context.Context, token, password string) (Sta
 		if err := tx.Where("id = ?", hashToken(token)).Take(&r).Error; err != nil {
 			return apperr.Wrap(err, "read invitation")
 		}
-		if r.TenantID != nil {
-			tenantID = *r.TenantID
+		var err error
+		if inv, err = inviteOf(ctx, tx, r); err != nil {
+			return err
 		}
-		return s.staff.update(ctx, tx, r.SubjectID, map[string]any{"password_hash": hash, "status": string(Active)})
+		if err := prepare(tx, inv); err != nil {
+			return err
+		}
+		domain := TenantDomain(inv.TenantID)
+		var n int64
+		if err := tx.Model(&ruleRow{}).Where("ptype = ? AND v0 = ? AND v2 = ?", "g", inv.Staff.ID.String(), domain).Count(&n).Error; err != nil {
+			return apperr.Wrap(err, "check membership")
+		}
+		if n > 0 {
+			// Already a member (given a role since, or an invitation from
+			// before roles waited): the role they hold stays.
+			return nil
+		}
+		return s.rbac.assign(ctx, tx, inv.Staff.ID, inv.Role, domain)
 	})
 	if err != nil {
-		return Staff{}, err
+		return InviteLink{}, err
 	}
-	s.record(ctx, Actor{StaffID: st.ID, Email: st.Email}, TenantDomain(tenantID), "staff.invite.accepted", st.Email, nil)
-	return s.ByID(ctx, st.ID)
+	if err := s.rbac.changed(ctx); err != nil {
+		return InviteLink{}, err
+	}
+	s.record(ctx, Actor{StaffID: inv.Staff.ID, Email: inv.Staff.Email}, TenantDomain(inv.TenantID), "staff.invite.accepted", inv.Staff.Email, map[string]any{"role": string(inv.Role)})
+	return inv, nil
 }
 
 // record writes an audit event in domain's tenant (none for "*"). A

@@ -3,7 +3,11 @@ package accounts
 import (
 	"context"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 
 	"gatehouse/app/apperr"
 	"gatehouse/app/mail"
@@ -30,9 +34,20 @@ func (s *Service) ForgotPassword(ctx context.Context, t *tenants.Tenant, rawEmai
 	return s.queue.EnqueueForgotPassword(ctx, jobs.ForgotPassword{TenantID: t.ID, Email: email, IP: r.IP})
 }
 
+// SetPasswordLinks issues the single-use link with which a customer who
+// has no password chooses a first one: the /password/set link of the
+// import campaigns, which imports.Campaigns both issues and redeems. app
+// wires it in, so accounts needs no import of imports.
+type SetPasswordLinks interface {
+	// SetPasswordLink returns the absolute link on the tenant's host and
+	// how long it works. A new link makes older ones worthless.
+	SetPasswordLink(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID) (link string, ttl time.Duration, err error)
+}
+
 // SendPasswordReset runs in the worker: a reset link for an account with a
-// password, a "you sign in with…" mail for a social-only account, nothing
-// for an unknown address.
+// password; for one without, a mail naming the providers it signs in with,
+// or, when it has none either (a customer imported without a password), the
+// link to choose a first password; nothing for an unknown address.
 func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) error {
 	t, err := s.tenants.ByID(ctx, p.TenantID)
 	if err != nil {
@@ -52,21 +67,9 @@ func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) 
 	brand := mail.BrandOf(t, s.links(t, ""))
 	env := mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email}
 	var msg jobs.SendMail
-	if !c.HasPassword() {
-		ids, err := store.Identities(ctx, c.ID)
-		if err != nil {
-			return err
-		}
-		providers := make([]string, 0, len(ids))
-		for _, id := range ids {
-			providers = append(providers, ProviderName(id.Provider))
-		}
-		env.Subject = "How you sign in to " + brand.Name
-		msg, err = mail.Render(ctx, env, email.SocialResetHTML(brand, providers, s.links(t, "/login")), email.SocialResetText(brand, providers, s.links(t, "/login")))
-		if err != nil {
-			return jobs.Permanent(err)
-		}
-	} else {
+	sent := "reset_link"
+	switch {
+	case c.HasPassword():
 		// A new link makes older ones worthless.
 		if err := s.tokens.Revoke(ctx, t.ID, c.ID, tokens.Reset); err != nil {
 			return err
@@ -82,12 +85,63 @@ func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) 
 		if err != nil {
 			return jobs.Permanent(err)
 		}
+	default:
+		ids, err := store.Identities(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			sent = "sign_in_methods"
+			providers := providerNames(t, ids)
+			env.Subject = "How you sign in to " + brand.Name
+			msg, err = mail.Render(ctx, env, email.SocialResetHTML(brand, providers, s.links(t, "/login")), email.SocialResetText(brand, providers, s.links(t, "/login")))
+			if err != nil {
+				return jobs.Permanent(err)
+			}
+			break
+		}
+		// No password and no provider: nothing to reset and no button to
+		// point at, so the way in is choosing a first password.
+		if s.setPassword == nil {
+			return jobs.Permanent(apperr.New(apperr.Internal, "accounts: no set-password links wired"))
+		}
+		sent = "set_password_link"
+		link, ttl, err := s.setPassword.SetPasswordLink(ctx, t, c.ID)
+		if err != nil {
+			return err
+		}
+		env.Subject = "Choose your " + brand.Name + " password"
+		days := int(ttl / (24 * time.Hour))
+		msg, err = mail.Render(ctx, env, email.FirstPasswordHTML(brand, link, days), email.FirstPasswordText(brand, link, days))
+		if err != nil {
+			return jobs.Permanent(err)
+		}
 	}
 	if err := s.queue.EnqueueMail(ctx, msg); err != nil {
 		return err
 	}
-	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset_requested", c.Email, Request{IP: p.IP}, nil)
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset_requested", c.Email, Request{IP: p.IP}, map[string]any{"sent": sent})
 	return nil
+}
+
+// providerNames names a customer's sign-in providers as the login page's
+// buttons do (a brand's own provider by the brand's name), each once.
+func providerNames(t *tenants.Tenant, ids []Identity) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		name := ProviderName(id.Provider)
+		if id.Provider == "oidc" || id.Provider == "oauth2" {
+			name = t.Theme.DisplayName
+			if name == "" {
+				name = t.Name
+			}
+			name += " account"
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // CheckResetToken reports whether a reset link can still be used, so the

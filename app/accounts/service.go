@@ -50,6 +50,8 @@ type Service struct {
 	devices  devices
 	log      *slog.Logger
 	now      func() time.Time
+
+	setPassword SetPasswordLinks
 }
 
 // Deps are the service's collaborators.
@@ -69,6 +71,10 @@ type Deps struct {
 	// every node accepts every node's cookies.
 	DeviceKey []byte
 	Log       *slog.Logger
+
+	// SetPasswordLinks answers "Forgot password" for a customer with no
+	// way to sign in (recovery.go).
+	SetPasswordLinks SetPasswordLinks
 }
 
 // NewService returns the accounts service.
@@ -77,6 +83,7 @@ func NewService(d Deps) *Service {
 		store: d.Store, tokens: d.Tokens, sessions: d.Sessions, hasher: d.Hasher, policy: d.Policy,
 		limiter: d.Limiter, audit: d.Audit, queue: d.Queue, tenants: d.Tenants, links: d.Links,
 		mailFrom: d.MailFrom, devices: devices{key: d.DeviceKey}, log: d.Log, now: func() time.Time { return time.Now().UTC() },
+		setPassword: d.SetPasswordLinks,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -142,38 +143,119 @@ func (h *Handlers) Logout(c *gin.Context) {
 	seeOther(c, "/login?signed_out=1")
 }
 
-// InviteShow is GET /invite?token=: the invitee's password form.
+// InviteShow is GET /invite?token=: the invitation's page. Someone
+// without an account chooses a password; someone with one is asked to
+// sign in as themselves (the link alone signs nobody in, so a password and
+// second factor still stand between a mailbox and the console) and then
+// accepts.
 func (h *Handlers) InviteShow(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	token := c.Query("token")
-	st, err := h.d.Staff.InviteFor(c.Request.Context(), token)
-	if err != nil && !errors.Is(err, access.ErrBadInvite) {
+	inv, err := h.d.Staff.InviteFor(c.Request.Context(), token)
+	if errors.Is(err, access.ErrBadInvite) {
+		h.inviteBroken(c)
+		return
+	}
+	if err != nil {
 		h.d.Render.Error(c, err)
 		return
 	}
-	v := views.InvitePage{Page: h.page("Accept invitation"), Token: token, Email: st.Email, Broken: err != nil}
-	status := http.StatusOK
-	if v.Broken {
-		status = http.StatusNotFound
+	h.renderInvite(c, http.StatusOK, inv, token, "")
+}
+
+// renderInvite shows a live invitation with the step its visitor is at.
+func (h *Handlers) renderInvite(c *gin.Context, status int, inv access.InviteLink, token, errMsg string) {
+	t, err := h.d.Tenants.ByID(c.Request.Context(), inv.TenantID)
+	if err != nil {
+		h.inviteBroken(c)
+		return
+	}
+	v := views.InvitePage{Page: h.page("Accept invitation"), Token: token, Email: inv.Staff.Email, TenantName: t.Name,
+		RoleLabel: inv.Role.Label(), Error: errMsg, Step: views.InviteSignIn, LoginURL: inviteLogin(token)}
+	vw := viewerOf(c)
+	switch {
+	case inv.NeedsPassword:
+		v.Step = views.InviteSetPassword
+	case vw != nil && vw.staff.ID == inv.Staff.ID:
+		v.Step = views.InviteAccept
+	case vw != nil:
+		v.Step, v.SignedInAs = views.InviteOther, vw.staff.Email
 	}
 	h.d.Render.HTML(c, status, views.Invite(v))
 }
 
-// InviteSubmit is POST /invite: it sets the password and spends the link.
+func (h *Handlers) inviteBroken(c *gin.Context) {
+	h.d.Render.HTML(c, http.StatusNotFound, views.Invite(views.InvitePage{Page: h.page("Accept invitation"), Broken: true}))
+}
+
+// inviteLogin is the sign-in page that comes back to the invitation.
+func inviteLogin(token string) string {
+	return "/login?return_to=" + url.QueryEscape("/invite?token="+url.QueryEscape(token))
+}
+
+// InviteSubmit is POST /invite: a new invitee's password, or a signed-in
+// invitee's acceptance. Either spends the link and grants the role in the
+// invitation's own tenant; nothing in the form names a tenant.
 func (h *Handlers) InviteSubmit(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
+	ctx := c.Request.Context()
 	token := c.PostForm("token")
-	_, err := h.d.Staff.AcceptInvite(c.Request.Context(), token, c.PostForm("password"))
+	inv, err := h.d.Staff.InviteFor(ctx, token)
+	if errors.Is(err, access.ErrBadInvite) {
+		h.inviteBroken(c)
+		return
+	}
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	if !inv.NeedsPassword {
+		h.acceptSignedIn(c, inv, token)
+		return
+	}
+	_, err = h.d.Staff.AcceptInvite(ctx, token, c.PostForm("password"))
 	switch {
 	case err == nil:
 		seeOther(c, "/login?welcome=1")
 	case errors.Is(err, access.ErrBadInvite):
-		h.d.Render.HTML(c, http.StatusNotFound, views.Invite(views.InvitePage{Page: h.page("Accept invitation"), Broken: true}))
+		h.inviteBroken(c)
+	case errors.Is(err, access.ErrSignInToAccept):
+		// The invitee chose a password through another invitation meanwhile.
+		seeOther(c, inviteLogin(token))
 	case apperr.Is(err, apperr.Invalid):
 		e, _ := apperr.As(err)
-		st, _ := h.d.Staff.InviteFor(c.Request.Context(), token)
-		h.d.Render.HTML(c, http.StatusUnprocessableEntity, views.Invite(views.InvitePage{Page: h.page("Accept invitation"), Token: token, Email: st.Email, Error: "Password " + e.Message}))
+		h.renderInvite(c, http.StatusUnprocessableEntity, inv, token, "Password "+e.Message)
 	default:
 		h.d.Render.Error(c, err)
 	}
+}
+
+// acceptSignedIn accepts an invitation to an existing account for the
+// staff member signed in, who must be its invitee. The role is a privilege
+// change, so the session id is replaced.
+func (h *Handlers) acceptSignedIn(c *gin.Context, inv access.InviteLink, token string) {
+	vw := viewerOf(c)
+	if vw == nil {
+		seeOther(c, inviteLogin(token))
+		return
+	}
+	got, err := h.d.Staff.AcceptInviteAs(c.Request.Context(), token, vw.staff.ID)
+	switch {
+	case err == nil:
+	case errors.Is(err, access.ErrBadInvite):
+		h.inviteBroken(c)
+		return
+	case errors.Is(err, access.ErrNotInvitee):
+		h.renderInvite(c, http.StatusForbidden, inv, token, "")
+		return
+	default:
+		h.d.Render.Error(c, err)
+		return
+	}
+	t, err := h.d.Tenants.ByID(c.Request.Context(), got.TenantID)
+	to := "/"
+	if err == nil {
+		to = "/t/" + t.Slug
+	}
+	h.signIn(c, vw.staff, to)
 }

@@ -12,6 +12,7 @@ import (
 	"gatehouse/app/access"
 	"gatehouse/app/apperr"
 	"gatehouse/tenants"
+	"gatehouse/views/components"
 	views "gatehouse/views/console"
 )
 
@@ -47,6 +48,15 @@ func (h *Handlers) renderStaff(c *gin.Context, status int, t *tenants.Tenant, in
 		}
 		page.Members = append(page.Members, row)
 	}
+	pending, err := h.d.Staff.Invitations(ctx, t.ID)
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	for _, p := range pending {
+		page.Pending = append(page.Pending, views.PendingRow{StaffID: p.StaffID.String(), Email: p.Email, RoleLabel: p.Role.Label(),
+			InvitedBy: p.InvitedBy, Expires: p.ExpiresAt.Format("2006-01-02 15:04")})
+	}
 	page.Chrome = h.chrome(c, "Staff · "+t.Name, tenantCrumbs(c, views.Crumb{Label: "Staff"})...)
 	h.d.Render.HTML(c, status, views.Staff(page))
 }
@@ -59,7 +69,8 @@ func (h *Handlers) StaffList(c *gin.Context) {
 // invitesPerHour bounds the invitations one tenant sends.
 const invitesPerHour = 30
 
-// StaffInvite is POST /t/:slug/staff: invite by email with a role.
+// StaffInvite is POST /t/:slug/staff: invite by email with a role. The
+// answer is the same whether or not the address has a console account.
 func (h *Handlers) StaffInvite(c *gin.Context) {
 	t := tenantOf(c)
 	f := bindInvite(c)
@@ -70,7 +81,7 @@ func (h *Handlers) StaffInvite(c *gin.Context) {
 	}
 	role, err := access.ParseRole(f.Role)
 	if err == nil {
-		_, err = h.d.Staff.Invite(c.Request.Context(), actor(c), access.Invitation{TenantID: t.ID, Email: f.Email, Role: role})
+		err = h.d.Staff.Invite(c.Request.Context(), actor(c), access.Invitation{TenantID: t.ID, Email: f.Email, Role: role})
 	}
 	if err != nil {
 		errs, status, ok := formError(err)
@@ -147,6 +158,29 @@ func (h *Handlers) StaffRemove(c *gin.Context) {
 		h.done(c, m.Email+" was removed from "+t.Name+".", to)
 	case errors.Is(err, access.ErrLastOwner):
 		h.renderStaff(c, http.StatusConflict, t, inviteForm{}, nil, access.ErrLastOwner.Message)
+	default:
+		h.d.Render.Error(c, err)
+	}
+}
+
+// StaffInviteRevoke is POST /t/:slug/staff/invites/:id/revoke: the pending
+// invitation of staff member :id to this tenant stops working. Revoking is
+// idempotent: an invitation already accepted, revoked or expired, and any
+// other tenant's, gets the same "no longer pending" answer as a random id,
+// and changes nothing.
+func (h *Handlers) StaffInviteRevoke(c *gin.Context) {
+	t := tenantOf(c)
+	to := "/t/" + t.Slug + "/staff"
+	var err error = access.ErrNoInvite
+	if id, perr := uuid.Parse(c.Param("id")); perr == nil {
+		err = h.d.Staff.RevokeInvite(c.Request.Context(), actor(c), t.ID, id)
+	}
+	switch {
+	case err == nil:
+		h.done(c, "Invitation revoked.", to)
+	case errors.Is(err, access.ErrNoInvite):
+		h.flash(c, components.AlertWarning, "That invitation was no longer pending.")
+		seeOther(c, to)
 	default:
 		h.d.Render.Error(c, err)
 	}

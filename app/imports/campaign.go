@@ -401,6 +401,25 @@ func (c *Campaigns) scheduleNext(ctx context.Context, r campaignRow) error {
 	return nil
 }
 
+// SetPasswordLink issues one customer a set-password link outside any
+// campaign: "Forgot password" from a customer who has neither a password
+// nor a social sign-in gets it (accounts.SetPasswordLinks). Like a new
+// reset link, it makes the customer's older set-password links worthless,
+// campaign links included; the campaign still counts the customer as done
+// once a password is set.
+func (c *Campaigns) SetPasswordLink(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID) (string, time.Duration, error) {
+	if err := c.d.Tokens.Revoke(ctx, t.ID, customerID, tokens.SetPassword); err != nil {
+		return "", 0, err
+	}
+	token, err := c.d.Tokens.Issue(ctx, t.ID, customerID, tokens.SetPassword, SetPasswordTTL, map[string]string{"via": "forgot"})
+	if err != nil {
+		return "", 0, err
+	}
+	return c.d.Links(t, "/password/set?token="+url.QueryEscape(token)), SetPasswordTTL, nil
+}
+
+var _ accounts.SetPasswordLinks = (*Campaigns)(nil)
+
 // CheckSetPasswordToken reports whether a campaign link can still be used,
 // so the page can say so before the customer types a password.
 func (c *Campaigns) CheckSetPasswordToken(ctx context.Context, t *tenants.Tenant, token string) error {
@@ -446,8 +465,12 @@ func (c *Campaigns) SetPassword(ctx context.Context, t *tenants.Tenant, token, p
 		}
 	}
 	if c.d.Audit != nil {
+		detail := map[string]any{"via": "campaign", "campaign": red.Data["campaign"]}
+		if red.Data["via"] == "forgot" {
+			detail = map[string]any{"via": "forgot"}
+		}
 		_ = c.d.Audit.Record(context.WithoutCancel(ctx), audit.Event{TenantID: t.ID, Actor: "customer:" + cu.ID.String(), Action: "customer.password.set",
-			Target: cu.Email, IP: ip, Detail: map[string]any{"via": "campaign", "campaign": red.Data["campaign"]}})
+			Target: cu.Email, IP: ip, Detail: detail})
 	}
 	return nil
 }

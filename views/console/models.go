@@ -88,14 +88,30 @@ type LoginPage struct {
 	Notice   string
 }
 
-// InvitePage is where an invitee chooses a password.
+// InvitePage is where an invitee accepts: by choosing a password when
+// they have no account yet, else signed in as themselves.
 type InvitePage struct {
-	Page   layout.Page
-	Token  string
-	Email  string
-	Error  string // a password problem
-	Broken bool   // the link is unknown, spent or expired
+	Page       layout.Page
+	Token      string
+	Email      string
+	TenantName string
+	RoleLabel  string
+	Error      string // a password problem
+	Broken     bool   // the link is unknown, spent, revoked or expired
+	// Step is what the invitee does next: InviteSetPassword,
+	// InviteSignIn, InviteAccept or InviteOther.
+	Step       string
+	LoginURL   string // sign in and come back here (InviteSignIn)
+	SignedInAs string // who is signed in instead (InviteOther)
 }
+
+// The steps of an InvitePage.
+const (
+	InviteSetPassword = "password" // no account yet: choose a password
+	InviteSignIn      = "signin"   // an account, not signed in: sign in first
+	InviteAccept      = "accept"   // signed in as the invitee: accept
+	InviteOther       = "other"    // signed in as someone else
+)
 
 // HomePage is the console's start page: the tenants this person works in.
 type HomePage struct {

@@ -5,6 +5,7 @@ type StaffPage struct {
 	Chrome    Chrome
 	Slug      string
 	Members   []MemberRow
+	Pending   []PendingRow
 	Invite    InviteForm
 	CanManage bool
 	Error     string
@@ -20,6 +21,16 @@ type MemberRow struct {
 	LastLogin string
 	You       bool
 	Roles     []Option
+}
+
+// PendingRow is an invitation not yet accepted. It says nothing about
+// whether the invitee has an account elsewhere.
+type PendingRow struct {
+	StaffID   string
+	Email     string
+	RoleLabel string
+	InvitedBy string
+	Expires   string
 }
 
 // InviteForm invites someone by email.

@@ -35,6 +35,7 @@ func accountMails(b Brand) map[string]accountMail {
 		verify  = "https://acme.test/verify-email?token=v123&x=1"
 		reset   = "https://acme.test/password/reset?token=r456&x=1"
 		login   = "https://acme.test/login"
+		set     = "https://acme.test/password/set?token=s789&x=1"
 		forgot  = "https://acme.test/password/forgot"
 		changed = "12 March 2026 at 14:05 UTC"
 	)
@@ -45,6 +46,8 @@ func accountMails(b Brand) map[string]accountMail {
 			[]string{"Reset your password", "The link works once, for 30 minutes.", "If you did not ask for this, ignore this email"}},
 		"social reset": {SocialResetHTML(b, []string{"Google"}, login), SocialResetText(b, []string{"Google"}, login), login, "Go to the login page",
 			[]string{"You sign in to " + b.Name + " with Google, so there is no password to reset.", "use the Google button on the login page"}},
+		"first password": {FirstPasswordHTML(b, set, 7), FirstPasswordText(b, set, 7), set, "Choose your password",
+			[]string{"Your account does not have a password yet", "The link works once, for 7 days.", "If you did not ask for this, you can ignore this email."}},
 		"password changed": {PasswordChangedHTML(b, changed, forgot), PasswordChangedText(b, changed, forgot), forgot, "Reset your password",
 			[]string{"was changed on " + changed + ".", "If this wasn’t you"}},
 		"login attempts": {LoginAttemptsHTML(b, "20", "hour", forgot), LoginAttemptsText(b, "20", "hour", forgot), forgot, "Choose a new password",
@@ -143,6 +146,8 @@ func TestAccountMailsEscape(t *testing.T) {
 		"reset":        ResetHTML(b, bad, 30),
 		"social":       SocialResetHTML(b, []string{`<b>Google</b>`}, bad),
 		"changed":      PasswordChangedHTML(b, `<i>now</i>`, bad),
+		"first":        FirstPasswordHTML(b, bad, 7),
+		"first text":   FirstPasswordText(b, bad, 7),
 		"verify text":  VerifyText(b, bad),
 		"reset text":   ResetText(b, bad, 30),
 		"social text":  SocialResetText(b, []string{`<b>Google</b>`}, bad),
