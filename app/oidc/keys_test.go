@@ -82,7 +82,7 @@ func sign(t *testing.T, key *oidc.SigningKey) string {
 // verify checks token against the published set the way a relying party
 // does: pick the key by kid, check the signature.
 func verify(set jose.JSONWebKeySet, token string) bool {
-	jws, err := jose.ParseSigned(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil {
 		return false
 	}
