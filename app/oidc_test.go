@@ -253,6 +253,40 @@ func TestOpenIDProvider(t *testing.T) {
 		}
 	})
 
+	t.Run("another tenant never gets single sign-on", func(t *testing.T) {
+		bravo := newBrandApp(t, srv, w.bravo, w.bravoWeb.ClientID, w.bravoWeb.ClientSecret, shopRedirect)
+		p := follow(t, v, w.bravo, v.Get(w.bravo, bravo.authorizePath("x", oauth2.GenerateVerifier())), nil)
+		if !strings.Contains(p.Body, `action="/login"`) {
+			t.Fatalf("acme's session signed the customer in on bravo: %d %s", p.StatusCode, p.Header.Get("Location"))
+		}
+	})
+
+	t.Run("a code works once under concurrent exchanges", func(t *testing.T) {
+		verifier := oauth2.GenerateVerifier()
+		p := follow(t, v, w.acme, v.Get(w.acme, app.authorizePath("race", verifier)), nil)
+		code := appCallback(t, p, shopRedirect).Get("code")
+		const n = 6
+		results := make(chan error, n)
+		start := make(chan struct{})
+		for range n {
+			go func() {
+				<-start
+				_, err := app.conf.Exchange(app.ctx, code, oauth2.VerifierOption(verifier))
+				results <- err
+			}()
+		}
+		close(start)
+		ok := 0
+		for range n {
+			if <-results == nil {
+				ok++
+			}
+		}
+		if ok > 1 {
+			t.Fatalf("%d exchanges of one code succeeded", ok)
+		}
+	})
+
 	t.Run("prompt=login asks again", func(t *testing.T) {
 		p := follow(t, v, w.acme, v.Get(w.acme, app.authorizePath("pl", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "login"))), nil)
 		if !strings.Contains(p.Body, `action="/login"`) {

@@ -116,7 +116,7 @@ func newHandler(s *services) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		public.GET(oidc.DiscoveryPath, p.Serve)
+		public.GET(oidc.DiscoveryPath, p.Discovery)
 		public.GET(oidc.AuthorizePath, p.Authorize)
 		public.POST(oidc.AuthorizePath, p.Authorize)
 		public.GET(oidc.LoginPath, p.Continue)

@@ -82,9 +82,9 @@ func New(d Deps) (*Handlers, error) {
 			// endpoints only from an origin one of the tenant's spa apps
 			// registered. No cookies are involved in those calls.
 			AllowOriginVaryRequestFunc: storage.corsAllowed,
-			AllowedMethods:         []string{http.MethodGet, http.MethodPost},
-			AllowedHeaders:         []string{"Authorization", "Content-Type", "Accept"},
-			MaxAge:                 600,
+			AllowedMethods:             []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders:             []string{"Authorization", "Content-Type", "Accept"},
+			MaxAge:                     600,
 		}),
 	}
 	if d.Insecure {
@@ -228,4 +228,18 @@ func (b *bearerErrors) WriteHeader(code int) {
 		code = http.StatusUnauthorized
 	}
 	b.ResponseWriter.WriteHeader(code)
+}
+
+// Discovery is op's discovery document, corrected to what every client of
+// ours may actually use: op lists the implicit flow and id_token response
+// types unconditionally, but no app of ours is given them.
+func (h *Handlers) Discovery(c *gin.Context) {
+	ctx := op.ContextWithIssuer(c.Request.Context(), h.op.IssuerFromRequest(c.Request))
+	doc := op.CreateDiscoveryConfig(ctx, h.op, h.storage)
+	doc.ResponseTypesSupported = []string{string(oidc.ResponseTypeCode)}
+	doc.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
+	doc.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
+	doc.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	c.Header("Cache-Control", "public, max-age=300")
+	op.Discover(c.Writer, doc)
 }

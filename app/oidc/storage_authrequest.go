@@ -240,26 +240,36 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	now := s.now()
 	if row.CodeUsedAt != nil {
 		s.codeReplayed(ctx, t, row)
 		return nil, errors.New("code already used")
 	}
-	if row.CodeExpiresAt == nil || !now.Before(*row.CodeExpiresAt) {
+	if row.CodeExpiresAt == nil || !s.now().Before(*row.CodeExpiresAt) {
 		return nil, errors.New("code expired")
 	}
-	// Keep the row as long as any token from it may live, to catch a replay.
-	res := s.db.WithContext(ctx).Model(&authRequestRow{}).
-		Where("tenant_id = ? AND id = ? AND code_used_at IS NULL", t.ID, row.ID).
+	// The code is spent when tokens are issued for it (consumeCode), in
+	// the same transaction, so a request that fails its PKCE or client
+	// check, which clients retry, does not burn it.
+	return requestFromRow(row)
+}
+
+// errCodeSpent is a code that another exchange redeemed first.
+var errCodeSpent = errors.New("code already used")
+
+// consumeCode marks the request's code used, once, inside the transaction
+// that issues its tokens. The row is kept as long as any of those tokens
+// may live, to recognise a replay.
+func (s *Storage) consumeCode(tx *gorm.DB, t *tenants.Tenant, r *Request, now time.Time) error {
+	res := tx.Model(&authRequestRow{}).
+		Where("tenant_id = ? AND id = ? AND code_used_at IS NULL AND code_expires_at > ?", t.ID, r.ID, now).
 		Updates(map[string]any{"code_used_at": now, "expires_at": now.Add(apps.MaxRefreshTokenTTL)})
 	if res.Error != nil {
-		return nil, oidc.ErrServerError().WithParent(res.Error)
+		return res.Error
 	}
 	if res.RowsAffected != 1 {
-		s.codeReplayed(ctx, t, row)
-		return nil, errors.New("code already used")
+		return errCodeSpent
 	}
-	return requestFromRow(row)
+	return nil
 }
 
 func (s *Storage) codeReplayed(ctx context.Context, t *tenants.Tenant, row authRequestRow) {

@@ -134,7 +134,21 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	row, err := s.insertAccess(s.db.WithContext(ctx), t, g, nil, s.now())
+	now := s.now()
+	var row accessRow
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if r, ok := req.(*Request); ok {
+			if err := s.consumeCode(tx, t, r, now); err != nil {
+				return err
+			}
+		}
+		var err error
+		row, err = s.insertAccess(tx, t, g, nil, now)
+		return err
+	})
+	if errors.Is(err, errCodeSpent) {
+		return "", time.Time{}, s.spentCode(ctx, t, req.(*Request))
+	}
 	if err != nil {
 		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	}
@@ -167,6 +181,11 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	var access accessRow
 	reused := false
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if r, ok := req.(*Request); ok {
+			if err := s.consumeCode(tx, t, r, now); err != nil {
+				return err
+			}
+		}
 		if rotating {
 			res := tx.Model(&refreshRow{}).Where("tenant_id = ? AND id = ? AND used_at IS NULL AND revoked_at IS NULL", t.ID, old.row.ID).Update("used_at", now)
 			if res.Error != nil {
@@ -192,6 +211,9 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	if reused {
 		s.refreshReused(ctx, t, old.row)
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used")
+	}
+	if errors.Is(err, errCodeSpent) {
+		return "", "", time.Time{}, s.spentCode(ctx, t, req.(*Request))
 	}
 	if err != nil {
 		return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
@@ -229,6 +251,16 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		return nil, errTokenInactive
 	}
 	return &refreshRequest{row: row, clientID: clientID, scopes: unjsonList(row.Scopes)}, nil
+}
+
+// spentCode answers an exchange that lost the race for its code: the
+// winner's tokens are revoked, as for any replay.
+func (s *Storage) spentCode(ctx context.Context, t *tenants.Tenant, r *Request) error {
+	var row authRequestRow
+	if err := s.db.WithContext(ctx).Where("tenant_id = ? AND id = ?", t.ID, r.ID).Take(&row).Error; err == nil {
+		s.codeReplayed(ctx, t, row)
+	}
+	return oidc.ErrInvalidGrant().WithDescription("code already used")
 }
 
 func (s *Storage) refreshByToken(ctx context.Context, t *tenants.Tenant, token string) (refreshRow, error) {
