@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"gatehouse/app/apptest"
+	"gatehouse/tenants"
 )
 
 // brandApp plays a brand's web app against the real server: a go-oidc
@@ -393,4 +394,54 @@ func formRequest(t *testing.T, srv *apptest.Server, host, path string, form url.
 		req.SetBasicAuth(url.QueryEscape(clientID), url.QueryEscape(secret))
 	}
 	return req
+}
+
+// A customer whose profile misses a required field completes it on the way
+// back to the app: the profile page carries the auth request on.
+func TestOpenIDProviderProfileCompletion(t *testing.T) {
+	w := newOIDCWorld(t)
+	ts := w.env.Tenants()
+	acme, err := ts.BySlug(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.SaveFields(context.Background(), acme.ID, []tenants.Field{
+		{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureRequired},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	app := newBrandApp(t, w.srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)
+	v := w.srv.Visitor(t)
+	verifier := oauth2.GenerateVerifier()
+	var p apptest.Page
+	apptest.Eventually(t, 5*time.Second, func() error {
+		p = follow(t, v, w.acme, v.Get(w.acme, app.authorizePath("pf", verifier)), nil)
+		if strings.Contains(p.Body, `action="/login"`) {
+			p = follow(t, v, w.acme, loginThrough(t, v, w.acme, p, custEmail, custPassword), nil)
+		}
+		if p.Request.URL.Path != "/profile/complete" {
+			v.Post(w.acme, "/logout", url.Values{})
+			return errors.New("the new required field has not reached the server yet")
+		}
+		return nil
+	})
+	returnTo := p.Request.URL.Query().Get("return_to")
+	p = v.Post(w.acme, "/profile/complete", url.Values{"first_name": {"Kim"}, "return_to": {returnTo}})
+	q := appCallback(t, follow(t, v, w.acme, p, nil), shopRedirect)
+	tok, err := app.conf.Exchange(app.ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := app.provider.Verifier(&gooidc.Config{ClientID: w.web.ClientID}).Verify(app.ctx, raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims struct {
+		GivenName string `json:"given_name"`
+	}
+	_ = idt.Claims(&claims)
+	if claims.GivenName != "Kim" {
+		t.Fatalf("profile scope: given_name %q", claims.GivenName)
+	}
 }
