@@ -445,3 +445,50 @@ func TestOpenIDProviderProfileCompletion(t *testing.T) {
 		t.Fatalf("profile scope: given_name %q", claims.GivenName)
 	}
 }
+
+// Social sign-in is a login UI of the provider too: the button on the
+// login page carries the auth request through the brand's own provider
+// and back to the app.
+func TestOpenIDProviderSocialSignIn(t *testing.T) {
+	b := newBrandEnv(t, "acme")
+	fake := apptest.StartFakeOIDC(t)
+	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
+	fake.Set(func(f *apptest.FakeOIDC) {
+		f.User = apptest.FakeUser{Subject: "s-1", Email: "sam@example.com", EmailVerified: true, GivenName: "Sam"}
+	})
+	web := createApp(t, b.env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--redirect-uri", shopRedirect)
+	host := "acme.localhost"
+	app := newBrandApp(t, b.srv, host, web.ClientID, web.ClientSecret, shopRedirect)
+	v := b.srv.Visitor(t)
+	verifier := oauth2.GenerateVerifier()
+	var login apptest.Page
+	apptest.Eventually(t, 5*time.Second, func() error {
+		login = follow(t, v, host, v.Get(host, app.authorizePath("so", verifier)), nil)
+		if !strings.Contains(login.Body, "/social/oidc?return_to=") {
+			return errors.New("no social button carrying the auth request yet")
+		}
+		return nil
+	})
+	returnTo := login.Request.URL.Query().Get("return_to")
+	start := v.Get(host, "/social/oidc?return_to="+url.QueryEscape(returnTo))
+	if start.StatusCode != http.StatusSeeOther {
+		t.Fatalf("social start: %d", start.StatusCode)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(start.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cb, _ := url.Parse(resp.Header.Get("Location"))
+	p := follow(t, v, host, v.Get(host, cb.RequestURI()), nil)
+	q := appCallback(t, p, shopRedirect)
+	tok, err := app.conf.Exchange(app.ctx, q.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := app.provider.UserInfo(app.ctx, oauth2.StaticTokenSource(tok))
+	if err != nil || info.Email != "sam@example.com" {
+		t.Fatalf("userinfo after social sign-in: %+v %v", info, err)
+	}
+}
