@@ -273,7 +273,7 @@ func TestOpenIDProviderMachineAndRS256(t *testing.T) {
 	})
 
 	t.Run("an RS256 app gets RS256 id_tokens", func(t *testing.T) {
-		rs := createApp(t, w.env, "--tenant", "acme", "--name", "Legacy", "--type", "web", "--redirect-uri", shopRedirect, "--signing-alg", "RS256")
+		rs := createApp(t, w.env, "--tenant", "acme", "--name", "Legacy", "--type", "web", "--first-party", "--redirect-uri", shopRedirect, "--signing-alg", "RS256")
 		app := newBrandApp(t, srv, w.acme, rs.ClientID, rs.ClientSecret, shopRedirect)
 		tok, _ := w.signIn(t, app, srv.Visitor(t))
 		raw, _ := tok.Extra("id_token").(string)

@@ -146,11 +146,11 @@ func newOIDCWorld(t *testing.T) *oidcWorld {
 	t.Helper()
 	env := appEnv(t)
 	w := &oidcWorld{env: env, acme: "acme.localhost", bravo: "bravo.localhost"}
-	w.web = createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--redirect-uri", shopRedirect,
+	w.web = createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--first-party", "--redirect-uri", shopRedirect,
 		"--post-logout-uri", "https://shop.example/bye")
-	w.spa = createApp(t, env, "--tenant", "acme", "--name", "App", "--type", "spa", "--redirect-uri", "https://app.example/cb",
+	w.spa = createApp(t, env, "--tenant", "acme", "--name", "App", "--type", "spa", "--first-party", "--redirect-uri", "https://app.example/cb",
 		"--cors-origin", "https://app.example")
-	w.bravoWeb = createApp(t, env, "--tenant", "bravo", "--name", "Bravo shop", "--type", "web", "--redirect-uri", shopRedirect)
+	w.bravoWeb = createApp(t, env, "--tenant", "bravo", "--name", "Bravo shop", "--type", "web", "--first-party", "--redirect-uri", shopRedirect)
 	w.srv = env.Serve()
 	signUp(t, w.srv.Visitor(t), w.acme, custEmail, custPassword)
 	return w
@@ -456,7 +456,7 @@ func TestOpenIDProviderSocialSignIn(t *testing.T) {
 	fake.Set(func(f *apptest.FakeOIDC) {
 		f.User = apptest.FakeUser{Subject: "s-1", Email: "sam@example.com", EmailVerified: true, GivenName: "Sam"}
 	})
-	web := createApp(t, b.env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--redirect-uri", shopRedirect)
+	web := createApp(t, b.env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--first-party", "--redirect-uri", shopRedirect)
 	host := "acme.localhost"
 	app := newBrandApp(t, b.srv, host, web.ClientID, web.ClientSecret, shopRedirect)
 	v := b.srv.Visitor(t)
@@ -490,5 +490,58 @@ func TestOpenIDProviderSocialSignIn(t *testing.T) {
 	info, err := app.provider.UserInfo(app.ctx, oauth2.StaticTokenSource(tok))
 	if err != nil || info.Email != "sam@example.com" {
 		t.Fatalf("userinfo after social sign-in: %+v %v", info, err)
+	}
+}
+
+// A third-party app asks the customer first; a refusal goes back to the
+// app as access_denied, and an answer is remembered.
+func TestOpenIDProviderConsent(t *testing.T) {
+	w := newOIDCWorld(t)
+	third := createApp(t, w.env, "--tenant", "acme", "--name", "Partner", "--type", "web", "--redirect-uri", shopRedirect)
+	app := newBrandApp(t, w.srv, w.acme, third.ClientID, third.ClientSecret, shopRedirect)
+	v := w.srv.Visitor(t)
+	start := func(state string, extra ...oauth2.AuthCodeOption) apptest.Page {
+		t.Helper()
+		p := follow(t, v, w.acme, v.Get(w.acme, app.authorizePath(state, oauth2.GenerateVerifier(), extra...)), nil)
+		if strings.Contains(p.Body, `action="/login"`) {
+			p = follow(t, v, w.acme, loginThrough(t, v, w.acme, p, custEmail, custPassword), nil)
+		}
+		return p
+	}
+	consentID := func(p apptest.Page) string {
+		t.Helper()
+		if !strings.Contains(p.Body, `data-testid="consent-form"`) || !strings.Contains(p.Body, "Partner wants to sign you in") || !strings.Contains(p.Body, "your email address") {
+			t.Fatalf("no consent page: %d %.300s", p.StatusCode, p.Body)
+		}
+		i := strings.Index(p.Body, `name="id" value="`)
+		rest := p.Body[i+len(`name="id" value="`):]
+		return rest[:strings.Index(rest, `"`)]
+	}
+
+	p := start("deny")
+	p = v.Post(w.acme, "/oauth/consent", url.Values{"id": {consentID(p)}, "decision": {"deny"}})
+	if q := appCallback(t, p, shopRedirect); q.Get("error") != "access_denied" || q.Get("state") != "deny" || q.Get("code") != "" {
+		t.Fatalf("denied: %v", q)
+	}
+
+	if q := appCallback(t, start("none", oauth2.SetAuthURLParam("prompt", "none")), shopRedirect); q.Get("error") != "consent_required" {
+		t.Fatalf("prompt=none without consent: %v", q)
+	}
+
+	p = start("allow")
+	p = follow(t, v, w.acme, v.Post(w.acme, "/oauth/consent", url.Values{"id": {consentID(p)}, "decision": {"allow"}}), nil)
+	if q := appCallback(t, p, shopRedirect); q.Get("code") == "" || q.Get("state") != "allow" {
+		t.Fatalf("allowed: %v", q)
+	}
+	// Remembered: the next sign-in goes straight back; prompt=consent asks again.
+	if q := appCallback(t, start("again"), shopRedirect); q.Get("code") == "" {
+		t.Fatalf("consent not remembered: %v", q)
+	}
+	consentID(start("ask", oauth2.SetAuthURLParam("prompt", "consent")))
+
+	// A consent form posted for someone else's request, or without a session, does nothing.
+	other := w.srv.Visitor(t)
+	if p := other.Post(w.acme, "/oauth/consent", url.Values{"id": {"nope"}, "decision": {"allow"}}); p.Header.Get("Location") != "" {
+		t.Fatalf("consent for an unknown request redirected to %s", p.Header.Get("Location"))
 	}
 }

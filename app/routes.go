@@ -121,6 +121,7 @@ func newHandler(s *services) (http.Handler, error) {
 		public.POST(oidc.AuthorizePath, p.Authorize)
 		public.GET(oidc.LoginPath, p.Continue)
 		public.GET(oidc.CallbackPath, p.Callback)
+		public.POST(oidc.ConsentPath, p.Consent)
 		public.POST(oidc.TokenPath, p.Serve)
 		public.GET(oidc.UserinfoPath, p.Userinfo)
 		public.POST(oidc.UserinfoPath, p.Userinfo)

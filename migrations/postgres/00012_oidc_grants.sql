@@ -64,7 +64,19 @@ CREATE INDEX oidc_access_tokens_family ON oidc_access_tokens (tenant_id, family_
 CREATE INDEX oidc_access_tokens_request ON oidc_access_tokens (tenant_id, auth_request_id);
 CREATE INDEX oidc_access_tokens_customer ON oidc_access_tokens (tenant_id, customer_id);
 
+-- What a customer allowed a third-party app to see. First-party apps need
+-- no consent. A request for scopes beyond these asks again.
+CREATE TABLE oidc_consents (
+    tenant_id   uuid NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    customer_id uuid NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    app_id      uuid NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    scopes      jsonb NOT NULL DEFAULT '[]',
+    granted_at  timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, app_id)
+);
+
 -- +goose Down
+DROP TABLE oidc_consents;
 DROP TABLE oidc_access_tokens;
 DROP TABLE oidc_refresh_tokens;
 DROP TABLE oidc_auth_requests;

@@ -54,7 +54,17 @@ CREATE INDEX oidc_access_tokens_family ON oidc_access_tokens (tenant_id, family_
 CREATE INDEX oidc_access_tokens_request ON oidc_access_tokens (tenant_id, auth_request_id);
 CREATE INDEX oidc_access_tokens_customer ON oidc_access_tokens (tenant_id, customer_id);
 
+CREATE TABLE oidc_consents (
+    tenant_id   text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    customer_id text NOT NULL REFERENCES customers (id) ON DELETE CASCADE,
+    app_id      text NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+    scopes      json NOT NULL DEFAULT '[]',
+    granted_at  datetime NOT NULL,
+    PRIMARY KEY (tenant_id, customer_id, app_id)
+);
+
 -- +goose Down
+DROP TABLE oidc_consents;
 DROP TABLE oidc_access_tokens;
 DROP TABLE oidc_refresh_tokens;
 DROP TABLE oidc_auth_requests;
