@@ -50,6 +50,8 @@ func TestConsoleAccess(t *testing.T) {
 	if custID == "" {
 		t.Fatal("no customer to walk the customers pages with")
 	}
+	// An app of acme, for the apps pages.
+	acmeApp := createApp(t, env, "--tenant", "acme", "--name", "Walk", "--type", "web", "--redirect-uri", "https://walk.example/cb")
 	// An import job and a campaign of acme, for the imports pages.
 	if r := owner.uploadField("/t/acme/imports", "file", "customers.csv", []byte("email\nimported@example.com\n")); r.StatusCode >= 400 {
 		t.Fatalf("import upload: %d %s", r.StatusCode, r.Body)
@@ -68,7 +70,7 @@ func TestConsoleAccess(t *testing.T) {
 		"slug": "acme", "key": "first_name", "provider": "google",
 		"id":   staffID(t, env, "support@acme.test"),
 		"name": outboxName(t, env, srv, "invitee@acme.test"),
-		"cid":  custID, "sid": "no-such-session",
+		"cid":  custID, "sid": "no-such-session", "client": acmeApp.ClientID,
 	}
 
 	who := []string{"anonymous", "support", "admin", "owner", "owner of B", "platform admin"}

@@ -1,10 +1,13 @@
 package app
 
 import (
+	"gatehouse/app/apps"
 	"gatehouse/app/console"
 	"gatehouse/app/imports"
 )
 
 // ConsoleRoutes is the console's route table, exported for the app_test
 // package so the access test walks every route there is.
-func ConsoleRoutes(dev bool) []console.Route { return consoleRoutes(dev, &imports.Handlers{}) }
+func ConsoleRoutes(dev bool) []console.Route {
+	return consoleRoutes(dev, &imports.Handlers{}, &apps.Handlers{})
+}

@@ -39,6 +39,7 @@ func commands() []command {
 		{"mail", "test --to EMAIL", "queue a test mail to check delivery", runMail},
 		{"import", "--tenant S FILE | work", "import customers from CSV or JSON Lines", runImport},
 		{"staff", "create|grant|password|list", "manage console staff (password on stdin)", runStaff},
+		{"app", "create|list|rotate-secret|delete", "manage a tenant's OAuth apps (clients)", runApp},
 		{"version", "", "print the version", runVersion},
 	}
 }

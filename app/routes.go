@@ -8,6 +8,7 @@ import (
 	"gatehouse/app/accounts"
 	"gatehouse/app/hosted"
 	"gatehouse/app/logos"
+	"gatehouse/app/oidc"
 	"gatehouse/app/social"
 	"gatehouse/app/web"
 	"gatehouse/assets"
@@ -103,6 +104,35 @@ func newHandler(s *services) (http.Handler, error) {
 	customer.POST("/profile/complete", acct.CompleteProfile)
 	customer.POST("/account/identities/:provider/unlink", soc.Unlink)
 
+	// OpenID Provider on every tenant host, behind the tenant middleware so
+	// that op never answers for an unknown host. Clients find the endpoints
+	// through discovery; the hosted pages are its login UI (LoginPath).
+	if s.oidc != nil {
+		p, err := oidc.New(oidc.Deps{
+			Storage: s.oidc, MasterKey: s.masterKey, PublicURL: cfg.PublicURL, Insecure: cfg.PublicScheme == "http",
+			Render: render, Pages: pages, Log: log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		public.GET(oidc.DiscoveryPath, p.Discovery)
+		public.GET(oidc.AuthorizePath, p.Authorize)
+		public.POST(oidc.AuthorizePath, p.Authorize)
+		public.GET(oidc.LoginPath, p.Continue)
+		public.GET(oidc.CallbackPath, p.Callback)
+		public.POST(oidc.ConsentPath, p.Consent)
+		public.POST(oidc.TokenPath, p.Serve)
+		public.GET(oidc.UserinfoPath, p.Userinfo)
+		public.POST(oidc.UserinfoPath, p.Userinfo)
+		public.GET(oidc.KeysPath, p.Serve)
+		public.POST(oidc.RevokePath, p.Serve)
+		public.POST(oidc.IntrospectPath, p.Serve)
+		public.GET(oidc.EndSessionPath, p.Serve)
+		for _, path := range []string{oidc.DiscoveryPath, oidc.TokenPath, oidc.UserinfoPath, oidc.KeysPath, oidc.RevokePath} {
+			public.OPTIONS(path, p.Serve) // CORS preflight for spa apps
+		}
+	}
+
 	consoleEngine := newEngine()
 	if err := mountConsole(consoleEngine, s, render); err != nil {
 		return nil, err
@@ -112,6 +142,11 @@ func newHandler(s *services) (http.Handler, error) {
 	// Apple returns the sign-in as a cross-site form POST; that one route,
 	// whose state is checked against the flow, is exempt.
 	cop.AddInsecureBypassPattern("POST /social/apple/callback")
+	// A spa app calls these from its own origin. They take no cookie: the
+	// client or the token in the request is the credential.
+	for _, path := range []string{oidc.TokenPath, oidc.UserinfoPath, oidc.RevokePath, oidc.IntrospectPath} {
+		cop.AddInsecureBypassPattern("POST " + path)
+	}
 	cop.SetDenyHandler(render.CrossOriginRefused())
 	// The security headers go on outside everything, so the refusals
 	// written before an engine runs carry them as every page does.

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/access"
+	"gatehouse/app/apps"
 	"gatehouse/app/console"
 	"gatehouse/app/imports"
 	"gatehouse/app/logos"
@@ -16,6 +17,7 @@ import (
 	"gatehouse/app/web"
 	"gatehouse/assets"
 	"gatehouse/config"
+	"gatehouse/tenants"
 )
 
 // consoleH names the handler methods in the route table.
@@ -24,7 +26,7 @@ type consoleH = console.Handlers
 // consoleRoutes is the console's whole surface, grouped by who may call
 // it. Each route's rule is enforced by one guard (console.Handlers.Mount),
 // for full pages and htmx fragments alike: the same URL serves both.
-func consoleRoutes(dev bool, imp *imports.Handlers) []console.Route {
+func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers) []console.Route {
 	read, write := access.Read, access.Write
 	routes := []console.Route{
 		// Public: signing in, and accepting an invitation.
@@ -112,6 +114,16 @@ func consoleRoutes(dev bool, imp *imports.Handlers) []console.Route {
 		routes = append(routes, console.Route{Method: r.Method, Path: "/t/:slug/imports" + r.Path, Rule: rule,
 			Handle: func(_ *consoleH, c *gin.Context) { handle(c) }})
 	}
+	// Apps (OAuth clients; owners and admins, who hold settings write).
+	for _, r := range appPages.Routes() {
+		rule := console.Tenant(access.Settings, read)
+		if r.Write {
+			rule = console.Tenant(access.Settings, write)
+		}
+		handle := r.Handle
+		routes = append(routes, console.Route{Method: r.Method, Path: "/t/:slug/apps" + r.Path, Rule: rule,
+			Handle: func(_ *consoleH, c *gin.Context) { handle(c) }})
+	}
 	if dev {
 		// The dev outbox, only where mail goes to files.
 		routes = append(routes,
@@ -172,6 +184,11 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 			return imports.Actor{Name: console.ActorName(c), IP: console.ActorIP(c)}
 		},
 	})
-	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp))
+	appPages := apps.NewHandlers(apps.HandlerDeps{
+		Store: s.apps, Render: render, Audit: s.audit, Frame: handlers.Frame, Tenant: console.TenantOf,
+		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
+		Issuer: func(t *tenants.Tenant) string { return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) },
+	})
+	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp, appPages))
 	return nil
 }

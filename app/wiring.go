@@ -10,10 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/app/accounts"
+	"gatehouse/app/apps"
 	"gatehouse/app/audit"
 	"gatehouse/app/db"
 	"gatehouse/app/imports"
 	"gatehouse/app/mail"
+	"gatehouse/app/oidc"
 	"gatehouse/app/passwords"
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/secrets"
@@ -54,6 +56,9 @@ type services struct {
 	social      *social.Service
 	imports     *imports.Service
 	campaigns   *imports.Campaigns
+	apps        *apps.Store
+	oidc        *oidc.Storage // the OpenID Provider's storage; nil in the bench wiring
+	masterKey   []byte
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
@@ -106,6 +111,12 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		return nil, err
 	}
 	s.imports = imports.NewService(imports.Deps{Store: importStore, Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
+	s.masterKey = key
+	s.apps = apps.NewStore(database.Gorm)
+	s.oidc = oidc.NewStorage(oidc.StorageDeps{
+		DB: database.Gorm, Apps: s.apps, Keys: oidc.NewKeys(database.Gorm, box),
+		Customers: s.accounts, Sessions: s.sessions, Audit: s.audit, Log: log,
+	})
 	return s, nil
 }
 

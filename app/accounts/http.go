@@ -99,6 +99,11 @@ func (h *Handlers) SignIn(c *gin.Context, t *tenants.Tenant, cust *Customer, ret
 // throttles.
 func (h *Handlers) Request(c *gin.Context) Request { return h.request(c) }
 
+// SessionTokenOf returns the session token of this request's signed-in
+// customer, or "". The OpenID Provider reads the session's sign-in time
+// through it and ends the session on RP-initiated logout.
+func SessionTokenOf(c *gin.Context) string { return sessionToken(c) }
+
 func customerOf(c *gin.Context) *Customer {
 	v, _ := c.Get(customerKey)
 	cust, _ := v.(*Customer)

@@ -15,11 +15,17 @@ import (
 func (h *Handlers) ShowLogin(c *gin.Context) {
 	t := tenants.FromGin(c)
 	returnTo := web.SafeReturnTo(c.Query("return_to"))
-	if cust := customerOf(c); cust != nil {
+	// reauth=1 is an app asking the customer to sign in again (OpenID
+	// prompt=login or an exceeded max_age): show the form despite the session.
+	if cust := customerOf(c); cust != nil && c.Query("reauth") != "1" {
 		c.Redirect(http.StatusSeeOther, h.next(t, cust, returnTo))
 		return
 	}
 	v := h.loginPage(c, t, c.Query("mode"), returnTo)
+	// login_hint is the address an app suggests; it only prefills the forms.
+	if hint, err := NormalizeEmail(c.Query("login_hint")); err == nil {
+		v.Login.Email, v.Signup.Email = hint, hint
+	}
 	switch c.Query("notice") {
 	case "reset":
 		v.Notice = views.Notice{Kind: "success", Message: "Your password was changed. Log in with your new password."}

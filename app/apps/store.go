@@ -1,0 +1,410 @@
+package apps
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"gorm.io/datatypes"
+	"gorm.io/gorm"
+
+	"gatehouse/app/apperr"
+)
+
+type appRow struct {
+	ID                  uuid.UUID
+	TenantID            uuid.UUID
+	ClientID            string
+	Name                string
+	Type                string
+	RedirectURIs        datatypes.JSON `gorm:"column:redirect_uris"`
+	PostLogoutURIs      datatypes.JSON `gorm:"column:post_logout_uris"`
+	CORSOrigins         datatypes.JSON `gorm:"column:cors_origins"`
+	Scopes              datatypes.JSON
+	FirstParty          bool
+	SigningAlg          string
+	AccessTokenSeconds  int
+	RefreshTokenSeconds int
+	IDTokenSeconds      int `gorm:"column:id_token_seconds"`
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+func (appRow) TableName() string { return "apps" }
+
+type secretRow struct {
+	ID         uuid.UUID
+	TenantID   uuid.UUID
+	AppID      uuid.UUID
+	SecretHash string
+	CreatedAt  time.Time
+	ExpiresAt  *time.Time
+}
+
+func (secretRow) TableName() string { return "app_secrets" }
+
+// Store keeps apps. Bind it to one tenant with For.
+type Store struct {
+	db  *gorm.DB
+	now func() time.Time
+}
+
+// NewStore returns a store on db.
+func NewStore(db *gorm.DB) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// TenantStore is the store bound to one tenant: every query carries its id,
+// so a client id of another tenant finds nothing.
+type TenantStore struct {
+	s        *Store
+	tenantID uuid.UUID
+}
+
+// For binds the store to tenantID. A nil id matches nothing.
+func (s *Store) For(tenantID uuid.UUID) TenantStore { return TenantStore{s: s, tenantID: tenantID} }
+
+var errNotFound = apperr.New(apperr.NotFound, "no such app")
+
+// ErrBadSecret is a client secret that is wrong, expired or absent. The
+// message is the same for an unknown client, so neither is told apart.
+var ErrBadSecret = apperr.New(apperr.Unauthorized, "client authentication failed")
+
+func (ts TenantStore) q(ctx context.Context) *gorm.DB {
+	if ts.tenantID == uuid.Nil {
+		return ts.s.db.WithContext(ctx).Where("1 = 0")
+	}
+	return ts.s.db.WithContext(ctx).Where("tenant_id = ?", ts.tenantID)
+}
+
+// New is what an admin gives to register an app.
+type New struct {
+	Name            string
+	Type            Type
+	RedirectURIs    []string
+	PostLogoutURIs  []string
+	CORSOrigins     []string
+	Scopes          []string
+	FirstParty      bool
+	SigningAlg      string        // ES256 (default) or RS256
+	AccessTokenTTL  time.Duration // 0 is the default
+	RefreshTokenTTL time.Duration
+	IDTokenTTL      time.Duration
+}
+
+// validate checks the registration as a whole and fills in defaults. Its
+// errors name the field and the offending value.
+func (n *New) validate() error {
+	n.Name = strings.TrimSpace(n.Name)
+	if n.Name == "" {
+		return apperr.Field("name", "is required")
+	}
+	if utf8.RuneCountInString(n.Name) > 100 {
+		return apperr.Field("name", "must be at most 100 characters")
+	}
+	if _, err := ParseType(string(n.Type)); err != nil {
+		return err
+	}
+	n.RedirectURIs = dedupe(n.RedirectURIs)
+	n.PostLogoutURIs = dedupe(n.PostLogoutURIs)
+	n.CORSOrigins = dedupe(n.CORSOrigins)
+	n.Scopes = dedupe(n.Scopes)
+	if n.Type == Machine {
+		if len(n.RedirectURIs) > 0 || len(n.PostLogoutURIs) > 0 {
+			return apperr.Field("redirect-uri", "a machine app signs no one in, so it has no redirect URIs")
+		}
+		if len(n.CORSOrigins) > 0 {
+			return apperr.Field("cors-origin", "a machine app is not called from a browser")
+		}
+	} else if len(n.RedirectURIs) == 0 {
+		return apperr.Field("redirect-uri", "a %s app needs at least one redirect URI", n.Type)
+	}
+	if n.Type != SPA && len(n.CORSOrigins) > 0 {
+		return apperr.Field("cors-origin", "only spa apps call the token endpoint from a browser")
+	}
+	for _, u := range n.RedirectURIs {
+		if err := checkRedirect(n.Type, "redirect-uri", u); err != nil {
+			return err
+		}
+	}
+	for _, u := range n.PostLogoutURIs {
+		if err := checkRedirect(n.Type, "post-logout-uri", u); err != nil {
+			return err
+		}
+	}
+	for _, o := range n.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return err
+		}
+	}
+	for _, s := range n.Scopes {
+		if err := checkScope(s); err != nil {
+			return err
+		}
+	}
+	switch n.SigningAlg {
+	case "":
+		n.SigningAlg = ES256
+	case ES256, RS256:
+	default:
+		return apperr.Field("signing-alg", "must be ES256 or RS256")
+	}
+	var err error
+	if n.AccessTokenTTL, err = ttl("access-token-ttl", n.AccessTokenTTL, DefaultAccessTokenTTL, MaxTokenLifetime); err != nil {
+		return err
+	}
+	if n.IDTokenTTL, err = ttl("id-token-ttl", n.IDTokenTTL, DefaultIDTokenTTL, MaxTokenLifetime); err != nil {
+		return err
+	}
+	if n.RefreshTokenTTL, err = ttl("refresh-token-ttl", n.RefreshTokenTTL, DefaultRefreshTokenTTL, MaxRefreshTokenTTL); err != nil {
+		return err
+	}
+	return nil
+}
+
+func ttl(field string, d, def, max time.Duration) (time.Duration, error) {
+	if d == 0 {
+		return def, nil
+	}
+	if d < time.Minute || d > max {
+		return 0, apperr.Field(field, "must be between 1 minute and %s", max)
+	}
+	return d.Truncate(time.Second), nil
+}
+
+func dedupe(in []string) []string {
+	var out []string
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Create registers an app and returns it with its secret in plain text,
+// the only time the secret is ever seen; public apps get no secret.
+func (ts TenantStore) Create(ctx context.Context, n New) (App, string, error) {
+	if ts.tenantID == uuid.Nil {
+		return App{}, "", apperr.New(apperr.Internal, "apps: no tenant")
+	}
+	if err := n.validate(); err != nil {
+		return App{}, "", err
+	}
+	now := ts.s.now()
+	clientID, err := randomToken(16)
+	if err != nil {
+		return App{}, "", err
+	}
+	r := appRow{
+		ID: uuid.Must(uuid.NewV7()), TenantID: ts.tenantID, ClientID: clientID, Name: n.Name, Type: string(n.Type),
+		RedirectURIs: list(n.RedirectURIs), PostLogoutURIs: list(n.PostLogoutURIs), CORSOrigins: list(n.CORSOrigins), Scopes: list(n.Scopes),
+		FirstParty: n.FirstParty, SigningAlg: n.SigningAlg,
+		AccessTokenSeconds: int(n.AccessTokenTTL / time.Second), RefreshTokenSeconds: int(n.RefreshTokenTTL / time.Second), IDTokenSeconds: int(n.IDTokenTTL / time.Second),
+		CreatedAt: now, UpdatedAt: now,
+	}
+	var secret string
+	err = ts.s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		if !n.Type.Confidential() {
+			return nil
+		}
+		var err error
+		secret, err = addSecret(tx, r, now)
+		return err
+	})
+	if err != nil {
+		return App{}, "", apperr.Wrap(err, "apps: create")
+	}
+	return fromRow(r), secret, nil
+}
+
+// addSecret stores a new secret's hash for the app and returns the secret.
+func addSecret(tx *gorm.DB, a appRow, now time.Time) (string, error) {
+	raw, err := randomToken(32) // 256 bits
+	if err != nil {
+		return "", err
+	}
+	secret := "ghs_" + raw
+	s := secretRow{ID: uuid.Must(uuid.NewV7()), TenantID: a.TenantID, AppID: a.ID, SecretHash: hashSecret(secret), CreatedAt: now}
+	return secret, tx.Create(&s).Error
+}
+
+// List returns the tenant's apps by name.
+func (ts TenantStore) List(ctx context.Context) ([]App, error) {
+	var rows []appRow
+	if err := ts.q(ctx).Order("name, created_at").Find(&rows).Error; err != nil {
+		return nil, apperr.Wrap(err, "apps: list")
+	}
+	out := make([]App, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, fromRow(r))
+	}
+	return out, nil
+}
+
+// ByClientID returns the tenant's app with that client id, or NotFound;
+// another tenant's client id is NotFound too.
+func (ts TenantStore) ByClientID(ctx context.Context, clientID string) (App, error) {
+	r, err := ts.row(ctx, clientID)
+	if err != nil {
+		return App{}, err
+	}
+	return fromRow(r), nil
+}
+
+func (ts TenantStore) row(ctx context.Context, clientID string) (appRow, error) {
+	var r appRow
+	if clientID == "" || len(clientID) > 100 {
+		return r, errNotFound
+	}
+	err := ts.q(ctx).Where("client_id = ?", clientID).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return r, errNotFound
+	}
+	if err != nil {
+		return r, apperr.Wrap(err, "apps: find")
+	}
+	return r, nil
+}
+
+// Authenticate checks a confidential app's client secret against every
+// secret still valid, in constant time, and returns the app. An unknown
+// client, a public one, or a wrong or expired secret are all ErrBadSecret.
+func (ts TenantStore) Authenticate(ctx context.Context, clientID, secret string) (App, error) {
+	r, err := ts.row(ctx, clientID)
+	if apperr.Is(err, apperr.NotFound) {
+		// Spend the same hashing work as a known client.
+		subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(hashSecret("")))
+		return App{}, ErrBadSecret
+	}
+	if err != nil {
+		return App{}, err
+	}
+	if !Type(r.Type).Confidential() || secret == "" {
+		return App{}, ErrBadSecret
+	}
+	var secrets []secretRow
+	if err := ts.q(ctx).Where("app_id = ?", r.ID).Find(&secrets).Error; err != nil {
+		return App{}, apperr.Wrap(err, "apps: secrets")
+	}
+	got := []byte(hashSecret(secret))
+	now := ts.s.now()
+	ok := 0
+	for _, s := range secrets {
+		live := s.ExpiresAt == nil || now.Before(*s.ExpiresAt)
+		if subtle.ConstantTimeCompare(got, []byte(s.SecretHash)) == 1 && live {
+			ok = 1
+		}
+	}
+	if ok != 1 {
+		return App{}, ErrBadSecret
+	}
+	return fromRow(r), nil
+}
+
+// RotateSecret issues a new secret and lets the ones in use now work for
+// grace more (zero ends them at once), so a deployment can switch over
+// without downtime. It returns the new secret, shown only this once.
+func (ts TenantStore) RotateSecret(ctx context.Context, clientID string, grace time.Duration) (string, error) {
+	if grace < 0 || grace > 30*24*time.Hour {
+		return "", apperr.Field("grace", "must be between 0 and 30 days")
+	}
+	r, err := ts.row(ctx, clientID)
+	if err != nil {
+		return "", err
+	}
+	if !Type(r.Type).Confidential() {
+		return "", apperr.Field("client-id", "a %s app is public and has no secret", r.Type)
+	}
+	now := ts.s.now()
+	until := now.Add(grace)
+	var secret string
+	err = ts.s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Shorten, never lengthen, what the older secrets have left.
+		if err := tx.Model(&secretRow{}).Where("tenant_id = ? AND app_id = ? AND (expires_at IS NULL OR expires_at > ?)", ts.tenantID, r.ID, until).
+			Update("expires_at", until).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("tenant_id = ? AND app_id = ? AND expires_at <= ?", ts.tenantID, r.ID, now).Delete(&secretRow{}).Error; err != nil {
+			return err
+		}
+		var err error
+		secret, err = addSecret(tx, r, now)
+		if err != nil {
+			return err
+		}
+		return tx.Model(&appRow{}).Where("tenant_id = ? AND id = ?", ts.tenantID, r.ID).Update("updated_at", now).Error
+	})
+	if err != nil {
+		return "", apperr.Wrap(err, "apps: rotate secret")
+	}
+	return secret, nil
+}
+
+// Delete removes the app, its secrets and (through the foreign keys) every
+// token issued to it.
+func (ts TenantStore) Delete(ctx context.Context, clientID string) error {
+	r, err := ts.row(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	if err := ts.q(ctx).Where("id = ?", r.ID).Delete(&appRow{}).Error; err != nil {
+		return apperr.Wrap(err, "apps: delete")
+	}
+	return nil
+}
+
+func fromRow(r appRow) App {
+	return App{
+		ID: r.ID, TenantID: r.TenantID, ClientID: r.ClientID, Name: r.Name, Type: Type(r.Type),
+		RedirectURIs: unlist(r.RedirectURIs), PostLogoutURIs: unlist(r.PostLogoutURIs), CORSOrigins: unlist(r.CORSOrigins), Scopes: unlist(r.Scopes),
+		FirstParty: r.FirstParty, SigningAlg: r.SigningAlg,
+		AccessTokenTTL:  time.Duration(r.AccessTokenSeconds) * time.Second,
+		RefreshTokenTTL: time.Duration(r.RefreshTokenSeconds) * time.Second,
+		IDTokenTTL:      time.Duration(r.IDTokenSeconds) * time.Second,
+		CreatedAt:       r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+func list(s []string) datatypes.JSON {
+	if s == nil {
+		s = []string{}
+	}
+	b, _ := json.Marshal(s)
+	return b
+}
+
+func unlist(b datatypes.JSON) []string {
+	var s []string
+	_ = json.Unmarshal(b, &s)
+	return s
+}
+
+// hashSecret is SHA-256: the secrets are 256 random bits, so a slow hash
+// would add nothing but cost on every token request.
+func hashSecret(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func randomToken(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", apperr.Wrap(err, "apps: random")
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,144 @@
+package oidc
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"gatehouse/app/apperr"
+	"gatehouse/app/apps"
+)
+
+// client is one of our apps as the op package sees it. It is built per
+// request from the tenant's own app row, never cached.
+type client struct {
+	app apps.App
+}
+
+var _ op.Client = (*client)(nil)
+
+// LoginPath is where the provider sends the browser to sign in: our own
+// handler, which shows the hosted login page only when it has to.
+const LoginPath = "/oauth/continue"
+
+func (c *client) GetID() string                    { return c.app.ClientID }
+func (c *client) RedirectURIs() []string           { return c.app.RedirectURIs }
+func (c *client) PostLogoutRedirectURIs() []string { return c.app.PostLogoutURIs }
+func (c *client) LoginURL(id string) string        { return LoginPath + "?id=" + id }
+func (c *client) AccessTokenType() op.AccessTokenType {
+	return op.AccessTokenTypeJWT // RFC 9068: resource servers verify them without calling us
+}
+func (c *client) IDTokenLifetime() time.Duration { return c.app.IDTokenTTL }
+
+// DevMode relaxes only op's redirect scheme policy (http redirects). Our
+// registration rules already allow http only on loopback and localhost, and
+// every redirect is matched exactly before op sees the request.
+func (c *client) DevMode() bool { return true }
+
+func (c *client) ApplicationType() op.ApplicationType {
+	switch c.app.Type {
+	case apps.SPA:
+		return op.ApplicationTypeUserAgent
+	case apps.Native:
+		return op.ApplicationTypeNative
+	}
+	return op.ApplicationTypeWeb
+}
+
+func (c *client) AuthMethod() oidc.AuthMethod {
+	if c.app.Confidential() {
+		return oidc.AuthMethodBasic // client_secret_post is accepted too (Config.AuthMethodPost)
+	}
+	return oidc.AuthMethodNone
+}
+
+// ResponseTypes is code only: no implicit flow, for any app.
+func (c *client) ResponseTypes() []oidc.ResponseType {
+	if c.app.Type == apps.Machine {
+		return nil
+	}
+	return []oidc.ResponseType{oidc.ResponseTypeCode}
+}
+
+// GrantTypes: customers' apps get the code flow and refresh tokens; a
+// machine app only its own client_credentials. There is no password grant.
+func (c *client) GrantTypes() []oidc.GrantType {
+	if c.app.Type == apps.Machine {
+		return []oidc.GrantType{oidc.GrantTypeClientCredentials}
+	}
+	return []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken}
+}
+
+func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+	return func(s []string) []string { return s }
+}
+
+// IsScopeAllowed lets through the app's registered API scopes; op adds the
+// standard OpenID ones itself.
+func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(c.app.Scopes, scope) }
+
+// IDTokenUserinfoClaimsAssertion puts the profile claims in the id_token
+// too, so a web app needs no userinfo call to greet the customer.
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) ClockSkew() time.Duration             { return 0 }
+
+// GetClientByClientID finds the client within the request's tenant. A
+// client id of another tenant is not found.
+func (s *Storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
+	a, err := s.app(ctx, clientID)
+	if err != nil {
+		return nil, err
+	}
+	return &client{app: a}, nil
+}
+
+// app loads the tenant's app and notes its signing algorithm for the rest
+// of the request: the tokens it gets are signed with it.
+func (s *Storage) app(ctx context.Context, clientID string) (apps.App, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return apps.App{}, err
+	}
+	a, err := s.apps.For(t.ID).ByClientID(ctx, clientID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return apps.App{}, oidc.ErrInvalidClient().WithDescription("unknown client")
+		}
+		return apps.App{}, oidc.ErrServerError().WithParent(err)
+	}
+	if st := stateOf(ctx); st != nil {
+		st.alg = a.SigningAlg
+	}
+	return a, nil
+}
+
+// AuthorizeClientIDSecret checks a confidential client's secret.
+func (s *Storage) AuthorizeClientIDSecret(ctx context.Context, clientID, secret string) error {
+	_, err := s.authenticate(ctx, clientID, secret)
+	return err
+}
+
+func (s *Storage) authenticate(ctx context.Context, clientID, secret string) (apps.App, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return apps.App{}, err
+	}
+	a, err := s.apps.For(t.ID).Authenticate(ctx, clientID, secret)
+	if err != nil {
+		if apperr.Is(err, apperr.Unauthorized) {
+			return apps.App{}, oidc.ErrInvalidClient().WithDescription("client authentication failed")
+		}
+		return apps.App{}, oidc.ErrServerError().WithParent(err)
+	}
+	if st := stateOf(ctx); st != nil {
+		st.alg = a.SigningAlg
+	}
+	return a, nil
+}

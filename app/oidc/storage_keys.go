@@ -1,0 +1,69 @@
+package oidc
+
+import (
+	"context"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"gatehouse/app/apps"
+)
+
+// signingKey adapts our key to op.SigningKey.
+type signingKey struct{ k *SigningKey }
+
+func (s signingKey) SignatureAlgorithm() jose.SignatureAlgorithm {
+	return jose.SignatureAlgorithm(s.k.Alg)
+}
+func (s signingKey) Key() any   { return s.k.Private }
+func (s signingKey) ID() string { return s.k.KID }
+
+// publicKey adapts our key's public half to op.Key, for the JWKS.
+type publicKey struct{ k *SigningKey }
+
+func (p publicKey) ID() string                         { return p.k.KID }
+func (p publicKey) Algorithm() jose.SignatureAlgorithm { return jose.SignatureAlgorithm(p.k.Alg) }
+func (p publicKey) Use() string                        { return "sig" }
+func (p publicKey) Key() any                           { return p.k.Private.Public() }
+
+// SigningKey is the tenant's current key for the algorithm of the client
+// this request loaded (ES256 unless the app asks for RS256).
+func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	alg := apps.ES256
+	if st := stateOf(ctx); st != nil && st.alg != "" {
+		alg = st.alg
+	}
+	k, err := s.keys.Signing(ctx, t.ID, alg)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	return signingKey{k}, nil
+}
+
+// SignatureAlgorithms are what discovery advertises for id_tokens.
+func (s *Storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+	return []jose.SignatureAlgorithm{jose.ES256, jose.RS256}, nil
+}
+
+// KeySet is the tenant's JWKS: the signing keys, the next ones and the
+// retired ones whose tokens may still be alive.
+func (s *Storage) KeySet(ctx context.Context) ([]op.Key, error) {
+	t, err := tenantOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := s.keys.Published(ctx, t.ID)
+	if err != nil {
+		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	out := make([]op.Key, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, publicKey{k})
+	}
+	return out, nil
+}

@@ -1,0 +1,50 @@
+// Package apps holds the console's pages for a tenant's OAuth apps. The view
+// models carry only what the page shows; a secret appears in exactly one
+// of them, the page shown right after it was made.
+package apps
+
+// ListPage is GET /t/:slug/apps: the tenant's apps and the create form.
+type ListPage struct {
+	Base   string // /t/:slug/apps
+	Issuer string
+	Apps   []Row
+	Form   Form
+}
+
+// Row is one app in the list.
+type Row struct {
+	ClientID   string
+	Name       string
+	Type       string
+	Redirects  string
+	FirstParty bool
+	HasSecret  bool
+	Created    string
+	RotateURL  string
+	DeleteURL  string
+}
+
+// Form is the create form, with what was typed and the error of one field.
+type Form struct {
+	Name, Type, RedirectURIs, PostLogoutURIs, CORSOrigins, Scopes string
+	FirstParty                                                    bool
+	ErrorField, Error                                             string
+}
+
+// SecretPage shows a new client secret once, with what to do with it.
+type SecretPage struct {
+	Base     string
+	Title    string
+	ClientID string
+	Secret   string
+	Issuer   string
+	Note     string
+}
+
+// ConfirmPage asks before deleting an app.
+type ConfirmPage struct {
+	Base      string
+	Name      string
+	ClientID  string
+	DeleteURL string
+}
