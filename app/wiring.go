@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,6 +13,7 @@ import (
 	"gatehouse/app/db"
 	"gatehouse/app/imports"
 	"gatehouse/app/mail"
+	"gatehouse/app/outbound"
 	"gatehouse/app/passwords"
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/secrets"
@@ -50,6 +52,7 @@ type services struct {
 	accounts    *accounts.Service
 	socialApps  *socialapps.Store
 	social      *social.Service
+	outbound    *http.Client // every call made on a tenant's behalf
 	imports     *imports.Service
 	campaigns   *imports.Campaigns
 }
@@ -87,7 +90,8 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, Log: log,
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
-	s.social = social.NewService(s.socialApps, nil, rc.client, rc.prefix, s.accounts, s.link, log)
+	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback()})
+	s.social = social.NewService(s.socialApps, s.outbound, rc.client, rc.prefix, s.accounts, s.link, s.audit, log)
 	importStore, err := imports.NewStore(database.Gorm)
 	if err != nil {
 		return nil, err

@@ -32,7 +32,7 @@ func (e *LinkRequired) ErrorCode() apperr.Code { return apperr.Conflict }
 // from the claims, else LinkRequired when the email is already registered.
 func (s *Service) SocialSignIn(ctx context.Context, t *tenants.Tenant, cl Claims, r Request) (*Customer, error) {
 	store := s.store.For(t.ID)
-	owner, err := store.IdentityOwner(ctx, cl.Provider, cl.Subject)
+	owner, err := store.IdentityOwner(ctx, cl)
 	switch {
 	case err == nil:
 		c, err := store.ByID(ctx, owner)

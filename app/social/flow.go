@@ -19,6 +19,8 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/apperr"
+	"gatehouse/app/audit"
+	"gatehouse/app/outbound"
 	"gatehouse/app/socialapps"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
@@ -31,6 +33,8 @@ const FlowTTL = 10 * time.Minute
 type Service struct {
 	reg      *registry
 	apps     Apps
+	client   *http.Client
+	audit    Auditor
 	rdb      redis.UniversalClient
 	prefix   string
 	accounts *accounts.Service
@@ -42,15 +46,42 @@ type Service struct {
 }
 
 // NewService returns the social sign-in service. client makes every call to
-// providers (discovery, JWKS, token, profile); tests point it at fakes.
-func NewService(apps Apps, client *http.Client, rdb redis.UniversalClient, prefix string, acct *accounts.Service, links accounts.Links, log *slog.Logger) *Service {
+// providers (discovery, JWKS, token, profile): it is the outbound client,
+// which refuses private and loopback addresses at dial time. nil means the
+// guarded production client.
+func NewService(apps Apps, client *http.Client, rdb redis.UniversalClient, prefix string, acct *accounts.Service, links accounts.Links, rec Auditor, log *slog.Logger) *Service {
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = outbound.New(outbound.Options{})
 	}
 	return &Service{
-		reg:  &registry{apps: apps, client: client, cache: map[string]cached{}},
-		apps: apps, rdb: rdb, prefix: prefix + "social:", accounts: acct, links: links, log: log,
+		reg:  &registry{apps: apps, client: client, now: time.Now, cache: map[string]cached{}},
+		apps: apps, client: client, rdb: rdb, prefix: prefix + "social:", accounts: acct, links: links, audit: rec, log: log,
 		buttons: map[uuid.UUID]cachedApps{},
+	}
+}
+
+// Auditor records security events; audit.Recorder is one.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// FailedAction is the audit action of a federated sign-in that failed at
+// the provider's end; its detail carries the reason.
+const FailedAction = "social.failed"
+
+// failed logs and audits a sign-in that failed at the provider's end, so
+// the admin can tell a wrong secret from a provider that is down. Errors
+// that are the customer's (a stale state, a refused consent) are not
+// federation failures and are not reported here.
+func (s *Service) failed(ctx context.Context, t *tenants.Tenant, kind string, err error, ip string) {
+	f, ok := failureOf(err)
+	if !ok {
+		return
+	}
+	s.log.Warn("social_failed", "tenant_id", t.ID, "provider", kind, "reason", f.Reason, "error", f.Detail)
+	if s.audit != nil {
+		_ = s.audit.Record(context.WithoutCancel(ctx), audit.Event{TenantID: t.ID, Actor: "anonymous", Action: FailedAction, Target: kind, IP: ip,
+			Detail: map[string]any{"reason": f.Reason, "detail": f.Detail}})
 	}
 }
 
@@ -90,6 +121,7 @@ func (s *Service) Start(ctx context.Context, t *tenants.Tenant, kind, returnTo s
 	}
 	p, err := s.reg.get(ctx, t.ID, k, s.callback(t, kind))
 	if err != nil {
+		s.failed(ctx, t, kind, err, "")
 		return "", "", false, err
 	}
 	f := flow{State: random(), Nonce: random(), Verifier: random()}
@@ -148,10 +180,12 @@ func (s *Service) Finish(ctx context.Context, t *tenants.Tenant, kind, state, co
 	k, _ := socialapps.ParseKind(kind)
 	p, err := s.reg.get(ctx, t.ID, k, s.callback(t, kind))
 	if err != nil {
+		s.failed(ctx, t, kind, err, r.IP)
 		return Result{}, err
 	}
 	cl, err := p.exchange(ctx, code, flow{State: state, Nonce: st.Nonce, Verifier: st.Verifier})
 	if err != nil {
+		s.failed(ctx, t, kind, err, r.IP)
 		return Result{}, err
 	}
 	res := Result{ReturnTo: st.ReturnTo}
