@@ -133,3 +133,10 @@ func (s *Service) UnlinkIdentity(ctx context.Context, t *tenants.Tenant, c *Cust
 	s.record(ctx, t, actor, "customer.identity.unlinked", c.Email, r, map[string]any{"provider": provider})
 	return nil
 }
+
+// Stranded counts the tenant's customers linked through provider to an
+// issuer other than issuer: after an app changes issuer they can no longer
+// sign in that way until they attach their account again.
+func (s *Service) Stranded(ctx context.Context, tenantID uuid.UUID, provider, issuer string) (int64, error) {
+	return s.store.For(tenantID).CountByIssuer(ctx, provider, issuer)
+}
