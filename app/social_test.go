@@ -103,7 +103,7 @@ func TestSocialLoginRefusals(t *testing.T) {
 	t.Run("ok", func(t *testing.T) {
 		v := b.srv.Visitor(t)
 		wantRedirect(t, socialLogin(t, v, host, nil), "/account")
-		if p := v.Get(host, "/account"); !strings.Contains(p.Body, "una@example.com") || !strings.Contains(p.Body, "company account") {
+		if p := v.Get(host, "/account"); !strings.Contains(p.Body, "una@example.com") || !strings.Contains(p.Body, "Acme Coffee account") {
 			t.Fatalf("account page after social sign-up:\n%s", p.Body)
 		}
 	})
@@ -313,7 +313,7 @@ func TestBrowserSocialJourney(t *testing.T) {
 	do(chromedp.WaitVisible(`form[action="/profile/complete"]`), chromedp.SendKeys(`input[name="postcode"]`, "SW1A 1AA"),
 		chromedp.Click(`form[action="/profile/complete"] button[type="submit"]`), chromedp.WaitVisible(`[data-testid="methods"]`))
 	methods, err := chromedp.Run(ctx, chromedp.Text(`[data-testid="methods"]`))
-	if err != nil || !strings.Contains(methods, "company account") || !strings.Contains(methods, "sofia@example.com") {
+	if err != nil || !strings.Contains(methods, "Acme Coffee account") || !strings.Contains(methods, "sofia@example.com") {
 		t.Fatalf("methods on the account page: %q %v", methods, err)
 	}
 	do(chromedp.Click(`form[action="/logout"] button`), chromedp.WaitVisible(`a[href="/social/oidc"]`))

@@ -59,7 +59,7 @@ func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) 
 		}
 		providers := make([]string, 0, len(ids))
 		for _, id := range ids {
-			providers = append(providers, ProviderName(id.Provider))
+			providers = append(providers, MethodName(t, id.Provider))
 		}
 		env.Subject = "How you sign in to " + brand.Name
 		msg, err = mail.Render(ctx, env, email.SocialResetHTML(brand, providers, s.links(t, "/login")), email.SocialResetText(brand, providers, s.links(t, "/login")))
@@ -225,6 +225,25 @@ func (s *Service) from(t *tenants.Tenant) string {
 	}
 	name = strings.NewReplacer(`"`, "", `\`, "", "\r", "", "\n", "").Replace(name)
 	return `"` + name + `" <` + addr + `>`
+}
+
+// MethodName is how a provider key reads to a customer of t: the brand's
+// own provider is called by the brand's name, as its button is.
+func MethodName(t *tenants.Tenant, key string) string {
+	if key == "oidc" || key == "oauth2" {
+		return BrandAccount(t)
+	}
+	return ProviderName(key)
+}
+
+// BrandAccount names a tenant's own sign-in ("Acme Coffee account"), the
+// same on the login button, the account page and in mail.
+func BrandAccount(t *tenants.Tenant) string {
+	name := t.Theme.DisplayName
+	if name == "" {
+		name = t.Name
+	}
+	return name + " account"
 }
 
 // ProviderName is how a provider key reads to a customer.

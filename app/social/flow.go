@@ -202,6 +202,7 @@ func (s *Service) Finish(ctx context.Context, t *tenants.Tenant, kind, state, co
 	c, err := s.accounts.SocialSignIn(ctx, t, cl, r)
 	var lr *accounts.LinkRequired
 	if errors.As(err, &lr) && lr.Verified {
+		cl.Email = lr.Email // normalised, as the account has it
 		token := random()
 		pb, _ := json.Marshal(pendingLink{TenantID: t.ID, Claims: cl, ReturnTo: st.ReturnTo})
 		if err := s.rdb.Set(ctx, s.prefix+"link:"+hash(token), pb, FlowTTL).Err(); err != nil {
@@ -283,7 +284,7 @@ func (s *Service) Buttons(ctx context.Context, t *tenants.Tenant, returnTo strin
 	for _, a := range apps {
 		name := a.Kind.Label()
 		if a.Kind == socialapps.OIDC || a.Kind == socialapps.OAuth2 {
-			name = brandAccount(t)
+			name = accounts.BrandAccount(t)
 		}
 		u := "/social/" + string(a.Kind)
 		if returnTo != "" {
@@ -316,10 +317,72 @@ type cachedApps struct {
 	apps    []socialapps.App
 }
 
-func brandAccount(t *tenants.Tenant) string {
-	name := t.Theme.DisplayName
-	if name == "" {
-		name = t.Name
+// MailLink spends a waiting link's token and mails the account's address
+// a link that finishes it: with brand login only there is no password to
+// confirm with, and the mailbox is the proof instead. It returns the
+// claims, for the "check your inbox" page.
+func (s *Service) MailLink(ctx context.Context, t *tenants.Tenant, token string) (accounts.Claims, error) {
+	if !t.Settings.BrandLoginOnly {
+		return accounts.Claims{}, apperr.New(apperr.Forbidden, "Please confirm with your password.")
 	}
-	return name + " account"
+	pl, err := s.pendingLink(ctx, t, token, true)
+	if err != nil {
+		return accounts.Claims{}, err
+	}
+	mt := random()
+	b, _ := json.Marshal(pl)
+	if err := s.rdb.Set(ctx, s.prefix+"linkmail:"+hash(mt), b, accounts.LinkMailTTL).Err(); err != nil {
+		return accounts.Claims{}, apperr.Wrap(err, "store mailed link")
+	}
+	link := s.links(t, "/social/link/mail?token="+url.QueryEscape(mt))
+	if err := s.accounts.SendLinkMail(ctx, t, pl.Claims.Email, accounts.MethodName(t, pl.Claims.Provider), link); err != nil {
+		return accounts.Claims{}, err
+	}
+	return pl.Claims, nil
+}
+
+// mailedLink reads (or, with take, spends) a mailed link's token.
+func (s *Service) mailedLink(ctx context.Context, t *tenants.Tenant, token string, take bool) (pendingLink, error) {
+	if token == "" || len(token) > 200 {
+		return pendingLink{}, errState
+	}
+	key := s.prefix + "linkmail:" + hash(token)
+	var (
+		b   []byte
+		err error
+	)
+	if take {
+		b, err = s.rdb.GetDel(ctx, key).Bytes()
+	} else {
+		b, err = s.rdb.Get(ctx, key).Bytes()
+	}
+	if err != nil {
+		return pendingLink{}, errState
+	}
+	var pl pendingLink
+	if json.Unmarshal(b, &pl) != nil || pl.TenantID != t.ID {
+		return pendingLink{}, errState
+	}
+	return pl, nil
+}
+
+// MailedLink reads a mailed link without using it, for its confirm page:
+// a mail scanner that follows the link changes nothing.
+func (s *Service) MailedLink(ctx context.Context, t *tenants.Tenant, token string) (accounts.Claims, error) {
+	pl, err := s.mailedLink(ctx, t, token, false)
+	return pl.Claims, err
+}
+
+// ConfirmMailedLink spends a mailed link and attaches its identity to the
+// account with its address, returning the customer to sign in.
+func (s *Service) ConfirmMailedLink(ctx context.Context, t *tenants.Tenant, token string, r accounts.Request) (*accounts.Customer, string, error) {
+	pl, err := s.mailedLink(ctx, t, token, true)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := s.accounts.LinkByMail(ctx, t, pl.Claims, r)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, pl.ReturnTo, nil
 }
