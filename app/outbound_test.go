@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,11 +48,21 @@ func counting(t *testing.T, status int) (*httptest.Server, *atomic.Int64) {
 	return srv, &n
 }
 
-// failureDetails are the details of the tenant's social.failed events.
+// failureDetails are the details of the tenant's social.failed events, as
+// compact JSON whatever the database's own spelling (jsonb adds spaces).
 func failureDetails(t *testing.T, env *apptest.Env) []string {
 	t.Helper()
-	var details []string
-	env.DB().Gorm.Raw("SELECT detail FROM audit_events WHERE action = 'social.failed' ORDER BY id").Scan(&details)
+	var raw []string
+	env.DB().Gorm.Raw("SELECT detail FROM audit_events WHERE action = 'social.failed' ORDER BY id").Scan(&raw)
+	details := make([]string, 0, len(raw))
+	for _, r := range raw {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(r), &m); err != nil {
+			t.Fatalf("audit detail %q: %v", r, err)
+		}
+		b, _ := json.Marshal(m)
+		details = append(details, string(b))
+	}
 	return details
 }
 
