@@ -94,7 +94,9 @@ func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers) []c
 		// Social login apps.
 		{Method: http.MethodGet, Path: "/t/:slug/social", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SocialList},
 		{Method: http.MethodGet, Path: "/t/:slug/social/:provider", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SocialEdit},
+		{Method: http.MethodPost, Path: "/t/:slug/social", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).SocialSettings},
 		{Method: http.MethodPost, Path: "/t/:slug/social/:provider", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).SocialSave},
+		{Method: http.MethodPost, Path: "/t/:slug/social/:provider/test", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).SocialTest},
 		// Staff (owners) and the audit log.
 		{Method: http.MethodGet, Path: "/t/:slug/staff", Rule: console.Tenant(access.Team, read), Handle: (*consoleH).StaffList},
 		{Method: http.MethodPost, Path: "/t/:slug/staff", Rule: console.Tenant(access.Team, write), Handle: (*consoleH).StaffInvite},
@@ -171,6 +173,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Audit:         s.audit,
 		Logos:         logos.NewStore(s.db.Gorm),
 		Social:        socialapps.NewStore(s.db.Gorm, s.box),
+		Federation:    federation{client: s.outbound, accounts: s.accounts},
 		Outbox:        outbox,
 		ConsoleCSSURL: static.URL("console.css"),
 		BaseDomain:    s.cfg.BaseDomain,

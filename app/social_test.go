@@ -17,6 +17,23 @@ import (
 	"gatehouse/tenants"
 )
 
+// newSocialEnv is newBrandEnv for tests whose providers are fakes on
+// httptest: it lets the outbound client reach loopback, which production
+// refuses.
+func newSocialEnv(t *testing.T, slugs ...string) *brandEnv {
+	t.Helper()
+	env := apptest.New(t)
+	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true")
+	for _, slug := range slugs {
+		if r := env.Run("tenant", "create", "--slug", slug, "--name", strings.ToUpper(slug[:1])+slug[1:]+" Coffee"); r.Code != 0 {
+			t.Fatalf("tenant create %s: %s", slug, r.Stderr)
+		}
+	}
+	srv := env.Serve()
+	env.Worker()
+	return &brandEnv{env: env, srv: srv}
+}
+
 // withOIDC enables the brand-hosted OpenID Connect provider on a tenant,
 // pointed at fake, as the console's social-apps page does.
 func (b *brandEnv) withOIDC(t *testing.T, slug string, fake *apptest.FakeOIDC, clientID, secret string) {
@@ -74,7 +91,7 @@ func notSignedIn(t *testing.T, v *apptest.Visitor, host string) {
 }
 
 func TestSocialLoginRefusals(t *testing.T) {
-	b := newBrandEnv(t, "acme", "bravo")
+	b := newSocialEnv(t, "acme", "bravo")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
 	b.withOIDC(t, "bravo", fake, "bravo-client", "bravo-secret")
@@ -86,7 +103,7 @@ func TestSocialLoginRefusals(t *testing.T) {
 	t.Run("ok", func(t *testing.T) {
 		v := b.srv.Visitor(t)
 		wantRedirect(t, socialLogin(t, v, host, nil), "/account")
-		if p := v.Get(host, "/account"); !strings.Contains(p.Body, "una@example.com") || !strings.Contains(p.Body, "company account") {
+		if p := v.Get(host, "/account"); !strings.Contains(p.Body, "una@example.com") || !strings.Contains(p.Body, "Acme Coffee account") {
 			t.Fatalf("account page after social sign-up:\n%s", p.Body)
 		}
 	})
@@ -245,7 +262,7 @@ func TestSocialLoginRefusals(t *testing.T) {
 // TestBrandLoginOnly: the password forms are gone and refused; the brand's
 // provider is the way in.
 func TestBrandLoginOnly(t *testing.T) {
-	b := newBrandEnv(t, "acme")
+	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
 	b.withSettings(t, "acme", func(s *tenants.Settings) { s.BrandLoginOnly = true })
@@ -274,7 +291,7 @@ func TestBrandLoginOnly(t *testing.T) {
 // page, logs out, and signs in again into the same account.
 func TestBrowserSocialJourney(t *testing.T) {
 	ctx := apptest.Browser(t)
-	b := newBrandEnv(t, "acme")
+	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
 	b.withFields(t, "acme", tenants.Field{Key: "postcode", Label: "Postcode", Type: tenants.TypeText, Capture: tenants.CaptureRequired})
@@ -296,7 +313,7 @@ func TestBrowserSocialJourney(t *testing.T) {
 	do(chromedp.WaitVisible(`form[action="/profile/complete"]`), chromedp.SendKeys(`input[name="postcode"]`, "SW1A 1AA"),
 		chromedp.Click(`form[action="/profile/complete"] button[type="submit"]`), chromedp.WaitVisible(`[data-testid="methods"]`))
 	methods, err := chromedp.Run(ctx, chromedp.Text(`[data-testid="methods"]`))
-	if err != nil || !strings.Contains(methods, "company account") || !strings.Contains(methods, "sofia@example.com") {
+	if err != nil || !strings.Contains(methods, "Acme Coffee account") || !strings.Contains(methods, "sofia@example.com") {
 		t.Fatalf("methods on the account page: %q %v", methods, err)
 	}
 	do(chromedp.Click(`form[action="/logout"] button`), chromedp.WaitVisible(`a[href="/social/oidc"]`))
@@ -312,7 +329,7 @@ func TestBrowserSocialJourney(t *testing.T) {
 // TestGenericOAuth2 signs in through a plain OAuth 2.0 system whose
 // userinfo nests its fields, read through the tenant's claim mapping.
 func TestGenericOAuth2(t *testing.T) {
-	b := newBrandEnv(t, "acme")
+	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	fake.Set(func(f *apptest.FakeOIDC) {
 		f.Clients["legacy-client"] = "legacy-secret"
@@ -376,7 +393,7 @@ func TestAppleFormPostBypass(t *testing.T) {
 // provider cannot remove their only way in, can add a password from
 // /account, and may then unlink the provider.
 func TestSocialOnlyAddsPasswordAndUnlinks(t *testing.T) {
-	b := newBrandEnv(t, "acme")
+	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
 	fake.Set(func(f *apptest.FakeOIDC) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -22,6 +23,7 @@ func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 const tenantUsage = `usage:
   gatehouse tenant create --slug S --name N [--domain D]...
   gatehouse tenant list
+  gatehouse tenant update --slug S --brand-login-only=true|false
   gatehouse tenant suspend --slug S
   gatehouse tenant resume --slug S
   gatehouse tenant domain add --slug S --domain D
@@ -46,11 +48,15 @@ func runTenant(ctx context.Context, env *Env, args []string) int {
 	var (
 		slug, name string
 		domains    stringList
+		brandOnly  string
 	)
 	cfg, fs, ok := loadConfig(env, "tenant "+sub, args, func(fs *flag.FlagSet) {
 		fs.StringVar(&slug, "slug", "", "the tenant's slug: its host is <slug>.<base-domain>")
 		if sub == "create" {
 			fs.StringVar(&name, "name", "", "the brand's name, as customers see it")
+		}
+		if sub == "update" {
+			fs.StringVar(&brandOnly, "brand-login-only", "", "true: customers sign in only through the brand's own OpenID Connect or OAuth 2.0 app; false: passwords too")
 		}
 		if sub == "create" || strings.HasPrefix(sub, "domain") {
 			fs.Var(&domains, "domain", "a custom domain that serves the tenant (repeatable with create)")
@@ -139,6 +145,20 @@ func runTenant(ctx context.Context, env *Env, args []string) int {
 			return fail(env, err)
 		}
 		fmt.Fprintf(env.Stdout, "tenant %s is now %s\n", t.Slug, status)
+	case "update":
+		if brandOnly == "" {
+			return fail(env, apperr.Field("brand-login-only", "give --brand-login-only=true or --brand-login-only=false"))
+		}
+		on, err := strconv.ParseBool(brandOnly)
+		if err != nil {
+			return fail(env, apperr.Field("brand-login-only", "must be true or false, not %q", brandOnly))
+		}
+		settings := t.Settings
+		settings.BrandLoginOnly = on
+		if _, err := svc.UpdateSettings(ctx, t.ID, settings); err != nil {
+			return fail(env, err)
+		}
+		fmt.Fprintf(env.Stdout, "tenant %s: brand login only is %s\n", t.Slug, map[bool]string{true: "on", false: "off"}[on])
 	case "domain add", "domain remove":
 		if len(domains) != 1 {
 			return fail(env, apperr.Field("domain", "give exactly one --domain"))

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	"gatehouse/app/imports"
 	"gatehouse/app/mail"
 	"gatehouse/app/oidc"
+	"gatehouse/app/outbound"
 	"gatehouse/app/passwords"
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/secrets"
@@ -54,6 +56,7 @@ type services struct {
 	accounts    *accounts.Service
 	socialApps  *socialapps.Store
 	social      *social.Service
+	outbound    *http.Client // every call made on a tenant's behalf
 	imports     *imports.Service
 	campaigns   *imports.Campaigns
 	apps        *apps.Store
@@ -105,7 +108,8 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		SetPasswordLinks: s.campaigns,
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
-	s.social = social.NewService(s.socialApps, nil, rc.client, rc.prefix, s.accounts, s.link, log)
+	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback()})
+	s.social = social.NewService(s.socialApps, s.outbound, rc.client, rc.prefix, s.accounts, s.link, s.audit, log)
 	importStore, err := imports.NewStore(database.Gorm)
 	if err != nil {
 		return nil, err

@@ -38,7 +38,17 @@ type Config struct {
 	// scheme's default (GATEHOUSE_PUBLIC_PORT). "auto" means the port
 	// `serve` listens on, which --dev uses.
 	PublicPort string
+
+	// OutboundLoopback is GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK: "true" lets
+	// calls made on a tenant's behalf (discovery, token, userinfo) reach
+	// loopback addresses. It defaults to true only with --dev, where the
+	// brand's provider may run on the developer's machine; tests that run
+	// fake providers on httptest set it explicitly.
+	OutboundLoopback string
 }
+
+// AllowLoopback reports whether outbound calls may reach loopback.
+func (c *Config) AllowLoopback() bool { return c.OutboundLoopback == "true" }
 
 // TrustedProxies lists the proxies whose forwarding headers are believed;
 // nil trusts none, so the client address is the connection's.
@@ -79,6 +89,7 @@ var settings = []setting{
 	{"GATEHOUSE_MAIL_FROM", "mail-from", "", "From address of outgoing mail (default no-reply@<base-domain>)", func(c *Config) *string { return &c.MailFrom }},
 	{"GATEHOUSE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
 	{"GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed", func(c *Config) *string { return &c.Proxies }},
+	{"GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "outbound-allow-loopback", "", "true lets calls to tenants' providers reach loopback (default true only with --dev)", func(c *Config) *string { return &c.OutboundLoopback }},
 	{"GATEHOUSE_PUBLIC_PORT", "public-port", "", "port in public links when not 80/443; auto = the listening port", func(c *Config) *string { return &c.PublicPort }},
 }
 
@@ -107,6 +118,9 @@ func (c *Config) Finish() {
 		if c.Dev {
 			c.PublicScheme = "http"
 		}
+	}
+	if c.OutboundLoopback == "" {
+		c.OutboundLoopback = strconv.FormatBool(c.Dev)
 	}
 	c.BaseDomain = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(c.BaseDomain), "."))
 	if c.MailFrom == "" {
@@ -200,6 +214,9 @@ func (c *Config) Validate(needs ...Need) error {
 				return fmt.Errorf("GATEHOUSE_TRUSTED_PROXIES: %q is not an address or CIDR", p)
 			}
 		}
+	}
+	if c.OutboundLoopback != "true" && c.OutboundLoopback != "false" && c.OutboundLoopback != "" {
+		return fmt.Errorf("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK: must be true or false, not %q", c.OutboundLoopback)
 	}
 	if c.PublicPort != "" && c.PublicPort != "auto" {
 		if n, err := strconv.Atoi(c.PublicPort); err != nil || n < 1 || n > 65535 {

@@ -27,6 +27,26 @@ func TestDefaults(t *testing.T) {
 	}
 }
 
+// TestOutboundLoopbackDefault: only --dev lets tenant calls reach loopback
+// unless the variable says otherwise.
+func TestOutboundLoopbackDefault(t *testing.T) {
+	if load(t, nil).AllowLoopback() {
+		t.Fatal("production default allows loopback")
+	}
+	if !load(t, nil, "--dev").AllowLoopback() {
+		t.Fatal("--dev default refuses loopback")
+	}
+	if load(t, map[string]string{"GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK": "false"}, "--dev").AllowLoopback() {
+		t.Fatal("an explicit false was ignored in --dev")
+	}
+	if !load(t, map[string]string{"GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK": "true"}).AllowLoopback() {
+		t.Fatal("an explicit true was ignored")
+	}
+	if err := load(t, map[string]string{"GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK": "yes"}).Validate(); err == nil || !strings.Contains(err.Error(), "GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK") {
+		t.Fatalf("a bad value: %v", err)
+	}
+}
+
 func TestFlagOverridesEnvironment(t *testing.T) {
 	cfg := load(t, map[string]string{"GATEHOUSE_ADDR": ":9000", "GATEHOUSE_BASE_DOMAIN": "Example.COM."}, "--addr", ":9100")
 	if cfg.Addr != ":9100" {

@@ -43,14 +43,17 @@ func (h *Handlers) accountPage(c *gin.Context, t *tenants.Tenant, cust *Customer
 		return views.AccountPage{}, err
 	}
 	var methods []views.SignInMethod
-	if cust.HasPassword() {
+	if cust.HasPassword() && !t.Settings.BrandLoginOnly {
 		methods = append(methods, views.SignInMethod{Name: "Password", Detail: cust.Email})
 	}
 	linked := map[string]bool{}
+	brandOnly := t.Settings.BrandLoginOnly
 	for _, id := range ids {
-		m := views.SignInMethod{Name: ProviderName(id.Provider), Detail: id.Email}
-		// The last way to sign in cannot be removed.
-		if cust.HasPassword() || len(ids) > 1 {
+		m := views.SignInMethod{Name: MethodName(t, id.Provider), Detail: id.Email}
+		// The last way to sign in cannot be removed, and with brand login
+		// only the brand's identity is the way in.
+		brandID := id.Provider == "oidc" || id.Provider == "oauth2"
+		if (cust.HasPassword() && !brandOnly || len(ids) > 1) && !(brandOnly && brandID) {
 			m.UnlinkURL = "/account/identities/" + id.Provider + "/unlink"
 		}
 		methods = append(methods, m)
@@ -69,7 +72,7 @@ func (h *Handlers) accountPage(c *gin.Context, t *tenants.Tenant, cust *Customer
 		Page: h.pages.Page(t, "Your account"), Brand: h.pages.Brand(c.Request.Context(), t),
 		Email: cust.Email, EmailVerified: cust.EmailVerified,
 		Profile:  views.ProfileForm{Fields: formFields(t.Fields, cust.Profile, nil, nil)},
-		Password: views.PasswordForm{HasPassword: cust.HasPassword(), MinPasswordLength: t.Settings.MinPasswordLength},
+		Password: views.PasswordForm{Off: t.Settings.BrandLoginOnly, HasPassword: cust.HasPassword(), MinPasswordLength: t.Settings.MinPasswordLength},
 		Methods:  methods, LinkProviders: link,
 	}, nil
 }

@@ -16,7 +16,12 @@ import (
 // Claims is what a social or brand provider asserted about the person
 // signing in, already checked (state, nonce, signature) by the caller.
 type Claims struct {
-	Provider      string
+	Provider string
+	// Issuer names the system whose subjects these are: the OpenID issuer
+	// for oidc and Apple, the token URL for oauth2, and the kind for
+	// Google, Facebook and GitHub. A subject means nothing without it: two
+	// brand providers may both have a user "42".
+	Issuer        string
 	Subject       string
 	Email         string
 	EmailVerified bool              // the provider vouches for the address
@@ -24,10 +29,20 @@ type Claims struct {
 	Raw           map[string]any    // every claim, kept on the identity
 }
 
-// IdentityOwner returns the customer a (provider, subject) pair belongs to.
-func (s TenantStore) IdentityOwner(ctx context.Context, provider, subject string) (uuid.UUID, error) {
+// issuerOf is the issuer an identity is keyed by: the claims' own, or the
+// kind for providers with one issuer (Google, Facebook, GitHub).
+func issuerOf(cl Claims) string {
+	if cl.Issuer != "" {
+		return cl.Issuer
+	}
+	return cl.Provider
+}
+
+// IdentityOwner returns the customer a (provider, issuer, subject) belongs
+// to. The same subject from another issuer is another person.
+func (s TenantStore) IdentityOwner(ctx context.Context, cl Claims) (uuid.UUID, error) {
 	var r identityRow
-	err := s.q(ctx).Where("provider = ? AND subject = ?", provider, subject).Take(&r).Error
+	err := s.q(ctx).Where("provider = ? AND issuer = ? AND subject = ?", cl.Provider, issuerOf(cl), cl.Subject).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return uuid.Nil, apperr.New(apperr.NotFound, "no such identity")
 	}
@@ -45,7 +60,7 @@ func (s TenantStore) identityRow(customerID uuid.UUID, cl Claims) (identityRow, 
 	now := time.Now().UTC()
 	return identityRow{
 		ID: uuid.Must(uuid.NewV7()), TenantID: s.tenantID, CustomerID: customerID, Provider: cl.Provider,
-		Subject: cl.Subject, Email: cl.Email, Claims: raw, CreatedAt: now, UpdatedAt: now,
+		Issuer: issuerOf(cl), Subject: cl.Subject, Email: cl.Email, Claims: raw, CreatedAt: now, UpdatedAt: now,
 	}, nil
 }
 
@@ -101,17 +116,56 @@ func (s TenantStore) CreateWithIdentity(ctx context.Context, c *Customer, cl Cla
 }
 
 // UpdateIdentity stores the provider's latest claims for a linked identity.
+// A claim the provider left out this time keeps its stored value, and an
+// empty email never replaces a stored one: providers share less on some
+// sign-ins (a userinfo call skipped, a scope not granted) than on others.
 func (s TenantStore) UpdateIdentity(ctx context.Context, cl Claims) error {
-	raw, err := json.Marshal(cl.Raw)
-	if err != nil || cl.Raw == nil {
-		raw = []byte("{}")
+	if s.tenantID == uuid.Nil {
+		return apperr.New(apperr.Internal, "accounts: no tenant")
 	}
-	res := s.q(ctx).Model(&identityRow{}).Where("provider = ? AND subject = ?", cl.Provider, cl.Subject).
-		Updates(map[string]any{"email": cl.Email, "claims": datatypes.JSON(raw), "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return apperr.Wrap(res.Error, "update identity")
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r identityRow
+		err := tx.Where("tenant_id = ? AND provider = ? AND issuer = ? AND subject = ?", s.tenantID, cl.Provider, issuerOf(cl), cl.Subject).Take(&r).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return apperr.New(apperr.NotFound, "no such identity")
+		}
+		if err != nil {
+			return apperr.Wrap(err, "find identity")
+		}
+		merged := map[string]any{}
+		_ = json.Unmarshal(r.Claims, &merged)
+		for k, v := range cl.Raw {
+			if v == nil || v == "" {
+				continue
+			}
+			merged[k] = v
+		}
+		raw, err := json.Marshal(merged)
+		if err != nil {
+			raw = []byte("{}")
+		}
+		email := r.Email
+		if cl.Email != "" {
+			email = cl.Email
+		}
+		res := tx.Model(&identityRow{}).Where("tenant_id = ? AND id = ?", s.tenantID, r.ID).
+			Updates(map[string]any{"email": email, "claims": datatypes.JSON(raw), "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return apperr.Wrap(res.Error, "update identity")
+		}
+		return nil
+	})
+}
+
+// CountByIssuer counts the customers linked through provider to issuers
+// other than issuer: they are who a change of the app's issuer strands.
+func (s TenantStore) CountByIssuer(ctx context.Context, provider, issuer string) (int64, error) {
+	var n int64
+	err := s.q(ctx).Model(&identityRow{}).Where("provider = ? AND issuer <> ?", provider, issuer).Distinct("customer_id").Count(&n).Error
+	if err != nil {
+		return 0, apperr.Wrap(err, "count identities")
 	}
-	return nil
+	return n, nil
 }
 
 // RemoveIdentity unlinks a provider from a customer of this tenant.

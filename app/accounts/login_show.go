@@ -42,7 +42,10 @@ func (h *Handlers) ShowLogin(c *gin.Context) {
 	case "social-email":
 		v.Notice = views.Notice{Kind: "error", Message: "The provider did not share an email address with us, so we cannot sign you in that way."}
 	case "social-exists":
-		v.Notice = views.Notice{Kind: "warning", Message: "An account with your email address already exists. Log in with your password first, then link " + ProviderName(c.Query("provider")) + " from your account page."}
+		v.Notice = views.Notice{Kind: "warning", Message: "An account with your email address already exists. Log in with your password first, then link " + MethodName(t, c.Query("provider")) + " from your account page."}
+		if t.Settings.BrandLoginOnly {
+			v.Notice.Message = "An account with your email address already exists, but " + MethodName(t, c.Query("provider")) + " did not confirm the address, so it cannot be attached. Please contact " + t.Name + " support."
+		}
 	}
 	h.renderLogin(c, http.StatusOK, v)
 }

@@ -20,6 +20,19 @@ func (h *Handlers) ChangePassword(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/account?notice=password")
 		return
 	}
+	if err == errNoPasswords {
+		// The password section is hidden in this mode, so the refusal is
+		// said at the top of the page rather than lost with it.
+		v, perr := h.accountPage(c, t, cust)
+		if perr != nil {
+			h.render.Error(c, perr)
+			return
+		}
+		v.Notice = views.Notice{Kind: "warning", Message: web.PublicMessage(err)}
+		noStore(c)
+		h.render.HTML(c, http.StatusForbidden, views.Account(v))
+		return
+	}
 	errs, formErr, ok := fieldErrors(err)
 	if !ok {
 		h.render.Error(c, err)

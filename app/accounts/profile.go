@@ -61,6 +61,9 @@ func parseFields(fields []tenants.Field, values map[string]string, current map[s
 // first password). Every other session ends; this one, whose token is keep,
 // stays.
 func (s *Service) ChangePassword(ctx context.Context, t *tenants.Tenant, c *Customer, current, next, keep string, r Request) error {
+	if t.Settings.BrandLoginOnly {
+		return errNoPasswords
+	}
 	if c.HasPassword() {
 		// The same throttle as /login, on the same keys: a stolen session
 		// must not become a way to guess the password without limit.

@@ -284,6 +284,25 @@ func (s *Service) from(t *tenants.Tenant) string {
 	return `"` + name + `" <` + addr + `>`
 }
 
+// MethodName is how a provider key reads to a customer of t: the brand's
+// own provider is called by the brand's name, as its button is.
+func MethodName(t *tenants.Tenant, key string) string {
+	if key == "oidc" || key == "oauth2" {
+		return BrandAccount(t)
+	}
+	return ProviderName(key)
+}
+
+// BrandAccount names a tenant's own sign-in ("Acme Coffee account"), the
+// same on the login button, the account page and in mail.
+func BrandAccount(t *tenants.Tenant) string {
+	name := t.Theme.DisplayName
+	if name == "" {
+		name = t.Name
+	}
+	return name + " account"
+}
+
 // ProviderName is how a provider key reads to a customer.
 func ProviderName(key string) string {
 	switch key {

@@ -113,6 +113,11 @@ var ErrVerifyFirst = &apperr.Error{Code: apperr.Forbidden, Message: "Please conf
 
 var errBrandOnly = &apperr.Error{Code: apperr.Forbidden, Message: "Please use the button above: this brand signs you in through its own account."}
 
+// errNoPasswords refuses a password change while the tenant signs
+// customers in only through its own provider: the password could not be
+// used, and adding one would only invite an unlink of the brand identity.
+var errNoPasswords = &apperr.Error{Code: apperr.Forbidden, Message: "This brand signs you in through its own account, so a password cannot be set here."}
+
 var errDisabled = &apperr.Error{Code: apperr.Forbidden, Message: "This account has been disabled. Please contact support."}
 
 // Registration is a sign-up form.

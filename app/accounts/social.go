@@ -3,11 +3,14 @@ package accounts
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
 	"gatehouse/app/apperr"
+	"gatehouse/app/mail"
 	"gatehouse/tenants"
+	"gatehouse/views/email"
 )
 
 // LinkRequired is returned when a provider's email belongs to an existing
@@ -32,7 +35,7 @@ func (e *LinkRequired) ErrorCode() apperr.Code { return apperr.Conflict }
 // from the claims, else LinkRequired when the email is already registered.
 func (s *Service) SocialSignIn(ctx context.Context, t *tenants.Tenant, cl Claims, r Request) (*Customer, error) {
 	store := s.store.For(t.ID)
-	owner, err := store.IdentityOwner(ctx, cl.Provider, cl.Subject)
+	owner, err := store.IdentityOwner(ctx, cl)
 	switch {
 	case err == nil:
 		c, err := store.ByID(ctx, owner)
@@ -56,7 +59,7 @@ func (s *Service) SocialSignIn(ctx context.Context, t *tenants.Tenant, cl Claims
 
 	email, err := NormalizeEmail(cl.Email)
 	if err != nil {
-		return nil, apperr.New(apperr.Invalid, "%s did not share a usable email address with us, so we cannot sign you in this way.", ProviderName(cl.Provider))
+		return nil, apperr.New(apperr.Invalid, "%s did not share a usable email address with us, so we cannot sign you in this way.", MethodName(t, cl.Provider))
 	}
 	cl.Email = email
 	if _, err := store.ByEmail(ctx, email); err == nil {
@@ -92,7 +95,7 @@ func (s *Service) SocialSignIn(ctx context.Context, t *tenants.Tenant, cl Claims
 // password. Wrong passwords are throttled like any login.
 func (s *Service) ConfirmLink(ctx context.Context, t *tenants.Tenant, cl Claims, password string, r Request) (*Customer, error) {
 	if !cl.EmailVerified {
-		return nil, apperr.New(apperr.Forbidden, "%s did not confirm this email address, so it cannot be linked this way.", ProviderName(cl.Provider))
+		return nil, apperr.New(apperr.Forbidden, "%s did not confirm this email address, so it cannot be linked this way.", MethodName(t, cl.Provider))
 	}
 	c, err := s.Login(ctx, t, cl.Email, password, r)
 	if err != nil {
@@ -132,4 +135,64 @@ func (s *Service) UnlinkIdentity(ctx context.Context, t *tenants.Tenant, c *Cust
 	}
 	s.record(ctx, t, actor, "customer.identity.unlinked", c.Email, r, map[string]any{"provider": provider})
 	return nil
+}
+
+// Stranded counts the tenant's customers linked through provider to an
+// issuer other than issuer: after an app changes issuer they can no longer
+// sign in that way until they attach their account again.
+func (s *Service) Stranded(ctx context.Context, tenantID uuid.UUID, provider, issuer string) (int64, error) {
+	return s.store.For(tenantID).CountByIssuer(ctx, provider, issuer)
+}
+
+// LinkMailTTL is how long a mailed link that attaches a provider works.
+const LinkMailTTL = 30 * time.Minute
+
+// SendLinkMail mails the customer with address a link that attaches
+// provider to their account, for tenants that take no passwords (brand
+// login only): opening the link proves the mailbox, as the password would.
+// An address with no active account gets no mail and no error, so the
+// answer does not tell who has an account.
+func (s *Service) SendLinkMail(ctx context.Context, t *tenants.Tenant, address, provider, link string) error {
+	c, err := s.store.For(t.ID).ByEmail(ctx, address)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.Status != StatusActive {
+		return nil
+	}
+	brand := mail.BrandOf(t, s.links(t, ""))
+	minutes := int(LinkMailTTL.Minutes())
+	msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email, Subject: "Attach your " + provider + " to " + brand.Name},
+		email.LinkHTML(brand, provider, link, minutes), email.LinkText(brand, provider, link, minutes))
+	if err != nil {
+		return err
+	}
+	return s.queue.EnqueueMail(ctx, msg)
+}
+
+// LinkByMail links a provider's (verified) identity to the account with
+// its email, once the customer opened the mailed link: the mailbox is the
+// proof. It returns the customer, to sign in.
+func (s *Service) LinkByMail(ctx context.Context, t *tenants.Tenant, cl Claims, r Request) (*Customer, error) {
+	if !cl.EmailVerified {
+		return nil, apperr.New(apperr.Forbidden, "%s did not confirm this email address, so it cannot be linked this way.", MethodName(t, cl.Provider))
+	}
+	c, err := s.store.For(t.ID).ByEmail(ctx, cl.Email)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != StatusActive {
+		return nil, errDisabled
+	}
+	if err := s.LinkIdentity(ctx, t, c, cl, r); err != nil {
+		return nil, err
+	}
+	if err := s.store.For(t.ID).RecordLogin(ctx, c.ID, s.now(), ""); err != nil {
+		return nil, err
+	}
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.login", c.Email, r, map[string]any{"method": cl.Provider, "linked_by": "mail"})
+	return c, nil
 }

@@ -35,6 +35,7 @@ type identityRow struct {
 	TenantID   uuid.UUID
 	CustomerID uuid.UUID
 	Provider   string
+	Issuer     string
 	Subject    string
 	Email      string
 	Claims     datatypes.JSON

@@ -245,3 +245,16 @@ func (ch changes) saveSocial(ctx context.Context, a access.Actor, t *tenants.Ten
 	})
 	return ch.tenants.Touch(ctx, t.ID)
 }
+
+// setBrandLoginOnly turns the tenant's "brand login only" mode on or off,
+// audited with before and after.
+func (ch changes) setBrandLoginOnly(ctx context.Context, a access.Actor, t *tenants.Tenant, on bool) error {
+	settings := t.Settings
+	before := settings.BrandLoginOnly
+	settings.BrandLoginOnly = on
+	if _, err := ch.tenants.UpdateSettings(ctx, t.ID, settings); err != nil {
+		return err
+	}
+	ch.record(ctx, a, t.ID, "settings.updated", "brand_login_only", map[string]any{"before": before, "after": on})
+	return nil
+}

@@ -40,7 +40,10 @@ type Deps struct {
 	Audit    *audit.Recorder
 	Logos    *logos.Store
 	Social   *socialapps.Store
-	Outbox   *mail.Outbox // the dev outbox; nil hides the outbox pages
+	// Federation checks brand providers (discovery, JWKS) through the
+	// outbound client and counts who a change of issuer strands.
+	Federation Federation
+	Outbox     *mail.Outbox // the dev outbox; nil hides the outbox pages
 	// Customers is customer accounts, for the customers pages.
 	Customers Customers
 	// TwoFactor is the staff's optional TOTP second factor; the sign-in

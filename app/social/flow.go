@@ -19,6 +19,8 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/apperr"
+	"gatehouse/app/audit"
+	"gatehouse/app/outbound"
 	"gatehouse/app/socialapps"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
@@ -31,6 +33,8 @@ const FlowTTL = 10 * time.Minute
 type Service struct {
 	reg      *registry
 	apps     Apps
+	client   *http.Client
+	audit    Auditor
 	rdb      redis.UniversalClient
 	prefix   string
 	accounts *accounts.Service
@@ -42,15 +46,42 @@ type Service struct {
 }
 
 // NewService returns the social sign-in service. client makes every call to
-// providers (discovery, JWKS, token, profile); tests point it at fakes.
-func NewService(apps Apps, client *http.Client, rdb redis.UniversalClient, prefix string, acct *accounts.Service, links accounts.Links, log *slog.Logger) *Service {
+// providers (discovery, JWKS, token, profile): it is the outbound client,
+// which refuses private and loopback addresses at dial time. nil means the
+// guarded production client.
+func NewService(apps Apps, client *http.Client, rdb redis.UniversalClient, prefix string, acct *accounts.Service, links accounts.Links, rec Auditor, log *slog.Logger) *Service {
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = outbound.New(outbound.Options{})
 	}
 	return &Service{
-		reg:  &registry{apps: apps, client: client, cache: map[string]cached{}},
-		apps: apps, rdb: rdb, prefix: prefix + "social:", accounts: acct, links: links, log: log,
+		reg:  &registry{apps: apps, client: client, now: time.Now, cache: map[string]cached{}},
+		apps: apps, client: client, rdb: rdb, prefix: prefix + "social:", accounts: acct, links: links, audit: rec, log: log,
 		buttons: map[uuid.UUID]cachedApps{},
+	}
+}
+
+// Auditor records security events; audit.Recorder is one.
+type Auditor interface {
+	Record(ctx context.Context, e audit.Event) error
+}
+
+// FailedAction is the audit action of a federated sign-in that failed at
+// the provider's end; its detail carries the reason.
+const FailedAction = "social.failed"
+
+// failed logs and audits a sign-in that failed at the provider's end, so
+// the admin can tell a wrong secret from a provider that is down. Errors
+// that are the customer's (a stale state, a refused consent) are not
+// federation failures and are not reported here.
+func (s *Service) failed(ctx context.Context, t *tenants.Tenant, kind string, err error, ip string) {
+	f, ok := failureOf(err)
+	if !ok {
+		return
+	}
+	s.log.Warn("social_failed", "tenant_id", t.ID, "provider", kind, "reason", f.Reason, "error", f.Detail)
+	if s.audit != nil {
+		_ = s.audit.Record(context.WithoutCancel(ctx), audit.Event{TenantID: t.ID, Actor: "anonymous", Action: FailedAction, Target: kind, IP: ip,
+			Detail: map[string]any{"reason": f.Reason, "detail": f.Detail}})
 	}
 }
 
@@ -90,6 +121,7 @@ func (s *Service) Start(ctx context.Context, t *tenants.Tenant, kind, returnTo s
 	}
 	p, err := s.reg.get(ctx, t.ID, k, s.callback(t, kind))
 	if err != nil {
+		s.failed(ctx, t, kind, err, "")
 		return "", "", false, err
 	}
 	f := flow{State: random(), Nonce: random(), Verifier: random()}
@@ -148,10 +180,12 @@ func (s *Service) Finish(ctx context.Context, t *tenants.Tenant, kind, state, co
 	k, _ := socialapps.ParseKind(kind)
 	p, err := s.reg.get(ctx, t.ID, k, s.callback(t, kind))
 	if err != nil {
+		s.failed(ctx, t, kind, err, r.IP)
 		return Result{}, err
 	}
 	cl, err := p.exchange(ctx, code, flow{State: state, Nonce: st.Nonce, Verifier: st.Verifier})
 	if err != nil {
+		s.failed(ctx, t, kind, err, r.IP)
 		return Result{}, err
 	}
 	res := Result{ReturnTo: st.ReturnTo}
@@ -168,6 +202,7 @@ func (s *Service) Finish(ctx context.Context, t *tenants.Tenant, kind, state, co
 	c, err := s.accounts.SocialSignIn(ctx, t, cl, r)
 	var lr *accounts.LinkRequired
 	if errors.As(err, &lr) && lr.Verified {
+		cl.Email = lr.Email // normalised, as the account has it
 		token := random()
 		pb, _ := json.Marshal(pendingLink{TenantID: t.ID, Claims: cl, ReturnTo: st.ReturnTo})
 		if err := s.rdb.Set(ctx, s.prefix+"link:"+hash(token), pb, FlowTTL).Err(); err != nil {
@@ -249,7 +284,7 @@ func (s *Service) Buttons(ctx context.Context, t *tenants.Tenant, returnTo strin
 	for _, a := range apps {
 		name := a.Kind.Label()
 		if a.Kind == socialapps.OIDC || a.Kind == socialapps.OAuth2 {
-			name = brandAccount(t)
+			name = accounts.BrandAccount(t)
 		}
 		u := "/social/" + string(a.Kind)
 		if returnTo != "" {
@@ -282,10 +317,72 @@ type cachedApps struct {
 	apps    []socialapps.App
 }
 
-func brandAccount(t *tenants.Tenant) string {
-	name := t.Theme.DisplayName
-	if name == "" {
-		name = t.Name
+// MailLink spends a waiting link's token and mails the account's address
+// a link that finishes it: with brand login only there is no password to
+// confirm with, and the mailbox is the proof instead. It returns the
+// claims, for the "check your inbox" page.
+func (s *Service) MailLink(ctx context.Context, t *tenants.Tenant, token string) (accounts.Claims, error) {
+	if !t.Settings.BrandLoginOnly {
+		return accounts.Claims{}, apperr.New(apperr.Forbidden, "Please confirm with your password.")
 	}
-	return name + " account"
+	pl, err := s.pendingLink(ctx, t, token, true)
+	if err != nil {
+		return accounts.Claims{}, err
+	}
+	mt := random()
+	b, _ := json.Marshal(pl)
+	if err := s.rdb.Set(ctx, s.prefix+"linkmail:"+hash(mt), b, accounts.LinkMailTTL).Err(); err != nil {
+		return accounts.Claims{}, apperr.Wrap(err, "store mailed link")
+	}
+	link := s.links(t, "/social/link/mail?token="+url.QueryEscape(mt))
+	if err := s.accounts.SendLinkMail(ctx, t, pl.Claims.Email, accounts.MethodName(t, pl.Claims.Provider), link); err != nil {
+		return accounts.Claims{}, err
+	}
+	return pl.Claims, nil
+}
+
+// mailedLink reads (or, with take, spends) a mailed link's token.
+func (s *Service) mailedLink(ctx context.Context, t *tenants.Tenant, token string, take bool) (pendingLink, error) {
+	if token == "" || len(token) > 200 {
+		return pendingLink{}, errState
+	}
+	key := s.prefix + "linkmail:" + hash(token)
+	var (
+		b   []byte
+		err error
+	)
+	if take {
+		b, err = s.rdb.GetDel(ctx, key).Bytes()
+	} else {
+		b, err = s.rdb.Get(ctx, key).Bytes()
+	}
+	if err != nil {
+		return pendingLink{}, errState
+	}
+	var pl pendingLink
+	if json.Unmarshal(b, &pl) != nil || pl.TenantID != t.ID {
+		return pendingLink{}, errState
+	}
+	return pl, nil
+}
+
+// MailedLink reads a mailed link without using it, for its confirm page:
+// a mail scanner that follows the link changes nothing.
+func (s *Service) MailedLink(ctx context.Context, t *tenants.Tenant, token string) (accounts.Claims, error) {
+	pl, err := s.mailedLink(ctx, t, token, false)
+	return pl.Claims, err
+}
+
+// ConfirmMailedLink spends a mailed link and attaches its identity to the
+// account with its address, returning the customer to sign in.
+func (s *Service) ConfirmMailedLink(ctx context.Context, t *tenants.Tenant, token string, r accounts.Request) (*accounts.Customer, string, error) {
+	pl, err := s.mailedLink(ctx, t, token, true)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := s.accounts.LinkByMail(ctx, t, pl.Claims, r)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, pl.ReturnTo, nil
 }

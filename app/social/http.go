@@ -167,8 +167,60 @@ func (h *Handlers) Unlink(c *gin.Context) {
 func (h *Handlers) linkPage(c *gin.Context, t *tenants.Tenant, cl accounts.Claims, token, msg string) views.SocialLinkPage {
 	return views.SocialLinkPage{
 		Page: h.pages.Page(t, "Link your account"), Brand: h.pages.Brand(c.Request.Context(), t),
-		Provider: accounts.ProviderName(cl.Provider), Email: cl.Email, Token: token, Error: msg,
+		Provider: accounts.MethodName(t, cl.Provider), Email: cl.Email, Token: token, Error: msg,
+		ByMail: t.Settings.BrandLoginOnly,
 	}
+}
+
+// SendLinkMail is POST /social/link/mail: with brand login only, the
+// waiting link is confirmed by a link mailed to the account's address.
+func (h *Handlers) SendLinkMail(c *gin.Context) {
+	t := tenants.FromGin(c)
+	cl, err := h.svc.MailLink(c.Request.Context(), t, c.PostForm("token"))
+	if errors.Is(err, errState) {
+		h.fail(c, "social-state", "")
+		return
+	}
+	if err != nil {
+		h.render.Error(c, err)
+		return
+	}
+	v := h.linkPage(c, t, cl, "", "")
+	v.Sent = true
+	c.Header("Cache-Control", "no-store")
+	h.render.HTML(c, http.StatusOK, views.SocialLink(v))
+}
+
+// ShowMailedLink is GET /social/link/mail?token=: the page the mailed
+// link opens. It only asks; the POST attaches.
+func (h *Handlers) ShowMailedLink(c *gin.Context) {
+	t := tenants.FromGin(c)
+	token := c.Query("token")
+	cl, err := h.svc.MailedLink(c.Request.Context(), t, token)
+	if err != nil {
+		h.fail(c, "social-state", "")
+		return
+	}
+	v := h.linkPage(c, t, cl, token, "")
+	v.Confirm = true
+	c.Header("Cache-Control", "no-store")
+	c.Header("Referrer-Policy", "no-referrer")
+	h.render.HTML(c, http.StatusOK, views.SocialLink(v))
+}
+
+// ConfirmMailedLink is POST /social/link/mail/confirm.
+func (h *Handlers) ConfirmMailedLink(c *gin.Context) {
+	t := tenants.FromGin(c)
+	cust, returnTo, err := h.svc.ConfirmMailedLink(c.Request.Context(), t, c.PostForm("token"), h.sessions.Request(c))
+	if errors.Is(err, errState) {
+		h.fail(c, "social-state", "")
+		return
+	}
+	if err != nil {
+		h.render.Error(c, err)
+		return
+	}
+	h.sessions.SignIn(c, t, cust, returnTo)
 }
 
 // fail lands on the branded login page with a message.

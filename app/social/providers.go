@@ -9,6 +9,7 @@ package social
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -43,35 +44,39 @@ type provider interface {
 	formPost() bool // the callback arrives as a cross-site POST (Apple)
 }
 
-// errProvider is what the customer sees when the provider misbehaves.
-var errProvider = apperr.New(apperr.Unavailable, "We could not reach the sign-in provider. Please try again.")
-
 // oidcProvider is any OpenID Connect provider: a brand's CIAM, or Apple.
 // The id_token is verified here (signature through the issuer's JWKS,
 // issuer, audience, expiry, nonce): goth does not do it.
 type oidcProvider struct {
 	kind     string
 	client   *http.Client
+	provider *oidc.Provider
 	config   oauth2.Config
 	verifier *oidc.IDTokenVerifier
 	mapping  map[string]string
 	post     bool
 }
 
+// newOIDC discovers the provider at issuer (or, when issuer is empty, at
+// the app's configured issuer or discovery URL). The document's issuer
+// must match exactly (OpenID Connect Discovery §4.3), and that exact
+// issuer, trailing slash and all, is what id_tokens are checked against.
 func newOIDC(ctx context.Context, client *http.Client, app socialapps.App, secret, callback, issuer string) (*oidcProvider, error) {
 	if issuer == "" {
-		issuer = strings.TrimSuffix(strings.TrimSuffix(app.DiscoveryURL, "/.well-known/openid-configuration"), "/")
+		issuer = app.DiscoveryURL
 	}
-	p, err := oidc.NewProvider(oidc.ClientContext(ctx, client), issuer)
+	d, err := Discover(ctx, client, issuer)
 	if err != nil {
-		return nil, fmt.Errorf("social: discovery of %s: %w", issuer, err)
+		return nil, fail(ReasonDiscovery, err)
 	}
+	pc := oidc.ProviderConfig{IssuerURL: d.Issuer, AuthURL: d.AuthURL, TokenURL: d.TokenURL, UserInfoURL: d.UserInfoURL, JWKSURL: d.JWKSURL, Algorithms: d.Algorithms}
+	p := pc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), client))
 	scopes := app.Scopes
 	if len(scopes) == 0 {
 		scopes = []string{oidc.ScopeOpenID, "email", "profile"}
 	}
 	return &oidcProvider{
-		kind: string(app.Kind), client: client, mapping: app.ClaimMapping, post: app.Kind == socialapps.Apple,
+		kind: string(app.Kind), client: client, provider: p, mapping: app.ClaimMapping, post: app.Kind == socialapps.Apple,
 		config:   oauth2.Config{ClientID: app.ClientID, ClientSecret: secret, RedirectURL: callback, Endpoint: p.Endpoint(), Scopes: scopes},
 		verifier: p.Verifier(&oidc.Config{ClientID: app.ClientID}),
 	}, nil
@@ -91,29 +96,72 @@ func (p *oidcProvider) exchange(ctx context.Context, code string, f flow) (accou
 	ctx = oidc.ClientContext(ctx, p.client)
 	tok, err := p.config.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, tokenFailure(err)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return accounts.Claims{}, errBadToken
+		return accounts.Claims{}, fail(ReasonIDToken, errors.New("the token response has no id_token"))
 	}
 	idt, err := p.verifier.Verify(ctx, raw)
 	if err != nil {
-		return accounts.Claims{}, errBadToken
+		return accounts.Claims{}, fail(ReasonIDToken, err)
 	}
 	if idt.Nonce != f.Nonce {
-		return accounts.Claims{}, errBadToken
+		return accounts.Claims{}, fail(ReasonIDToken, errors.New("the nonce does not match"))
 	}
 	var all map[string]any
 	if err := idt.Claims(&all); err != nil {
-		return accounts.Claims{}, errBadToken
+		return accounts.Claims{}, fail(ReasonIDToken, err)
 	}
-	return claimsFrom(p.kind, idt.Subject, all, p.mapping), nil
+	if p.lacksClaims(all) && p.provider.UserInfoEndpoint() != "" {
+		more, err := p.userinfo(ctx, tok, idt.Subject)
+		if err != nil {
+			return accounts.Claims{}, err
+		}
+		// The id_token's own claims win; userinfo fills what it lacks.
+		for k, v := range more {
+			if _, ok := all[k]; !ok {
+				all[k] = v
+			}
+		}
+	}
+	cl := claimsFrom(p.kind, idt.Subject, all, p.mapping)
+	cl.Issuer = idt.Issuer
+	return cl, nil
 }
 
-// errBadToken covers every way an id_token can fail: wrong signature,
-// issuer, audience, expiry or nonce. The customer needs no more detail.
-var errBadToken = apperr.New(apperr.Unauthorized, "The sign-in could not be verified. Please try again.")
+// lacksClaims reports whether the id_token is missing the email or a claim
+// the tenant maps: OpenID Connect Core lets a provider put them only at
+// userinfo (§5.4), and many do.
+func (p *oidcProvider) lacksClaims(all map[string]any) bool {
+	if v, _ := all["email"].(string); v == "" {
+		return true
+	}
+	for _, claim := range p.mapping {
+		if _, ok := lookup(all, claim); !ok {
+			return true
+		}
+	}
+	return false
+}
+
+// userinfo fetches the userinfo claims with the access token. Its subject
+// must be the id_token's (Core §5.3.2): otherwise the answer is about
+// someone else and must not be used.
+func (p *oidcProvider) userinfo(ctx context.Context, tok *oauth2.Token, subject string) (map[string]any, error) {
+	ui, err := p.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+	if err != nil {
+		return nil, fail(ReasonUserinfo, err)
+	}
+	if ui.Subject != subject {
+		return nil, fail(ReasonUserinfo, fmt.Errorf("userinfo names subject %q, the id_token %q", ui.Subject, subject))
+	}
+	var more map[string]any
+	if err := ui.Claims(&more); err != nil {
+		return nil, fail(ReasonUserinfo, err)
+	}
+	return more, nil
+}
 
 // claimsFrom maps standard OpenID claims and the tenant's claim mapping
 // (profile key → claim name, dotted for nested objects) to accounts.Claims.
@@ -166,6 +214,7 @@ func lookup(all map[string]any, path string) (string, bool) {
 // "email_verified"; defaults "sub"/"id", "email", "email_verified").
 type oauth2Provider struct {
 	client      *http.Client
+	issuer      string // the token URL: it names the system whose subjects these are
 	config      oauth2.Config
 	userinfoURL string
 	mapping     map[string]string
@@ -181,24 +230,24 @@ func (p *oauth2Provider) exchange(ctx context.Context, code string, f flow) (acc
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, p.client)
 	tok, err := p.config.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, tokenFailure(err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.userinfoURL, nil)
 	if err != nil {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, fail(ReasonUserinfo, err)
 	}
 	tok.SetAuthHeader(req)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, fail(ReasonUserinfo, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, fail(ReasonUserinfo, fmt.Errorf("userinfo answered %s", resp.Status))
 	}
 	var all map[string]any
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&all); err != nil {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, fail(ReasonUserinfo, err)
 	}
 	pick := func(key string, defaults ...string) string {
 		if claim := p.mapping[key]; claim != "" {
@@ -215,8 +264,9 @@ func (p *oauth2Provider) exchange(ctx context.Context, code string, f flow) (acc
 	cl := claimsFrom("oauth2", pick("subject", "sub", "id"), all, p.mapping)
 	cl.Email = pick("email", "email")
 	cl.EmailVerified = pick("email_verified", "email_verified") == "true"
+	cl.Issuer = p.issuer
 	if cl.Subject == "" {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, fail(ReasonUserinfo, errors.New("userinfo names no subject"))
 	}
 	return cl, nil
 }
@@ -243,13 +293,13 @@ func (p *gothProvider) authURL(f flow) string {
 func (p *gothProvider) exchange(ctx context.Context, code string, f flow) (accounts.Claims, error) {
 	sess := p.sess()
 	if _, err := sess.Authorize(p.p, urlValues{"code": code}); err != nil {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, tokenFailure(err)
 	}
 	u, err := p.p.FetchUser(sess)
 	if err != nil {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, fail(ReasonUserinfo, err)
 	}
-	cl := accounts.Claims{Provider: p.kind, Subject: u.UserID, Email: u.Email, Raw: u.RawData, Profile: map[string]string{}}
+	cl := accounts.Claims{Provider: p.kind, Issuer: p.kind, Subject: u.UserID, Email: u.Email, Raw: u.RawData, Profile: map[string]string{}}
 	switch p.kind {
 	case string(socialapps.Google):
 		cl.EmailVerified, _ = u.RawData["verified_email"].(bool)
@@ -265,7 +315,7 @@ func (p *gothProvider) exchange(ctx context.Context, code string, f flow) (accou
 		}
 	}
 	if cl.Subject == "" {
-		return accounts.Claims{}, errProvider
+		return accounts.Claims{}, fail(ReasonUserinfo, errors.New("the profile names no user id"))
 	}
 	return cl, nil
 }
@@ -285,16 +335,27 @@ type Apps interface {
 // registry builds and caches one provider per tenant and kind. An entry is
 // rebuilt when the app's settings change (its UpdatedAt moves), which every
 // node sees on its next sign-in because the settings are read per flow.
+//
+// A build that fails (discovery down, a refused address) is remembered for
+// FailureTTL per tenant, kind and settings version: visitors are anonymous,
+// and without it every visit to /social/oidc would make the server fetch
+// the brand's discovery document again.
 type registry struct {
 	apps   Apps
 	client *http.Client
+	now    func() time.Time
 	mu     sync.Mutex
 	cache  map[string]cached
 }
 
+// FailureTTL is how long a failed provider build is remembered.
+const FailureTTL = 45 * time.Second
+
 type cached struct {
 	updated time.Time
 	p       provider
+	err     error     // a failed build, remembered until retry
+	retry   time.Time // when a failed build may be tried again
 }
 
 func (r *registry) get(ctx context.Context, tenantID uuid.UUID, kind socialapps.Kind, callback string) (provider, error) {
@@ -310,7 +371,12 @@ func (r *registry) get(ctx context.Context, tenantID uuid.UUID, kind socialapps.
 	c, ok := r.cache[key]
 	r.mu.Unlock()
 	if ok && c.updated.Equal(app.UpdatedAt) {
-		return c.p, nil
+		if c.err == nil {
+			return c.p, nil
+		}
+		if r.now().Before(c.retry) {
+			return nil, c.err
+		}
 	}
 	secret, err := r.apps.ClientSecret(ctx, tenantID, kind)
 	if err != nil {
@@ -318,6 +384,11 @@ func (r *registry) get(ctx context.Context, tenantID uuid.UUID, kind socialapps.
 	}
 	p, err := build(ctx, r.client, app, secret, callback)
 	if err != nil {
+		if _, isFailure := failureOf(err); isFailure {
+			r.mu.Lock()
+			r.cache[key] = cached{updated: app.UpdatedAt, err: err, retry: r.now().Add(FailureTTL)}
+			r.mu.Unlock()
+		}
 		return nil, err
 	}
 	r.mu.Lock()
@@ -331,18 +402,18 @@ func build(ctx context.Context, client *http.Client, app socialapps.App, secret,
 	case socialapps.OIDC:
 		p, err := newOIDC(ctx, client, app, secret, callback, "")
 		if err != nil {
-			return nil, errProvider
+			return nil, err
 		}
 		return p, nil
 	case socialapps.Apple:
 		p, err := newOIDC(ctx, client, app, secret, callback, "https://appleid.apple.com")
 		if err != nil {
-			return nil, errProvider
+			return nil, err
 		}
 		return p, nil
 	case socialapps.OAuth2:
 		return &oauth2Provider{
-			client: client, userinfoURL: app.UserInfoURL, mapping: app.ClaimMapping,
+			client: client, issuer: app.TokenURL, userinfoURL: app.UserInfoURL, mapping: app.ClaimMapping,
 			config: oauth2.Config{ClientID: app.ClientID, ClientSecret: secret, RedirectURL: callback, Scopes: app.Scopes,
 				Endpoint: oauth2.Endpoint{AuthURL: app.AuthURL, TokenURL: app.TokenURL}},
 		}, nil

@@ -110,7 +110,7 @@ func TestGoogleAndFacebook(t *testing.T) {
 			if cl.Provider != string(tt.kind) || cl.Subject != tt.subject || cl.Email != tt.email || cl.EmailVerified != tt.verified || cl.Profile["first_name"] != tt.first {
 				t.Fatalf("claims %+v", cl)
 			}
-			if _, err := p.exchange(ctx, "bad-code", flow{}); err != errProvider {
+			if _, err := p.exchange(ctx, "bad-code", flow{}); !isReason(err, ReasonTokenExchange) {
 				t.Fatalf("a refused code: %v", err)
 			}
 		})
@@ -126,4 +126,9 @@ func TestClaimsFromMapping(t *testing.T) {
 	if !cl.EmailVerified || cl.Profile["first_name"] != "Xi" || cl.Profile["country"] != "GB" {
 		t.Fatalf("%+v", cl)
 	}
+}
+
+func isReason(err error, reason string) bool {
+	f, ok := failureOf(err)
+	return ok && f.Reason == reason
 }

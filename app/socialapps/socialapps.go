@@ -298,6 +298,11 @@ var (
 	claimName    = regexp.MustCompile(`^[A-Za-z0-9_:./-]{1,100}$`)
 )
 
+// Normalize trims and checks an input for kind; the error names the form
+// field. Save runs it too; the console runs it first so that a URL is
+// well-formed before anything fetches it.
+func (in *Input) Normalize(kind Kind) error { return in.normalize(kind) }
+
 // normalize trims and checks an input; the error names the form field.
 func (in *Input) normalize(kind Kind) error {
 	in.ClientID = strings.TrimSpace(in.ClientID)

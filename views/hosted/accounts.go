@@ -94,6 +94,9 @@ type ProfileForm struct {
 
 // PasswordForm changes (or, for social-only accounts, adds) a password.
 type PasswordForm struct {
+	// Off hides the section: the tenant signs customers in only through
+	// its own provider, so a password could not be used.
+	Off               bool
 	HasPassword       bool // false: no "current password" input, the button says "Add a password"
 	CurrentError      string
 	NewError          string
@@ -182,4 +185,10 @@ type SocialLinkPage struct {
 	Email    string
 	Token    string // hidden input; the pending link's id
 	Error    string
+	// ByMail confirms by a mailed link instead of the password: the tenant
+	// takes no passwords (brand login only).
+	ByMail bool
+	// Sent says the link is on its way; Confirm is the page the mailed
+	// link opens, whose button attaches the provider.
+	Sent, Confirm bool
 }
