@@ -26,6 +26,9 @@ type brandEnv struct {
 func newBrandEnv(t *testing.T, slugs ...string) *brandEnv {
 	t.Helper()
 	env := apptest.New(t)
+	// The fake providers these tests sign in through listen on loopback,
+	// which the outbound guard refuses outside --dev unless told.
+	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true")
 	for _, slug := range slugs {
 		if r := env.Run("tenant", "create", "--slug", slug, "--name", strings.ToUpper(slug[:1])+slug[1:]+" Coffee"); r.Code != 0 {
 			t.Fatalf("tenant create %s: %s", slug, r.Stderr)

@@ -227,8 +227,14 @@ func (h *Handlers) SocialTest(c *gin.Context) {
 	if typed := strings.TrimSpace(c.PostForm("discovery_url")); typed != "" {
 		f.DiscoveryURL = typed
 	}
-	if !a.Kind.NeedsDiscovery() || h.d.Federation == nil {
-		h.d.Render.Error(c, apperr.New(apperr.NotFound, "no connection test for %s", a.Kind.Label()))
+	if h.d.Federation == nil {
+		h.d.Render.Error(c, apperr.New(apperr.NotFound, "no connection test in this wiring"))
+		return
+	}
+	if !a.Kind.NeedsDiscovery() {
+		// Google, Facebook and GitHub have fixed endpoints and no issuer
+		// to look up: say so on the page rather than answer a bare 404.
+		h.renderSocial(c, http.StatusOK, t, a, f, nil, nil, a.Kind.Label()+" has fixed endpoints and no discovery document to test; a sign-in from the login page checks the client id and secret.")
 		return
 	}
 	if f.DiscoveryURL == "" {
