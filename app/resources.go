@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
@@ -88,13 +89,13 @@ func devSecretKey(dir string, log *slog.Logger) (string, error) {
 // cliFallbacks lets an operator command run against a dev data dir without
 // any settings: it uses the dev database if one exists there, and the running
 // dev server's in-process Redis if one is up. It never invents a database.
-func cliFallbacks(cfg *config.Config, env *Env) {
+func cliFallbacks(cfg *config.Config, getenv func(string) string, note io.Writer) {
 	if cfg.DatabaseURL == "" {
 		path := filepath.Join(cfg.DataDir, devDBFile)
 		if _, err := os.Stat(path); err == nil {
 			cfg.DatabaseURL = path
-			fmt.Fprintf(env.Stderr, "gatehouse: GATEHOUSE_DATABASE_URL is not set; using the dev database %s\n", path)
-			if env.Getenv("GATEHOUSE_PUBLIC_SCHEME") == "" {
+			fmt.Fprintf(note, "gatehouse: GATEHOUSE_DATABASE_URL is not set; using the dev database %s\n", path)
+			if getenv("GATEHOUSE_PUBLIC_SCHEME") == "" {
 				cfg.PublicScheme = "http"
 			}
 			if b, err := os.ReadFile(filepath.Join(cfg.DataDir, devPortFile)); err == nil {

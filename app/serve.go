@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"gatehouse/app/apperr"
+	"gatehouse/app/cli"
 	"gatehouse/app/mail"
 	"gatehouse/config"
 	"gatehouse/jobs"
@@ -27,33 +29,27 @@ import (
 // to click.
 const demoSlug = "demo"
 
-func runServe(ctx context.Context, env *Env, args []string) int {
-	cfg, _, ok := loadConfig(env, "serve", args, nil)
-	if !ok {
-		return exitUsage
-	}
-	log := newLogger(cfg, env.Stderr)
+// Serve runs `gatehouse serve`: with --dev it fills the embedded defaults
+// first, and without it every production setting must be present.
+func (wiring) Serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger) error {
 	if cfg.Dev {
 		if err := prepareDev(cfg, log); err != nil {
-			return fail(env, err)
+			return err
 		}
 	}
 	if err := cfg.Validate(config.NeedDatabase, config.NeedSecret); err != nil {
-		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
+		return cli.Usage(err)
 	}
 	if !cfg.Dev {
 		if err := cfg.Validate(config.NeedRedis); err != nil {
-			return fail(env, fmt.Errorf("%w: %v", errUsage, err))
+			return cli.Usage(err)
 		}
 	}
-	if err := serve(ctx, cfg, env, log); err != nil {
-		return fail(env, err)
-	}
-	return exitOK
+	return serve(ctx, cfg, out, log)
 }
 
 // serve wires the whole server and runs it until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger) error {
 	database, err := openDB(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -94,7 +90,7 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 		if _, err := seedDemo(ctx, svc.tenants); err != nil {
 			return err
 		}
-		if err := seedConsole(ctx, svc, env.Stdout); err != nil {
+		if err := seedConsole(ctx, svc, out); err != nil {
 			return err
 		}
 		deliverer, err := newDeliverer(cfg, log)
@@ -147,7 +143,7 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 			defer os.Remove(portFile)
 		}
 	}
-	printBanner(env, cfg, ln.Addr(), metricsLn)
+	printBanner(out, cfg, ln.Addr(), metricsLn)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -230,21 +226,21 @@ func seedDemo(ctx context.Context, svc *tenants.Service) (*tenants.Tenant, error
 
 // printBanner tells a person what to open. The first line is also what the
 // test harness waits for.
-func printBanner(env *Env, cfg *config.Config, addr net.Addr, metrics net.Listener) {
-	fmt.Fprintf(env.Stdout, "gatehouse: listening on http://%s\n", addr.String())
+func printBanner(out io.Writer, cfg *config.Config, addr net.Addr, metrics net.Listener) {
+	fmt.Fprintf(out, "gatehouse: listening on http://%s\n", addr.String())
 	if metrics != nil {
-		fmt.Fprintf(env.Stdout, "gatehouse: metrics on http://%s/metrics\n", metrics.Addr().String())
+		fmt.Fprintf(out, "gatehouse: metrics on http://%s/metrics\n", metrics.Addr().String())
 	}
 	if !cfg.Dev {
 		return
 	}
 	base := cfg.PublicURL
-	fmt.Fprintln(env.Stdout)
-	fmt.Fprintln(env.Stdout, "  Gatehouse is running in development mode.")
-	fmt.Fprintf(env.Stdout, "  Demo brand's login page:  %s/login\n", base(demoSlug+"."+cfg.BaseDomain))
-	fmt.Fprintf(env.Stdout, "  Admin console:            %s/\n", base("console."+cfg.BaseDomain))
-	fmt.Fprintf(env.Stdout, "  Health:                   %s/healthz\n", base(demoSlug+"."+cfg.BaseDomain))
-	fmt.Fprintf(env.Stdout, "  Data (database, key, mail outbox): %s\n", cfg.DataDir)
-	fmt.Fprintln(env.Stdout, "  Add a brand:  go run . tenant create --slug acme --name \"Acme Coffee\"")
-	fmt.Fprintln(env.Stdout)
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "  Gatehouse is running in development mode.")
+	fmt.Fprintf(out, "  Demo brand's login page:  %s/login\n", base(demoSlug+"."+cfg.BaseDomain))
+	fmt.Fprintf(out, "  Admin console:            %s/\n", base("console."+cfg.BaseDomain))
+	fmt.Fprintf(out, "  Health:                   %s/healthz\n", base(demoSlug+"."+cfg.BaseDomain))
+	fmt.Fprintf(out, "  Data (database, key, mail outbox): %s\n", cfg.DataDir)
+	fmt.Fprintln(out, "  Add a brand:  go run . tenant create --slug acme --name \"Acme Coffee\"")
+	fmt.Fprintln(out)
 }

@@ -100,11 +100,12 @@ func Load(name string, getenv func(string) string) (*Config, *flag.FlagSet) {
 	cfg := &Config{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	for _, s := range settings {
-		v := getenv(s.env)
-		if v == "" {
-			v = s.def
+		// The flag's default is the built-in one, so help never prints a
+		// secret taken from the environment; the variable sets the value.
+		fs.StringVar(s.field(cfg), s.flag, s.def, s.usage+" ($"+s.env+")")
+		if v := getenv(s.env); v != "" {
+			*s.field(cfg) = v
 		}
-		fs.StringVar(s.field(cfg), s.flag, v, s.usage+" ($"+s.env+")")
 	}
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: SQLite, in-process Redis and worker, mail to files")
 	return cfg, fs
