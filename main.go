@@ -1,6 +1,6 @@
-// Command gatehouse is the multi-tenant customer identity service. All of it
-// lives in package app; main only hands over the process's environment and
-// streams.
+// Command gatehouse is the multi-tenant customer identity service. Package
+// app wires it and app/cli is its command line; main only hands over the
+// process's environment and streams.
 package main
 
 import (
