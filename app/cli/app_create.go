@@ -11,8 +11,7 @@ func (r *runner) appCreateCmd() *cobra.Command {
 	var in apps.New
 	var asJSON bool
 	c := &cobra.Command{
-		Use: "create --tenant S --name N --type web|spa|native|machine [--redirect-uri U]... [--post-logout-uri U]...\n" +
-			"  [--cors-origin O]... [--scope S]... [--first-party] [--signing-alg ES256|RS256] [--access-token-ttl D] [--json]",
+		Use:   "create --tenant S --name N --type web|spa|native|machine [--redirect-uri U]... [--json]",
 		Short: "Register an app; prints its client id, and its secret once",
 		Args:  noArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
