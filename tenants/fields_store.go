@@ -10,7 +10,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 type fieldRow struct {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 func TestValidateSlug(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 func TestThemeNormalize(t *testing.T) {

@@ -13,7 +13,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 // Role is what a staff member is in one domain.

@@ -21,7 +21,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 // Status says whether a staff member may sign in.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 // Status of a customer account.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
 )

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 // SearchPage is one page of customers, and the cursor of the next page

@@ -18,7 +18,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 type appRow struct {

@@ -13,7 +13,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 // Event is one thing that happened.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/tenants"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/tenants"
 	views "gatehouse/views/console"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	views "gatehouse/views/console"
 )
 

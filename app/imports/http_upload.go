@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	views "gatehouse/views/imports"
 )
 

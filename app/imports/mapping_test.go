@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/tenants"
 )
 

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/jobs"
 )
 

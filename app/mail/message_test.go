@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/jobs"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/jobs"
 	"gatehouse/views/email"
 )

@@ -8,8 +8,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
+	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
-	"gatehouse/apperr"
 )
 
 // client is one of our apps as the op package sees it. It is built per

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 	"gatehouse/tenants"
 )
 

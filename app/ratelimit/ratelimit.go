@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 // Limiter counts in Redis under prefix.

@@ -16,7 +16,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"gatehouse/apperr"
+	"gatehouse/app/apperr"
 )
 
 // Kind says whose session it is.
