@@ -108,11 +108,9 @@ func (s *Storage) app(ctx context.Context, clientID string) (apps.App, error) {
 		return apps.App{}, err
 	}
 	st := stateOf(ctx)
-	if st != nil {
-		if a, ok := st.apps[clientID]; ok {
-			st.alg = a.SigningAlg
-			return a, nil
-		}
+	if a, ok := st.app(clientID); ok {
+		st.alg = a.SigningAlg
+		return a, nil
 	}
 	a, err := s.apps.For(t.ID).ByClientID(ctx, clientID)
 	if err != nil {
@@ -123,6 +121,15 @@ func (s *Storage) app(ctx context.Context, clientID string) (apps.App, error) {
 	}
 	st.remember(a)
 	return a, nil
+}
+
+// app is the app this request loaded with that client id, if any.
+func (st *requestState) app(clientID string) (apps.App, bool) {
+	if st == nil {
+		return apps.App{}, false
+	}
+	a, ok := st.apps[clientID]
+	return a, ok
 }
 
 // remember keeps the app for the rest of the request and notes its
@@ -149,7 +156,14 @@ func (s *Storage) authenticate(ctx context.Context, clientID, secret string) (ap
 	if err != nil {
 		return apps.App{}, err
 	}
-	a, err := s.apps.For(t.ID).Authenticate(ctx, clientID, secret)
+	var a apps.App
+	st := stateOf(ctx)
+	if known, ok := st.app(clientID); ok {
+		// op loaded the client a moment ago; only the secrets are read.
+		a, err = known, s.apps.For(t.ID).CheckSecret(ctx, known, secret)
+	} else {
+		a, err = s.apps.For(t.ID).Authenticate(ctx, clientID, secret)
+	}
 	if err != nil {
 		if apperr.Is(err, apperr.Unauthorized) {
 			return apps.App{}, oidc.ErrInvalidClient().WithDescription("client authentication failed")
