@@ -36,8 +36,8 @@ const DefaultSweepEvery = time.Hour
 // Server runs task handlers. On Shutdown, tasks still running after the
 // timeout are handed back to the queue for another worker.
 type Server struct {
-	srv   *asynq.Server
-	mux   *asynq.ServeMux
+	srv      *asynq.Server
+	mux      *asynq.ServeMux
 	sched    *asynq.Scheduler // nil without periodic tasks
 	schedErr error            // a periodic task that could not be registered, reported by Start
 	log      *slog.Logger
