@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 
@@ -52,6 +53,7 @@ type Env struct {
 	Stdin  io.Reader // passwords for `staff`; empty under Main
 	Stdout io.Writer
 	Stderr io.Writer
+	opts   Options
 }
 
 // Main runs the subcommand named by args[0] with an empty stdin and returns
@@ -63,7 +65,23 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 
 // MainIO is Main with a stdin, which `staff create` reads a password from.
 func MainIO(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	env := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	return MainWith(ctx, args, getenv, stdin, stdout, stderr, Options{})
+}
+
+// Options are wiring that only a program embedding Main can choose, the
+// tests: none of them has a variable or a flag, so no deployment can set
+// one. The zero value is production.
+type Options struct {
+	// OutboundResolve replaces DNS for the calls made on a tenant's behalf
+	// (outbound.Options.Resolve): a test points another tenant's
+	// *.localhost host at the server, so one tenant can be another's
+	// OpenID provider. The dial-time address check still applies.
+	OutboundResolve func(ctx context.Context, host string) ([]netip.Addr, error)
+}
+
+// MainWith is MainIO with wiring options.
+func MainWith(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, opts Options) int {
+	env := &Env{Getenv: getenv, Stdin: stdin, Stdout: stdout, Stderr: stderr, opts: opts}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stderr)
 		if len(args) == 0 {

@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := newServices(cfg, log, database, rc, reg)
+	svc, err := newServicesWith(cfg, log, database, rc, reg, env.opts)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func runWorker(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		return fail(env, fmt.Errorf("%w: %v", errUsage, err))
 	}
-	svc, err := newServices(cfg, log, database, rc, prometheus.NewRegistry())
+	svc, err := newServicesWith(cfg, log, database, rc, prometheus.NewRegistry(), env.opts)
 	if err != nil {
 		return fail(env, err)
 	}
