@@ -24,7 +24,7 @@ bench: bench-oidc
 .PHONY: bench-oidc
 ## bench-oidc: the OpenID Provider's endpoints beside a bare handler, five interleaved runs (GATEHOUSE_TEST_DATABASE_URL/_REDIS_URL pick PostgreSQL and Redis)
 bench-oidc:
-	$(GO) test -run '^$$' -bench '^BenchmarkOP$$' -benchtime 2s -count 5 -benchmem ./app/
+	$(GO) test -run '^$$' -bench '^BenchmarkOP$$' -benchtime 2s -benchmem -timeout 30m ./app/
 
 ## generate: regenerate templ components (the generated files are committed)
 generate:
