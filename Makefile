@@ -17,9 +17,14 @@ test:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 ## bench: the benchmarks behind docs/benchmarks.md
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./tenants/ ./app/ ./app/passwords/
+bench: bench-oidc
+	$(GO) test -run '^$$' -bench . -skip '^BenchmarkOP$$' -benchmem ./tenants/ ./app/ ./app/passwords/
 	$(GO) test -run '^$$' -bench SearchMillion -benchtime 500x ./app/accounts/
+
+.PHONY: bench-oidc
+## bench-oidc: the OpenID Provider's endpoints beside a bare handler, five interleaved runs (GATEHOUSE_TEST_DATABASE_URL/_REDIS_URL pick PostgreSQL and Redis)
+bench-oidc:
+	$(GO) test -run '^$$' -bench '^BenchmarkOP$$' -benchtime 2s -benchmem -timeout 30m ./app/
 
 ## generate: regenerate templ components (the generated files are committed)
 generate:

@@ -22,8 +22,8 @@ import (
 
 // wiring is what the commands in app/cli run on: the parts that need this
 // package's plumbing (Redis, the server, the worker). It holds nothing;
-// every method opens what it returns.
-type wiring struct{}
+// every method opens what it returns. opts are the embedding program's.
+type wiring struct{ opts Options }
 
 var _ cli.Wiring = wiring{}
 

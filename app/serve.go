@@ -31,7 +31,7 @@ const demoSlug = "demo"
 
 // Serve runs `gatehouse serve`: with --dev it fills the embedded defaults
 // first, and without it every production setting must be present.
-func (wiring) Serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger) error {
+func (w wiring) Serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger) error {
 	if cfg.Dev {
 		if err := prepareDev(cfg, log); err != nil {
 			return err
@@ -45,11 +45,11 @@ func (wiring) Serve(ctx context.Context, cfg *config.Config, out io.Writer, log 
 			return cli.Usage(err)
 		}
 	}
-	return serve(ctx, cfg, out, log)
+	return serve(ctx, cfg, out, log, w.opts)
 }
 
 // serve wires the whole server and runs it until ctx ends.
-func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger, opts Options) error {
 	database, err := openDB(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -79,7 +79,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := newServices(cfg, log, database, rc, reg)
+	svc, err := newServicesWith(cfg, log, database, rc, reg, opts)
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		if err != nil {
 			return err
 		}
-		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns}, log)
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc}, log)
 		if err := worker.Start(); err != nil {
 			return err
 		}

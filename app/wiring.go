@@ -65,6 +65,11 @@ type services struct {
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
+	return newServicesWith(cfg, log, database, rc, metrics, Options{})
+}
+
+// newServicesWith is newServices with the embedding program's options.
+func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer, opts Options) (*services, error) {
 	key, err := config.ParseSecretKey(cfg.SecretKey)
 	if err != nil {
 		return nil, err
@@ -108,7 +113,7 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		SetPasswordLinks: s.campaigns,
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
-	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback()})
+	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback(), Resolve: opts.OutboundResolve})
 	s.social = social.NewService(s.socialApps, s.outbound, rc.client, rc.prefix, s.accounts, s.link, s.audit, log)
 	importStore, err := imports.NewStore(database.Gorm)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 
 // Worker runs only the background worker; any number may run beside any
 // number of `serve` nodes.
-func (wiring) Worker(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger, concurrency int) error {
+func (w wiring) Worker(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Logger, concurrency int) error {
 	database, err := openCurrentDB(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -30,12 +30,12 @@ func (wiring) Worker(ctx context.Context, cfg *config.Config, out io.Writer, log
 	if err != nil {
 		return cli.Usage(err)
 	}
-	svc, err := newServices(cfg, log, database, rc, prometheus.NewRegistry())
+	svc, err := newServicesWith(cfg, log, database, rc, prometheus.NewRegistry(), w.opts)
 	if err != nil {
 		return err
 	}
 	defer svc.close()
-	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns}, log)
+	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc}, log)
 	if err := srv.Start(); err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ const (
 const (
 	TypeSendMail       = "mail:send"
 	TypeForgotPassword = "account:forgot-password"
+	// TypeOIDCSweep is the periodic sweep of expired authorization
+	// requests and tokens. It is a platform task with no payload: the
+	// handler goes through the tenants one by one.
+	TypeOIDCSweep = "oidc:sweep"
 )
 
 // SendMail asks the worker to deliver one message. The body is rendered by the
@@ -109,4 +113,9 @@ type PasswordResets interface {
 // malformed payload), so asynq archives the task instead of retrying it.
 func Permanent(err error) error {
 	return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
+}
+
+// Sweeper removes expired OpenID Provider rows of every tenant.
+type Sweeper interface {
+	SweepExpired(ctx context.Context) error
 }

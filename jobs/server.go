@@ -17,20 +17,30 @@ type Handlers struct {
 	PasswordResets PasswordResets
 	Imports        ImportWorker
 	Campaigns      CampaignWorker
+	// Sweeper, when set, is run every ServerOptions.SweepEvery by the
+	// worker's scheduler.
+	Sweeper Sweeper
 }
 
 // ServerOptions tune the worker.
 type ServerOptions struct {
 	Concurrency     int           // tasks at once (default 10)
 	ShutdownTimeout time.Duration // how long in-flight tasks get to finish before they are handed back (default 10s)
+	SweepEvery      time.Duration // how often the OpenID Provider's expired rows are swept (default 1h)
 }
+
+// DefaultSweepEvery is how often the sweep runs: expired rows are harmless
+// (every lookup checks expiry), so this only bounds the tables' growth.
+const DefaultSweepEvery = time.Hour
 
 // Server runs task handlers. On Shutdown, tasks still running after the
 // timeout are handed back to the queue for another worker.
 type Server struct {
-	srv *asynq.Server
-	mux *asynq.ServeMux
-	log *slog.Logger
+	srv      *asynq.Server
+	mux      *asynq.ServeMux
+	sched    *asynq.Scheduler // nil without periodic tasks
+	schedErr error            // a periodic task that could not be registered, reported by Start
+	log      *slog.Logger
 }
 
 // NewServer returns a worker on the given Redis connection.
@@ -63,6 +73,12 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 	if h.Imports != nil || h.Campaigns != nil {
 		RegisterImports(s.mux, h.Imports, h.Campaigns)
 	}
+	if h.Sweeper != nil {
+		s.mux.HandleFunc(TypeOIDCSweep, func(ctx context.Context, _ *asynq.Task) error {
+			return h.Sweeper.SweepExpired(ctx)
+		})
+		s.sched, s.schedErr = newSweepScheduler(opt, o, log)
+	}
 	if h.PasswordResets != nil {
 		s.mux.HandleFunc(TypeForgotPassword, func(ctx context.Context, t *asynq.Task) error {
 			var p ForgotPassword
@@ -75,17 +91,52 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 	return s
 }
 
-// Start begins processing in the background.
+// newSweepScheduler enqueues the sweep every o.SweepEvery. Every worker
+// process runs a scheduler, so the task is unique for most of a period:
+// however many workers there are, one sweep is queued per period.
+func newSweepScheduler(opt asynq.RedisConnOpt, o ServerOptions, log *slog.Logger) (*asynq.Scheduler, error) {
+	every := o.SweepEvery
+	if every <= 0 {
+		every = DefaultSweepEvery
+	}
+	sched := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Logger: asynqLogger{log}, LogLevel: asynq.WarnLevel})
+	unique := every * 9 / 10
+	if unique < time.Second {
+		unique = time.Second
+	}
+	if _, err := sched.Register(fmt.Sprintf("@every %s", every), asynq.NewTask(TypeOIDCSweep, nil),
+		asynq.Queue(QueueDefault), asynq.Unique(unique), asynq.MaxRetry(3), asynq.Timeout(10*time.Minute)); err != nil {
+		return nil, fmt.Errorf("jobs: schedule the sweep every %s: %w", every, err)
+	}
+	return sched, nil
+}
+
+// Start begins processing, and scheduling periodic tasks, in the
+// background.
 func (s *Server) Start() error {
+	if s.schedErr != nil {
+		return s.schedErr
+	}
 	if err := s.srv.Start(s.mux); err != nil {
 		return fmt.Errorf("jobs: start worker: %w", err)
+	}
+	if s.sched != nil {
+		if err := s.sched.Start(); err != nil {
+			s.srv.Shutdown()
+			return fmt.Errorf("jobs: start scheduler: %w", err)
+		}
 	}
 	return nil
 }
 
-// Shutdown stops taking tasks, waits for running ones up to the timeout and
-// hands the rest back.
-func (s *Server) Shutdown() { s.srv.Shutdown() }
+// Shutdown stops scheduling and taking tasks, waits for running ones up to
+// the timeout and hands the rest back.
+func (s *Server) Shutdown() {
+	if s.sched != nil {
+		s.sched.Shutdown()
+	}
+	s.srv.Shutdown()
+}
 
 func mailHandler(d MailDeliverer) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {

@@ -85,6 +85,15 @@ func TestStore(t *testing.T) {
 		if _, err := bravo.Authenticate(ctx, a.ClientID, secret); err != apps.ErrBadSecret {
 			t.Fatalf("acme's secret works on bravo: %v", err)
 		}
+		if err := bravo.CheckSecret(ctx, a, secret); err != apps.ErrBadSecret {
+			t.Fatalf("bravo's store checked acme's app: %v", err)
+		}
+		if err := acme.CheckSecret(ctx, a, secret); err != nil {
+			t.Fatalf("CheckSecret of the app just loaded: %v", err)
+		}
+		if err := acme.CheckSecret(ctx, a, secret+"x"); err != apps.ErrBadSecret {
+			t.Fatalf("CheckSecret with a wrong secret: %v", err)
+		}
 		if _, err := bravo.RotateSecret(ctx, a.ClientID, 0); !apperr.Is(err, apperr.NotFound) {
 			t.Fatalf("bravo rotated acme's secret: %v", err)
 		}

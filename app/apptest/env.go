@@ -23,7 +23,22 @@ type Env struct {
 	t    testing.TB
 	mu   sync.Mutex
 	vars map[string]string
+	opts app.Options
 	Mail *mailtest.Server
+}
+
+// SetOptions sets the wiring options (app.Options) of the commands started
+// after it, such as a resolver that sends tenant hosts to the server.
+func (e *Env) SetOptions(o app.Options) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.opts = o
+}
+
+func (e *Env) options() app.Options {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.opts
 }
 
 // New returns a migrated, empty installation.
@@ -132,7 +147,8 @@ func (e *Env) start(args []string, ready string) *Output {
 	stderr := newOutput()
 	out.log = stderr
 	done := make(chan int, 1)
-	go func() { done <- app.Main(ctx, args, e.Getenv, out, stderr) }()
+	opts := e.options()
+	go func() { done <- app.MainWith(ctx, args, e.Getenv, strings.NewReader(""), out, stderr, opts) }()
 	var once sync.Once
 	code := -1
 	out.stop = func() int {

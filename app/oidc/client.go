@@ -99,12 +99,18 @@ func (s *Storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 	return &client{app: a}, nil
 }
 
-// app loads the tenant's app and notes its signing algorithm for the rest
-// of the request: the tokens it gets are signed with it.
+// app loads the tenant's app, once per request, and notes its signing
+// algorithm for the rest of the request: the tokens it gets are signed
+// with it.
 func (s *Storage) app(ctx context.Context, clientID string) (apps.App, error) {
 	t, err := tenantOf(ctx)
 	if err != nil {
 		return apps.App{}, err
+	}
+	st := stateOf(ctx)
+	if a, ok := st.app(clientID); ok {
+		st.alg = a.SigningAlg
+		return a, nil
 	}
 	a, err := s.apps.For(t.ID).ByClientID(ctx, clientID)
 	if err != nil {
@@ -113,10 +119,30 @@ func (s *Storage) app(ctx context.Context, clientID string) (apps.App, error) {
 		}
 		return apps.App{}, oidc.ErrServerError().WithParent(err)
 	}
-	if st := stateOf(ctx); st != nil {
-		st.alg = a.SigningAlg
-	}
+	st.remember(a)
 	return a, nil
+}
+
+// app is the app this request loaded with that client id, if any.
+func (st *requestState) app(clientID string) (apps.App, bool) {
+	if st == nil {
+		return apps.App{}, false
+	}
+	a, ok := st.apps[clientID]
+	return a, ok
+}
+
+// remember keeps the app for the rest of the request and notes its
+// signing algorithm.
+func (st *requestState) remember(a apps.App) {
+	if st == nil {
+		return
+	}
+	if st.apps == nil {
+		st.apps = map[string]apps.App{}
+	}
+	st.apps[a.ClientID] = a
+	st.alg = a.SigningAlg
 }
 
 // AuthorizeClientIDSecret checks a confidential client's secret.
@@ -130,15 +156,20 @@ func (s *Storage) authenticate(ctx context.Context, clientID, secret string) (ap
 	if err != nil {
 		return apps.App{}, err
 	}
-	a, err := s.apps.For(t.ID).Authenticate(ctx, clientID, secret)
+	var a apps.App
+	st := stateOf(ctx)
+	if known, ok := st.app(clientID); ok {
+		// op loaded the client a moment ago; only the secrets are read.
+		a, err = known, s.apps.For(t.ID).CheckSecret(ctx, known, secret)
+	} else {
+		a, err = s.apps.For(t.ID).Authenticate(ctx, clientID, secret)
+	}
 	if err != nil {
 		if apperr.Is(err, apperr.Unauthorized) {
 			return apps.App{}, oidc.ErrInvalidClient().WithDescription("client authentication failed")
 		}
 		return apps.App{}, oidc.ErrServerError().WithParent(err)
 	}
-	if st := stateOf(ctx); st != nil {
-		st.alg = a.SigningAlg
-	}
+	stateOf(ctx).remember(a)
 	return a, nil
 }

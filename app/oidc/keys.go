@@ -113,15 +113,22 @@ func (k *Keys) Signing(ctx context.Context, tenantID uuid.UUID, alg string) (*Si
 // Published returns every key a relying party may meet in a token of the
 // tenant: the signing ones, the next ones and the retired ones still within
 // RetainAfter. Algorithms that have never signed are not created here.
+//
+// Every tenant has ES256 keys, and a tenant that has RS256 keys keeps some,
+// so only a tenant not yet known here to have RS256 keys costs a query:
+// another node may just have made its first one, and the tokens it signs
+// must verify here at once.
 func (k *Keys) Published(ctx context.Context, tenantID uuid.UUID) ([]*SigningKey, error) {
 	var out []*SigningKey
 	for _, alg := range []string{apps.ES256, apps.RS256} {
-		var n int64
-		if err := k.db.WithContext(ctx).Model(&keyRow{}).Where("tenant_id = ? AND alg = ?", tenantID, alg).Count(&n).Error; err != nil {
-			return nil, apperr.Wrap(err, "oidc: count keys")
-		}
-		if n == 0 && alg != apps.ES256 {
-			continue
+		if alg != apps.ES256 && !k.hasCached(tenantID, alg) {
+			var n int64
+			if err := k.db.WithContext(ctx).Model(&keyRow{}).Where("tenant_id = ? AND alg = ?", tenantID, alg).Count(&n).Error; err != nil {
+				return nil, apperr.Wrap(err, "oidc: count keys")
+			}
+			if n == 0 {
+				continue
+			}
 		}
 		keys, err := k.keys(ctx, tenantID, alg)
 		if err != nil {
@@ -130,6 +137,13 @@ func (k *Keys) Published(ctx context.Context, tenantID uuid.UUID) ([]*SigningKey
 		out = append(out, keys...)
 	}
 	return out, nil
+}
+
+// hasCached reports whether this node holds the tenant's keys for alg.
+func (k *Keys) hasCached(tenantID uuid.UUID, alg string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.cache[cacheKey{tenantID, alg}].keys) > 0
 }
 
 // keys returns the tenant's live keys for alg, from the cache while it is

@@ -107,6 +107,11 @@ func New(d Deps) (*Handlers, error) {
 // The answer depends only on the Origin (and the host), which responses
 // already vary by, so no further Vary header is needed.
 func (s *Storage) corsAllowed(r *http.Request, origin string) (bool, []string) {
+	if origin == "" {
+		// Not a cross-origin call: rs/cors asks anyway, and the answer
+		// adds no header, so no app list is loaded for it.
+		return false, nil
+	}
 	t, ok := tenants.FromContext(r.Context())
 	if !ok {
 		return false, nil

@@ -94,11 +94,17 @@ func tenantOf(ctx context.Context) (*tenants.Tenant, error) {
 
 // requestState is per-request scratch space the handler puts in the
 // context: op calls SigningKey without saying for which client, so the
-// client lookup notes the app's algorithm here.
+// client lookup notes the app's algorithm here. It also remembers the apps
+// and customers this request has loaded: op asks for the same client three
+// or four times in one token request, and for the same customer twice.
+// Nothing outlives the request, so a change to an app or a customer is
+// seen by the next one.
 type requestState struct {
 	alg          string
 	sessionToken string // the browser's session cookie, for end_session
 	host         string
+	apps         map[string]apps.App
+	customers    map[uuid.UUID]*accounts.Customer
 }
 
 type stateKey struct{}
@@ -110,6 +116,27 @@ func withState(ctx context.Context, st *requestState) context.Context {
 func stateOf(ctx context.Context) *requestState {
 	st, _ := ctx.Value(stateKey{}).(*requestState)
 	return st
+}
+
+// customer is the tenant's customer, loaded once per request.
+func (s *Storage) customer(ctx context.Context, t *tenants.Tenant, id uuid.UUID) (*accounts.Customer, error) {
+	st := stateOf(ctx)
+	if st != nil {
+		if c, ok := st.customers[id]; ok {
+			return c, nil
+		}
+	}
+	c, err := s.customers.Customer(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		if st.customers == nil {
+			st.customers = map[uuid.UUID]*accounts.Customer{}
+		}
+		st.customers[id] = c
+	}
+	return c, nil
 }
 
 func (s *Storage) record(ctx context.Context, t *tenants.Tenant, actor, action, target string, detail map[string]any) {

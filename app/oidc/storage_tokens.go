@@ -297,7 +297,7 @@ func (s *Storage) revokeWhere(ctx context.Context, t *tenants.Tenant, cond strin
 }
 
 func (s *Storage) customerActive(ctx context.Context, t *tenants.Tenant, id uuid.UUID) bool {
-	c, err := s.customers.Customer(ctx, t, id)
+	c, err := s.customer(ctx, t, id)
 	return err == nil && c.Status == accounts.StatusActive
 }
 
@@ -420,7 +420,7 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if err != nil {
 		return oidc.ErrServerError().WithDescription("no customer")
 	}
-	c, err := s.customers.Customer(ctx, t, id)
+	c, err := s.customer(ctx, t, id)
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
@@ -442,7 +442,7 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if row.CustomerID == nil || row.Subject != subject {
 		return errTokenInactive
 	}
-	c, err := s.customers.Customer(ctx, t, *row.CustomerID)
+	c, err := s.customer(ctx, t, *row.CustomerID)
 	if err != nil {
 		return errTokenInactive
 	}
@@ -466,8 +466,11 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if err != nil || row.Subject != subject {
 		return errTokenInactive
 	}
-	var owner string
-	s.db.WithContext(ctx).Table("apps").Where("tenant_id = ? AND id = ?", t.ID, row.AppID).Pluck("client_id", &owner)
+	owner := caller.ClientID
+	if row.AppID != caller.ID {
+		owner = ""
+		s.db.WithContext(ctx).Table("apps").Where("tenant_id = ? AND id = ?", t.ID, row.AppID).Pluck("client_id", &owner)
+	}
 	scopes := unjsonList(row.Scopes)
 	resp.Scope = scopes
 	resp.ClientID = owner
@@ -479,7 +482,7 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	resp.IssuedAt = oidc.FromTime(row.CreatedAt)
 	resp.Expiration = oidc.FromTime(row.ExpiresAt)
 	if row.CustomerID != nil {
-		if c, err := s.customers.Customer(ctx, t, *row.CustomerID); err == nil {
+		if c, err := s.customer(ctx, t, *row.CustomerID); err == nil {
 			info := new(oidc.UserInfo)
 			setClaims(info, c, scopes)
 			resp.SetUserInfo(info)

@@ -32,6 +32,12 @@ type Options struct {
 	MaxBody int64
 	// Timeout bounds a whole call, redirects included. Zero is 10 s.
 	Timeout time.Duration
+	// Resolve, when set, replaces DNS for the client's dials: the
+	// addresses to try, in order, for a host name. Only wiring sets it
+	// (app.Options, for tests whose tenant hosts are *.localhost names
+	// that the system resolver may not know); no variable or flag does.
+	// Every address it returns is still checked when it is dialled.
+	Resolve func(ctx context.Context, host string) ([]netip.Addr, error)
 }
 
 // MaxRedirects is how many redirects a call may follow: discovery and
@@ -64,9 +70,13 @@ func New(o Options) *http.Client {
 			return Check(network, address, o.AllowLoopback)
 		},
 	}
+	dial := dialer.DialContext
+	if o.Resolve != nil {
+		dial = resolvingDial(dialer, o.Resolve)
+	}
 	tr := &http.Transport{
 		Proxy:                  nil,
-		DialContext:            dialer.DialContext,
+		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           50,
 		MaxIdleConnsPerHost:    4,
@@ -88,6 +98,33 @@ func New(o Options) *http.Client {
 			}
 			return nil
 		},
+	}
+}
+
+// resolvingDial dials the addresses resolve gives for a host name, one
+// after another, through dialer, whose Control hook checks each of them.
+func resolvingDial(dialer *net.Dialer, resolve func(context.Context, string) ([]netip.Addr, error)) func(context.Context, string, string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := netip.ParseAddr(host); err == nil {
+			return dialer.DialContext(ctx, network, address)
+		}
+		addrs, err := resolve(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		last := fmt.Errorf("outbound: no address for %s", host)
+		for _, a := range addrs {
+			c, err := dialer.DialContext(ctx, network, net.JoinHostPort(a.String(), port))
+			if err == nil {
+				return c, nil
+			}
+			last = err
+		}
+		return nil, last
 	}
 }
 

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -162,4 +163,57 @@ func TestRedirectLimitsAndBody(t *testing.T) {
 	if err != nil || string(b) != "small" {
 		t.Fatalf("small body: %q %v", b, err)
 	}
+}
+
+// TestResolveHook: the wiring-only resolver sends a name the system
+// resolver does not know to the address it gives, and every address it
+// gives still passes the dial-time check.
+func TestResolveHook(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "host "+r.Host)
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	url := "http://acme.localhost:" + port + "/"
+	to := func(addrs ...string) func(context.Context, string) ([]netip.Addr, error) {
+		return func(_ context.Context, host string) ([]netip.Addr, error) {
+			if host != "acme.localhost" {
+				return nil, errors.New("unknown host " + host)
+			}
+			var out []netip.Addr
+			for _, a := range addrs {
+				out = append(out, netip.MustParseAddr(a))
+			}
+			return out, nil
+		}
+	}
+
+	t.Run("ok", func(t *testing.T) {
+		resp, err := New(Options{AllowLoopback: true, Resolve: to("127.0.0.1")}).Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if string(b) != "host acme.localhost:"+port {
+			t.Fatalf("body %q", b)
+		}
+	})
+	t.Run("loopback still refused without AllowLoopback", func(t *testing.T) {
+		if _, err := New(Options{Resolve: to("127.0.0.1")}).Get(url); !errors.Is(err, ErrBlocked) {
+			t.Fatalf("err = %v, want ErrBlocked", err)
+		}
+	})
+	t.Run("private address still refused", func(t *testing.T) {
+		if _, err := New(Options{AllowLoopback: true, Resolve: to("10.0.0.1")}).Get(url); !errors.Is(err, ErrBlocked) {
+			t.Fatalf("err = %v, want ErrBlocked", err)
+		}
+	})
+	t.Run("next address after a refused one", func(t *testing.T) {
+		resp, err := New(Options{AllowLoopback: true, Resolve: to("10.0.0.1", "127.0.0.1")}).Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	})
 }
