@@ -90,9 +90,10 @@ func (h *Handlers) RequireCustomer(c *gin.Context) {
 func CustomerOf(c *gin.Context) *Customer { return customerOf(c) }
 
 // SignIn starts a session for cust and redirects onwards; other ways of
-// signing in (social login) end here too.
-func (h *Handlers) SignIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string) {
-	h.signIn(c, t, cust, returnTo)
+// signing in (social login) end here too. amr is how the customer proved
+// who they are (AMRPassword, AMRFederated).
+func (h *Handlers) SignIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string, amr ...string) {
+	h.signIn(c, t, cust, returnTo, amr...)
 }
 
 // Request describes the request for the service's audit trail and
@@ -145,11 +146,11 @@ func (h *Handlers) clearSession(c *gin.Context) {
 
 // signIn starts a session (a new id every time) and sends the customer to
 // what comes next: the profile prompt, or where they were going.
-func (h *Handlers) signIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string) {
+func (h *Handlers) signIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string, amr ...string) {
 	if old := sessionToken(c); old != "" {
 		_ = h.svc.sessions.Revoke(c.Request.Context(), old)
 	}
-	token, err := h.svc.StartSession(c.Request.Context(), t, cust, h.request(c))
+	token, err := h.svc.StartSession(c.Request.Context(), t, cust, h.request(c), amr)
 	if err != nil {
 		h.render.Error(c, err)
 		return

@@ -23,7 +23,7 @@ func (h *Handlers) Register(c *gin.Context) {
 			c.Redirect(http.StatusSeeOther, "/login?notice=verify")
 			return
 		}
-		h.signIn(c, t, res.Customer, returnTo)
+		h.signIn(c, t, res.Customer, returnTo, AMRPassword)
 		return
 	}
 	errs, formErr, ok := fieldErrors(err)

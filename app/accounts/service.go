@@ -272,11 +272,24 @@ func (s *Service) DeviceToken(t *tenants.Tenant, c *Customer) string {
 	return s.devices.issue(t.ID, c.ID, s.now())
 }
 
+// Authentication method references (RFC 8176 §2) a session records, and
+// the OpenID Provider reports as the id_token's amr.
+const (
+	// AMRPassword: the customer typed their password (log-in, sign-up,
+	// confirming a link with it).
+	AMRPassword = "pwd"
+	// AMRFederated: a social or brand provider vouched for the customer.
+	// RFC 8176 has no finer value for "another identity provider said so";
+	// what that provider checked is its own business.
+	AMRFederated = "fed"
+)
+
 // StartSession signs c in on the request's host with a fresh session id,
-// using the tenant's idle and absolute lifetimes.
-func (s *Service) StartSession(ctx context.Context, t *tenants.Tenant, c *Customer, r Request) (string, error) {
+// using the tenant's idle and absolute lifetimes. amr says how the customer
+// proved who they are (AMRPassword, AMRFederated).
+func (s *Service) StartSession(ctx context.Context, t *tenants.Tenant, c *Customer, r Request, amr []string) (string, error) {
 	token, _, err := s.sessions.Create(ctx, sessions.New{
-		Kind: sessions.Customer, TenantID: t.ID, SubjectID: c.ID, Host: r.Host, IP: r.IP, UserAgent: r.UserAgent,
+		Kind: sessions.Customer, TenantID: t.ID, SubjectID: c.ID, Host: r.Host, IP: r.IP, UserAgent: r.UserAgent, AMR: amr,
 		Idle: time.Duration(t.Settings.SessionIdleMinutes) * time.Minute,
 		Max:  time.Duration(t.Settings.SessionMaxHours) * time.Hour,
 	})
