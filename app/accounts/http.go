@@ -27,6 +27,7 @@ type Handlers struct {
 	buttons Buttons
 	cookie  string
 	device  string
+	signup  string // binds a sign-up waiting for its verification link to the browser
 	secure  bool
 }
 
@@ -38,11 +39,11 @@ type Buttons interface {
 // NewHandlers returns the handlers. secure (https deployments) makes the
 // session cookie Secure and __Host- prefixed, which pins it to the exact host.
 func NewHandlers(svc *Service, render *web.Renderer, pages *hosted.Pages, buttons Buttons, secure bool) *Handlers {
-	name, device := "gh_session", "gh_device"
+	name, device, signup := "gh_session", "gh_device", "gh_signup"
 	if secure {
-		name, device = "__Host-gh_session", "__Host-gh_device"
+		name, device, signup = "__Host-gh_session", "__Host-gh_device", "__Host-gh_signup"
 	}
-	return &Handlers{svc: svc, render: render, pages: pages, buttons: buttons, cookie: name, device: device, secure: secure}
+	return &Handlers{svc: svc, render: render, pages: pages, buttons: buttons, cookie: name, device: device, signup: signup, secure: secure}
 }
 
 const (

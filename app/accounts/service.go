@@ -125,6 +125,12 @@ type Registration struct {
 	Email    string
 	Password string
 	Values   map[string]string // registration field key → submitted text
+	// ReturnTo is where the customer was going (an app's authorization,
+	// say). Where the tenant requires verification, the mailed link
+	// carries on there, signed in, when it is opened in the browser that
+	// signed up: the one whose nonce hashes to Browser.
+	ReturnTo string
+	Browser  string // SHA-256 (hex) of a random value in that browser's cookie
 }
 
 // Register creates a customer from a sign-up form, queues the verification
@@ -189,7 +195,11 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		return Signup{}, err
 	}
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.signup", c.Email, r, nil)
-	if err := s.sendVerification(ctx, t, c); err != nil {
+	var flow map[string]string
+	if verificationRequired(t) && in.ReturnTo != "" && in.Browser != "" {
+		flow = map[string]string{"return_to": in.ReturnTo, "browser": in.Browser}
+	}
+	if err := s.sendVerification(ctx, t, c, flow); err != nil {
 		s.log.Error("verification_mail_not_queued", "tenant_id", t.ID, "error", err)
 	}
 	if verificationRequired(t) {

@@ -88,7 +88,7 @@ func (s *Service) SendVerification(ctx context.Context, t *tenants.Tenant, c *Cu
 	if c.EmailVerified {
 		return apperr.New(apperr.Conflict, "This address is already verified.")
 	}
-	if err := s.sendVerification(ctx, t, c); err != nil {
+	if err := s.sendVerification(ctx, t, c, nil); err != nil {
 		return err
 	}
 	s.record(ctx, t, actor, "customer.verification.sent", c.Email, r, nil)
