@@ -106,6 +106,7 @@ func newHandler(s *services) (http.Handler, error) {
 	customer.GET("/profile/complete", acct.ShowProfileComplete)
 	customer.POST("/profile/complete", acct.CompleteProfile)
 	customer.POST("/account/identities/:provider/unlink", soc.Unlink)
+	customer.POST("/account/apps/:id/revoke", acct.RevokeApp)
 
 	// OpenID Provider on every tenant host, behind the tenant middleware so
 	// that op never answers for an unknown host. Clients find the endpoints

@@ -52,6 +52,7 @@ type Service struct {
 	now      func() time.Time
 
 	setPassword SetPasswordLinks
+	grants      AppGrants
 }
 
 // Deps are the service's collaborators.
@@ -75,6 +76,10 @@ type Deps struct {
 	// SetPasswordLinks answers "Forgot password" for a customer with no
 	// way to sign in (recovery.go).
 	SetPasswordLinks SetPasswordLinks
+
+	// Grants lists and revokes the OpenID Provider's grants of a customer
+	// (/account, disabling and deleting); nil without a provider.
+	Grants AppGrants
 }
 
 // NewService returns the accounts service.
@@ -83,7 +88,7 @@ func NewService(d Deps) *Service {
 		store: d.Store, tokens: d.Tokens, sessions: d.Sessions, hasher: d.Hasher, policy: d.Policy,
 		limiter: d.Limiter, audit: d.Audit, queue: d.Queue, tenants: d.Tenants, links: d.Links,
 		mailFrom: d.MailFrom, devices: devices{key: d.DeviceKey}, log: d.Log, now: func() time.Time { return time.Now().UTC() },
-		setPassword: d.SetPasswordLinks,
+		setPassword: d.SetPasswordLinks, grants: d.Grants,
 	}
 }
 
