@@ -48,7 +48,7 @@ func TestBrowserSPASignInAndSingleSignOn(t *testing.T) {
 	spaSite := httptest.NewServer(http.FileServer(http.Dir("testdata/spa")))
 	t.Cleanup(spaSite.Close)
 	origin := spaSite.URL // http://127.0.0.1:port
-	redirect := origin + "/index.html"
+	redirect := origin + "/app.html" // not index.html, which http.FileServer redirects to "/"
 
 	env := appEnv(t)
 	one := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "spa", "--first-party", "--redirect-uri", redirect, "--cors-origin", origin)
@@ -66,7 +66,8 @@ func TestBrowserSPASignInAndSingleSignOn(t *testing.T) {
 	run := func(steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatal(err)
+			urls, _ := nav.since(0)
+			t.Fatalf("%v; pages shown: %v", err, urls)
 		}
 	}
 	text := func(sel string) string {

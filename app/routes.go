@@ -69,7 +69,7 @@ func newHandler(s *services) (http.Handler, error) {
 
 	// Public, on a tenant's host: the tenant is resolved from Host, never
 	// from input, and the customer (if any) from the session cookie.
-	public := tenantEngine.Group("", tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
+	public := tenantEngine.Group("", web.FormsMayLeave, tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
 	public.GET("/", pages.Home)
 	public.GET("/theme.css", pages.ThemeCSS)
 	if logoStore != nil {

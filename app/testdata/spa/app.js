@@ -3,8 +3,8 @@
 // sessionStorage, the code exchanged at the token endpoint with fetch (a
 // cross-origin call the provider must allow through CORS).
 //
-// Open index.html?issuer=I&client_id=C to sign in; the provider sends the
-// browser back to index.html with code and state.
+// Open app.html?issuer=I&client_id=C to sign in; the provider sends the
+// browser back to app.html with code and state.
 
 "use strict";
 
