@@ -47,7 +47,7 @@ func TestBrowserSPASignInAndSingleSignOn(t *testing.T) {
 	ctx := apptest.Browser(t)
 	spaSite := httptest.NewServer(http.FileServer(http.Dir("testdata/spa")))
 	t.Cleanup(spaSite.Close)
-	origin := spaSite.URL // http://127.0.0.1:port
+	origin := spaSite.URL            // http://127.0.0.1:port
 	redirect := origin + "/app.html" // not index.html, which http.FileServer redirects to "/"
 
 	env := appEnv(t)
