@@ -50,8 +50,8 @@ func exchangeID(t *testing.T, app *brandApp, code, verifier string) (*oauth2.Tok
 func loginPageOf(t *testing.T, v *apptest.Visitor, host string, app *brandApp, state, verifier string) (apptest.Page, string) {
 	t.Helper()
 	p := follow(t, v, host, v.Get(host, app.authorizePath(state, verifier)), nil)
-	if p.StatusCode != http.StatusOK || !strings.Contains(p.Body, `action="/login"`) {
-		t.Fatalf("expected the hosted login page, got %d %.300s", p.StatusCode, p.Body)
+	if p.StatusCode != http.StatusOK || p.Request.URL.Path != "/login" {
+		t.Fatalf("expected the hosted login page, got %d %s %.300s", p.StatusCode, p.Request.URL.Path, p.Body)
 	}
 	returnTo := p.Request.URL.Query().Get("return_to")
 	if !strings.HasPrefix(returnTo, "/oauth/continue?id=") {
@@ -132,31 +132,9 @@ func TestOpenIDProviderSocialLinkStepAndAMR(t *testing.T) {
 	owner := b.srv.Visitor(t)
 	wantRedirect(t, signup(owner, host, "lena@example.com", "lena passphrase", nil), "/account")
 
-	// socialThrough presses the provider button on the login page of an
-	// authorization and comes back from the fake provider.
 	socialThrough := func(t *testing.T, v *apptest.Visitor, state, verifier string) apptest.Page {
 		t.Helper()
-		var returnTo string
-		apptest.Eventually(t, 5*time.Second, func() error {
-			p, rt := loginPageOf(t, v, host, app, state, verifier)
-			if !strings.Contains(p.Body, "/social/oidc?return_to=") {
-				return errors.New("no social button yet")
-			}
-			returnTo = rt
-			return nil
-		})
-		start := v.Get(host, "/social/oidc?return_to="+url.QueryEscape(returnTo))
-		if start.StatusCode != http.StatusSeeOther {
-			t.Fatalf("social start: %d", start.StatusCode)
-		}
-		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := noFollow.Get(start.Header.Get("Location"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		cb, _ := url.Parse(resp.Header.Get("Location"))
-		return v.Get(host, cb.RequestURI())
+		return socialThroughLogin(t, v, host, app, state, verifier)
 	}
 
 	t.Run("link step returns to the app", func(t *testing.T) {
@@ -245,5 +223,71 @@ func decodeJWTPart(t *testing.T, jwt string, i int, into any) {
 	}
 	if err := json.Unmarshal(b, into); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// socialThroughLogin presses the provider button on the login page of an
+// authorization and comes back from the fake provider.
+func socialThroughLogin(t *testing.T, v *apptest.Visitor, host string, app *brandApp, state, verifier string) apptest.Page {
+	t.Helper()
+	var returnTo string
+	apptest.Eventually(t, 5*time.Second, func() error {
+		p, rt := loginPageOf(t, v, host, app, state, verifier)
+		if !strings.Contains(p.Body, "/social/oidc?return_to=") {
+			return errors.New("no social button yet")
+		}
+		returnTo = rt
+		return nil
+	})
+	start := v.Get(host, "/social/oidc?return_to="+url.QueryEscape(returnTo))
+	if start.StatusCode != http.StatusSeeOther {
+		t.Fatalf("social start: %d", start.StatusCode)
+	}
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(start.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cb, _ := url.Parse(resp.Header.Get("Location"))
+	return v.Get(host, cb.RequestURI())
+}
+
+// With brand login only, the link step is confirmed by a mailed link
+// instead of the password; confirming it still returns to the app.
+func TestOpenIDProviderMailedLinkStep(t *testing.T) {
+	b := newBrandEnv(t, "acme")
+	fake := apptest.StartFakeOIDC(t)
+	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
+	const host = "acme.localhost"
+	web := createApp(t, b.env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--first-party", "--redirect-uri", shopRedirect)
+	app := newBrandApp(t, b.srv, host, web.ClientID, web.ClientSecret, shopRedirect)
+	wantRedirect(t, signup(b.srv.Visitor(t), host, "pat@example.com", "pats old passphrase", nil), "/account")
+	b.env.Mail.WaitFor(t, "pat@example.com", 15*time.Second) // the sign-up's confirmation
+	b.withSettings(t, "acme", func(s *tenants.Settings) { s.BrandLoginOnly = true })
+	fake.Set(func(f *apptest.FakeOIDC) {
+		f.User = apptest.FakeUser{Subject: "p-1", Email: "pat@example.com", EmailVerified: true}
+	})
+	v := b.srv.Visitor(t)
+	apptest.Eventually(t, 5*time.Second, func() error {
+		if p := v.Get(host, "/login"); !strings.Contains(p.Body, `data-testid="brand-only-help"`) {
+			return errors.New("brand login only not served yet")
+		}
+		return nil
+	})
+	verifier := oauth2.GenerateVerifier()
+	p := socialThroughLogin(t, v, host, app, "ml", verifier)
+	wantRedirect(t, p, "/social/link?token=")
+	token, _ := url.QueryUnescape(strings.TrimPrefix(p.Header.Get("Location"), "/social/link?token="))
+	if sent := v.Post(host, "/social/link/mail", url.Values{"token": {token}}); !strings.Contains(sent.Body, `data-testid="link-sent"`) {
+		t.Fatalf("after asking for the mail:\n%.300s", sent.Body)
+	}
+	link, _ := url.Parse(linkIn(t, b.env.Mail.WaitFor(t, "pat@example.com", 15*time.Second)))
+	q := appCallback(t, follow(t, v, host, v.Post(host, "/social/link/mail/confirm", url.Values{"token": {link.Query().Get("token")}}), nil), shopRedirect)
+	if q.Get("state") != "ml" || q.Get("code") == "" {
+		t.Fatalf("callback %v", q)
+	}
+	if _, _, c := exchangeID(t, app, q.Get("code"), verifier); c.Email != "pat@example.com" || !slices.Equal(c.AMR, []string{"fed"}) {
+		t.Fatalf("id_token after the mailed link: %+v", c)
 	}
 }
