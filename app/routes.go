@@ -69,7 +69,7 @@ func newHandler(s *services) (http.Handler, error) {
 
 	// Public, on a tenant's host: the tenant is resolved from Host, never
 	// from input, and the customer (if any) from the session cookie.
-	public := tenantEngine.Group("", tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
+	public := tenantEngine.Group("", web.FormsMayLeave, tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
 	public.GET("/", pages.Home)
 	public.GET("/theme.css", pages.ThemeCSS)
 	if logoStore != nil {
@@ -106,6 +106,7 @@ func newHandler(s *services) (http.Handler, error) {
 	customer.GET("/profile/complete", acct.ShowProfileComplete)
 	customer.POST("/profile/complete", acct.CompleteProfile)
 	customer.POST("/account/identities/:provider/unlink", soc.Unlink)
+	customer.POST("/account/apps/:id/revoke", acct.RevokeApp)
 
 	// OpenID Provider on every tenant host, behind the tenant middleware so
 	// that op never answers for an unknown host. Clients find the endpoints

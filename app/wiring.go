@@ -106,11 +106,12 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 	// every node accepts every node's cookies.
 	deviceMAC := hmac.New(sha256.New, key)
 	deviceMAC.Write([]byte("gatehouse device cookies"))
+	grants := &providerGrants{}
 	s.accounts = accounts.NewService(accounts.Deps{
 		Store: accounts.NewStore(database.Gorm), Tokens: s.tokens, Sessions: s.sessions,
 		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
 		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, DeviceKey: deviceMAC.Sum(nil), Log: log,
-		SetPasswordLinks: s.campaigns,
+		SetPasswordLinks: s.campaigns, Grants: grants,
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
 	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback(), Resolve: opts.OutboundResolve})
@@ -126,8 +127,14 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 		DB: database.Gorm, Apps: s.apps, Keys: oidc.NewKeys(database.Gorm, box),
 		Customers: s.accounts, Sessions: s.sessions, Audit: s.audit, Log: log,
 	})
+	grants.Storage = s.oidc
 	return s, nil
 }
+
+// providerGrants hands accounts the provider's grants (the apps on
+// /account, revocation when a customer is disabled). The provider reads
+// customers through accounts, so it is built after it and set here.
+type providerGrants struct{ *oidc.Storage }
 
 // link is an absolute URL on a tenant's configured host. Mail links are
 // built here, never from a request's Host header.

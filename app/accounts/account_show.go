@@ -30,6 +30,8 @@ func (h *Handlers) ShowAccount(c *gin.Context) {
 		v.Notice = views.Notice{Kind: "success", Message: "Linked: you can now sign in either way."}
 	case "unlinked":
 		v.Notice = views.Notice{Kind: "success", Message: "Removed."}
+	case "app-revoked":
+		v.Notice = views.Notice{Kind: "success", Message: "That app no longer has access to your account."}
 	case "unlink-refused":
 		v.Notice = views.Notice{Kind: "warning", Message: "That is the only way to sign in to this account. Add a password or link another provider first."}
 	}
@@ -68,8 +70,16 @@ func (h *Handlers) accountPage(c *gin.Context, t *tenants.Tenant, cust *Customer
 			}
 		}
 	}
+	signedIn, err := h.svc.SignedInApps(c.Request.Context(), t, cust)
+	if err != nil {
+		return views.AccountPage{}, err
+	}
+	apps := make([]views.SignedInApp, 0, len(signedIn))
+	for _, a := range signedIn {
+		apps = append(apps, views.SignedInApp{Name: a.Name, RevokeURL: "/account/apps/" + a.AppID.String() + "/revoke"})
+	}
 	return views.AccountPage{
-		Page: h.pages.Page(t, "Your account"), Brand: h.pages.Brand(c.Request.Context(), t),
+		Page: h.pages.Page(t, "Your account"), Brand: h.pages.Brand(c.Request.Context(), t), Apps: apps,
 		Email: cust.Email, EmailVerified: cust.EmailVerified,
 		Profile:  views.ProfileForm{Fields: formFields(t.Fields, cust.Profile, nil, nil)},
 		Password: views.PasswordForm{Off: t.Settings.BrandLoginOnly, HasPassword: cust.HasPassword(), MinPasswordLength: t.Settings.MinPasswordLength},

@@ -27,6 +27,7 @@ type Handlers struct {
 	buttons Buttons
 	cookie  string
 	device  string
+	signup  string // binds a sign-up waiting for its verification link to the browser
 	secure  bool
 }
 
@@ -38,11 +39,11 @@ type Buttons interface {
 // NewHandlers returns the handlers. secure (https deployments) makes the
 // session cookie Secure and __Host- prefixed, which pins it to the exact host.
 func NewHandlers(svc *Service, render *web.Renderer, pages *hosted.Pages, buttons Buttons, secure bool) *Handlers {
-	name, device := "gh_session", "gh_device"
+	name, device, signup := "gh_session", "gh_device", "gh_signup"
 	if secure {
-		name, device = "__Host-gh_session", "__Host-gh_device"
+		name, device, signup = "__Host-gh_session", "__Host-gh_device", "__Host-gh_signup"
 	}
-	return &Handlers{svc: svc, render: render, pages: pages, buttons: buttons, cookie: name, device: device, secure: secure}
+	return &Handlers{svc: svc, render: render, pages: pages, buttons: buttons, cookie: name, device: device, signup: signup, secure: secure}
 }
 
 const (
@@ -90,9 +91,10 @@ func (h *Handlers) RequireCustomer(c *gin.Context) {
 func CustomerOf(c *gin.Context) *Customer { return customerOf(c) }
 
 // SignIn starts a session for cust and redirects onwards; other ways of
-// signing in (social login) end here too.
-func (h *Handlers) SignIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string) {
-	h.signIn(c, t, cust, returnTo)
+// signing in (social login) end here too. amr is how the customer proved
+// who they are (AMRPassword, AMRFederated).
+func (h *Handlers) SignIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string, amr ...string) {
+	h.signIn(c, t, cust, returnTo, amr...)
 }
 
 // Request describes the request for the service's audit trail and
@@ -145,11 +147,11 @@ func (h *Handlers) clearSession(c *gin.Context) {
 
 // signIn starts a session (a new id every time) and sends the customer to
 // what comes next: the profile prompt, or where they were going.
-func (h *Handlers) signIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string) {
+func (h *Handlers) signIn(c *gin.Context, t *tenants.Tenant, cust *Customer, returnTo string, amr ...string) {
 	if old := sessionToken(c); old != "" {
 		_ = h.svc.sessions.Revoke(c.Request.Context(), old)
 	}
-	token, err := h.svc.StartSession(c.Request.Context(), t, cust, h.request(c))
+	token, err := h.svc.StartSession(c.Request.Context(), t, cust, h.request(c), amr)
 	if err != nil {
 		h.render.Error(c, err)
 		return

@@ -18,7 +18,7 @@ func (h *Handlers) Login(c *gin.Context) {
 	returnTo := web.SafeReturnTo(c.PostForm("return_to"))
 	cust, err := h.svc.Login(c.Request.Context(), t, email, password, h.request(c))
 	if err == nil {
-		h.signIn(c, t, cust, returnTo)
+		h.signIn(c, t, cust, returnTo, AMRPassword)
 		return
 	}
 	v := h.loginPage(c, t, "login", returnTo)

@@ -2,6 +2,9 @@ package accounts
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
 	"net/url"
 	"slices"
 	"strings"
@@ -196,23 +199,52 @@ func (s *Service) ResetPassword(ctx context.Context, t *tenants.Tenant, token, p
 
 // VerifyEmail confirms the address a verification link was sent to.
 func (s *Service) VerifyEmail(ctx context.Context, t *tenants.Tenant, token string, r Request) (*Customer, error) {
+	c, _, err := s.verifyEmail(ctx, t, token, r)
+	return c, err
+}
+
+// VerifyEmailInFlow confirms the address like VerifyEmail and, when the
+// link came from a sign-up made on the way somewhere (an app's
+// authorization) and is opened in the browser that signed up (browser is
+// the value of its sign-up cookie), returns where to carry on: the caller
+// signs the customer in and goes there. The mailbox and the browser that
+// chose the password are both proven, so nobody else's browser is signed
+// in by a forwarded or intercepted link. Anywhere else returnTo is empty.
+func (s *Service) VerifyEmailInFlow(ctx context.Context, t *tenants.Tenant, token, browser string, r Request) (*Customer, string, error) {
+	c, data, err := s.verifyEmail(ctx, t, token, r)
+	if err != nil || browser == "" || data["return_to"] == "" {
+		return c, "", err
+	}
+	if subtle.ConstantTimeCompare([]byte(BrowserBinding(browser)), []byte(data["browser"])) != 1 {
+		return c, "", nil
+	}
+	return c, data["return_to"], nil
+}
+
+// BrowserBinding is what a sign-up stores of its browser's cookie value.
+func BrowserBinding(cookie string) string {
+	sum := sha256.Sum256([]byte("gatehouse signup browser\x00" + cookie))
+	return hex.EncodeToString(sum[:])
+}
+
+func (s *Service) verifyEmail(ctx context.Context, t *tenants.Tenant, token string, r Request) (*Customer, map[string]string, error) {
 	red, err := s.tokens.Redeem(ctx, t.ID, tokens.Verify, token)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	store := s.store.For(t.ID)
 	c, err := store.ByID(ctx, red.SubjectID)
 	if err != nil {
-		return nil, tokens.ErrInvalid
+		return nil, nil, tokens.ErrInvalid
 	}
 	// The link confirms the address it was sent to; if the customer has
 	// changed address since, it confirms nothing.
 	if err := store.MarkVerified(ctx, c.ID, red.Data["email"]); err != nil {
-		return nil, tokens.ErrInvalid
+		return nil, nil, tokens.ErrInvalid
 	}
 	c.EmailVerified = true
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.email.verified", c.Email, r, nil)
-	return c, nil
+	return c, red.Data, nil
 }
 
 // ResendVerification sends a new verification link, a few times an hour at
@@ -237,11 +269,17 @@ func (s *Service) ResendVerification(ctx context.Context, t *tenants.Tenant, c *
 	if c.EmailVerified {
 		return nil
 	}
-	return s.sendVerification(ctx, t, c)
+	return s.sendVerification(ctx, t, c, nil)
 }
 
-func (s *Service) sendVerification(ctx context.Context, t *tenants.Tenant, c *Customer) error {
-	token, err := s.tokens.Issue(ctx, t.ID, c.ID, tokens.Verify, VerifyTTL, map[string]string{"email": c.Email})
+// sendVerification mails a link confirming c's address. flow, when not
+// nil, is the sign-up's return_to and browser binding (see Registration).
+func (s *Service) sendVerification(ctx context.Context, t *tenants.Tenant, c *Customer, flow map[string]string) error {
+	data := map[string]string{"email": c.Email}
+	for k, v := range flow {
+		data[k] = v
+	}
+	token, err := s.tokens.Issue(ctx, t.ID, c.ID, tokens.Verify, VerifyTTL, data)
 	if err != nil {
 		return err
 	}

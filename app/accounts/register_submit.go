@@ -1,7 +1,10 @@
 package accounts
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -16,14 +19,25 @@ func (h *Handlers) Register(c *gin.Context) {
 	t := tenants.FromGin(c)
 	returnTo := web.SafeReturnTo(c.PostForm("return_to"))
 	values := formValues(c, t.Fields)
-	in := Registration{Email: c.PostForm("email"), Password: c.PostForm("password"), Values: values}
+	in := Registration{Email: c.PostForm("email"), Password: c.PostForm("password"), Values: values, ReturnTo: returnTo}
+	var browser string
+	if returnTo != "" {
+		browser = randomValue()
+		in.Browser = BrowserBinding(browser)
+	}
 	res, err := h.svc.Register(c.Request.Context(), t, in, h.request(c))
 	if err == nil {
 		if res.CheckInbox() {
+			// The mailed link carries on to returnTo when it is opened in
+			// this browser (VerifyEmailInFlow). The cookie is set whether
+			// or not the address was new, so the answer stays the same.
+			if browser != "" {
+				h.setSignupCookie(c, browser, int(VerifyTTL/time.Second))
+			}
 			c.Redirect(http.StatusSeeOther, "/login?notice=verify")
 			return
 		}
-		h.signIn(c, t, res.Customer, returnTo)
+		h.signIn(c, t, res.Customer, returnTo, AMRPassword)
 		return
 	}
 	errs, formErr, ok := fieldErrors(err)
@@ -47,4 +61,20 @@ func (h *Handlers) Register(c *gin.Context) {
 		status = s
 	}
 	h.renderLogin(c, status, v)
+}
+
+// setSignupCookie binds a sign-up that waits for its verification link to
+// this browser; maxAge -1 removes it.
+func (h *Handlers) setSignupCookie(c *gin.Context, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: h.signup, Value: value, Path: "/", MaxAge: maxAge, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func randomValue() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -52,6 +52,7 @@ type Service struct {
 	now      func() time.Time
 
 	setPassword SetPasswordLinks
+	grants      AppGrants
 }
 
 // Deps are the service's collaborators.
@@ -75,6 +76,10 @@ type Deps struct {
 	// SetPasswordLinks answers "Forgot password" for a customer with no
 	// way to sign in (recovery.go).
 	SetPasswordLinks SetPasswordLinks
+
+	// Grants lists and revokes the OpenID Provider's grants of a customer
+	// (/account, disabling and deleting); nil without a provider.
+	Grants AppGrants
 }
 
 // NewService returns the accounts service.
@@ -83,7 +88,7 @@ func NewService(d Deps) *Service {
 		store: d.Store, tokens: d.Tokens, sessions: d.Sessions, hasher: d.Hasher, policy: d.Policy,
 		limiter: d.Limiter, audit: d.Audit, queue: d.Queue, tenants: d.Tenants, links: d.Links,
 		mailFrom: d.MailFrom, devices: devices{key: d.DeviceKey}, log: d.Log, now: func() time.Time { return time.Now().UTC() },
-		setPassword: d.SetPasswordLinks,
+		setPassword: d.SetPasswordLinks, grants: d.Grants,
 	}
 }
 
@@ -125,6 +130,12 @@ type Registration struct {
 	Email    string
 	Password string
 	Values   map[string]string // registration field key → submitted text
+	// ReturnTo is where the customer was going (an app's authorization,
+	// say). Where the tenant requires verification, the mailed link
+	// carries on there, signed in, when it is opened in the browser that
+	// signed up: the one whose nonce hashes to Browser.
+	ReturnTo string
+	Browser  string // SHA-256 (hex) of a random value in that browser's cookie
 }
 
 // Register creates a customer from a sign-up form, queues the verification
@@ -189,7 +200,11 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		return Signup{}, err
 	}
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.signup", c.Email, r, nil)
-	if err := s.sendVerification(ctx, t, c); err != nil {
+	var flow map[string]string
+	if verificationRequired(t) && in.ReturnTo != "" && in.Browser != "" {
+		flow = map[string]string{"return_to": in.ReturnTo, "browser": in.Browser}
+	}
+	if err := s.sendVerification(ctx, t, c, flow); err != nil {
 		s.log.Error("verification_mail_not_queued", "tenant_id", t.ID, "error", err)
 	}
 	if verificationRequired(t) {
@@ -272,11 +287,24 @@ func (s *Service) DeviceToken(t *tenants.Tenant, c *Customer) string {
 	return s.devices.issue(t.ID, c.ID, s.now())
 }
 
+// Authentication method references (RFC 8176 §2) a session records, and
+// the OpenID Provider reports as the id_token's amr.
+const (
+	// AMRPassword: the customer typed their password (log-in, sign-up,
+	// confirming a link with it).
+	AMRPassword = "pwd"
+	// AMRFederated: a social or brand provider vouched for the customer.
+	// RFC 8176 has no finer value for "another identity provider said so";
+	// what that provider checked is its own business.
+	AMRFederated = "fed"
+)
+
 // StartSession signs c in on the request's host with a fresh session id,
-// using the tenant's idle and absolute lifetimes.
-func (s *Service) StartSession(ctx context.Context, t *tenants.Tenant, c *Customer, r Request) (string, error) {
+// using the tenant's idle and absolute lifetimes. amr says how the customer
+// proved who they are (AMRPassword, AMRFederated).
+func (s *Service) StartSession(ctx context.Context, t *tenants.Tenant, c *Customer, r Request, amr []string) (string, error) {
 	token, _, err := s.sessions.Create(ctx, sessions.New{
-		Kind: sessions.Customer, TenantID: t.ID, SubjectID: c.ID, Host: r.Host, IP: r.IP, UserAgent: r.UserAgent,
+		Kind: sessions.Customer, TenantID: t.ID, SubjectID: c.ID, Host: r.Host, IP: r.IP, UserAgent: r.UserAgent, AMR: amr,
 		Idle: time.Duration(t.Settings.SessionIdleMinutes) * time.Minute,
 		Max:  time.Duration(t.Settings.SessionMaxHours) * time.Hour,
 	})

@@ -40,7 +40,7 @@ func (s *Service) RevokeSession(ctx context.Context, t *tenants.Tenant, c *Custo
 }
 
 // SetStatus disables or enables a customer. Disabling ends every session
-// at once.
+// and revokes every token the OpenID Provider issued for them, at once.
 func (s *Service) SetStatus(ctx context.Context, t *tenants.Tenant, c *Customer, status, actor string, r Request) error {
 	if status != StatusActive && status != StatusDisabled {
 		return apperr.Field("status", "must be active or disabled")
@@ -50,6 +50,9 @@ func (s *Service) SetStatus(ctx context.Context, t *tenants.Tenant, c *Customer,
 	}
 	if status == StatusDisabled {
 		if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+			return err
+		}
+		if err := s.revokeTokens(ctx, t, c); err != nil {
 			return err
 		}
 	}
@@ -88,7 +91,7 @@ func (s *Service) SendVerification(ctx context.Context, t *tenants.Tenant, c *Cu
 	if c.EmailVerified {
 		return apperr.New(apperr.Conflict, "This address is already verified.")
 	}
-	if err := s.sendVerification(ctx, t, c); err != nil {
+	if err := s.sendVerification(ctx, t, c, nil); err != nil {
 		return err
 	}
 	s.record(ctx, t, actor, "customer.verification.sent", c.Email, r, nil)
@@ -100,6 +103,11 @@ func (s *Service) SendVerification(ctx context.Context, t *tenants.Tenant, c *Cu
 // happened, under the customer's id, not their address.
 func (s *Service) Delete(ctx context.Context, t *tenants.Tenant, c *Customer, actor string, r Request) error {
 	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+		return err
+	}
+	// The tokens' rows go with the customer (ON DELETE CASCADE); revoking
+	// first keeps them dead even if the delete below fails.
+	if err := s.revokeTokens(ctx, t, c); err != nil {
 		return err
 	}
 	if err := s.store.For(t.ID).delete(ctx, c.ID); err != nil {

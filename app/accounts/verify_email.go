@@ -19,7 +19,16 @@ func (h *Handlers) VerifyEmail(c *gin.Context) {
 	c.Header("Referrer-Policy", "no-referrer")
 	noStore(c)
 	v := views.VerifyPage{Page: h.pages.Page(t, "Confirm your email"), Brand: h.pages.Brand(c.Request.Context(), t), SignedIn: customerOf(c) != nil}
-	_, err := h.svc.VerifyEmail(c.Request.Context(), t, c.Query("token"), h.request(c))
+	browser, _ := c.Cookie(h.signup)
+	cust, returnTo, err := h.svc.VerifyEmailInFlow(c.Request.Context(), t, c.Query("token"), browser, h.request(c))
+	if err == nil && returnTo != "" {
+		// Opened in the browser that signed up on its way somewhere (an
+		// app's authorization): carry on there, signed in. The customer
+		// chose the password in this browser moments ago.
+		h.setSignupCookie(c, "", -1)
+		h.signIn(c, t, cust, returnTo, AMRPassword)
+		return
+	}
 	switch {
 	case err == nil:
 		v.OK, v.Message = true, "Thank you: your email address is confirmed."

@@ -39,7 +39,7 @@ func (h *Handlers) Continue(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, CallbackPath+"?id="+url.QueryEscape(req.ID))
 		return
 	}
-	cust, authTime, ok := h.signedIn(c, t, req)
+	cust, si, ok := h.signedIn(c, t, req)
 	if !ok {
 		if hasPrompt(req, oidc.PromptNone) {
 			redirectError(c, req.GetRedirectURI(), string(req.GetResponseMode()), req.GetState(), string(oidc.LoginRequired), "the customer is not signed in")
@@ -81,21 +81,21 @@ func (h *Handlers) Continue(c *gin.Context) {
 			return
 		}
 	}
-	h.finish(c, t, req, cust, authTime)
+	h.finish(c, t, req, cust, si)
 }
 
 // signedIn returns the customer signed in on this host and when, and
 // whether that sign-in satisfies the request: it must be recent enough for
 // max_age (prompt=login sets it to 0), and prompt=create wants a sign-up
 // made for this request.
-func (h *Handlers) signedIn(c *gin.Context, t *tenants.Tenant, req *Request) (*accounts.Customer, time.Time, bool) {
+func (h *Handlers) signedIn(c *gin.Context, t *tenants.Tenant, req *Request) (*accounts.Customer, signIn, bool) {
 	cust := customerOf(c)
 	if cust == nil {
-		return nil, time.Time{}, false
+		return nil, signIn{}, false
 	}
 	sess, err := h.storage.sessions.Lookup(c.Request.Context(), sessionTokenOf(c), sessions.Customer, t.ID, tenants.NormalizeHost(c.Request.Host))
 	if err != nil {
-		return nil, time.Time{}, false
+		return nil, signIn{}, false
 	}
 	authTime := sess.CreatedAt
 	// fresh: the customer signed in after the app asked.
@@ -104,19 +104,22 @@ func (h *Handlers) signedIn(c *gin.Context, t *tenants.Tenant, req *Request) (*a
 	if hasPrompt(req, promptCreate) && !fresh {
 		ok = false
 	}
-	return cust, authTime, ok
+	return cust, signIn{at: authTime, amr: sess.AMR}, ok
+}
+
+// signIn is when and how the customer signed in on this host: the
+// session's start and the methods it recorded.
+type signIn struct {
+	at  time.Time
+	amr []string
 }
 
 // finish marks the request signed in and sends the browser on to op's
 // callback, which redirects to the app with the code.
-func (h *Handlers) finish(c *gin.Context, t *tenants.Tenant, req *Request, cust *accounts.Customer, authTime time.Time) {
-	// The session does not record how the customer signed in; a password
-	// account is reported as "pwd".
-	var amr []string
-	if cust.HasPassword() {
-		amr = []string{"pwd"}
-	}
-	if err := h.storage.Finish(c.Request.Context(), t, req.ID, cust.ID, authTime, amr); err != nil {
+// The id_token reports the session's sign-in time as auth_time and how the
+// customer signed in (the session's methods) as amr.
+func (h *Handlers) finish(c *gin.Context, t *tenants.Tenant, req *Request, cust *accounts.Customer, si signIn) {
+	if err := h.storage.Finish(c.Request.Context(), t, req.ID, cust.ID, si.at, si.amr); err != nil {
 		h.errorPage(c, t, "This sign-in link has expired. Go back to the app and try again.")
 		return
 	}

@@ -25,7 +25,7 @@ func (h *Handlers) Consent(c *gin.Context) {
 		h.errorPage(c, t, "This sign-in link has expired. Go back to the app and try again.")
 		return
 	}
-	cust, authTime, ok := h.signedIn(c, t, req)
+	cust, si, ok := h.signedIn(c, t, req)
 	if !ok {
 		c.Redirect(http.StatusSeeOther, LoginPath+"?id="+req.ID)
 		return
@@ -38,7 +38,7 @@ func (h *Handlers) Consent(c *gin.Context) {
 		h.render.Error(c, err)
 		return
 	}
-	h.finish(c, t, req, cust, authTime)
+	h.finish(c, t, req, cust, si)
 }
 
 func consentPage(p *hosted.Pages, c *gin.Context, t *tenants.Tenant, appName string, req *Request) templ.Component {

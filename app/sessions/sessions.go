@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +42,10 @@ type Session struct {
 	LastSeenAt time.Time
 	ExpiresAt  time.Time
 	Idle       time.Duration
+	// AMR is how the subject authenticated when the session began, as
+	// RFC 8176 method references ("pwd", "fed"); empty for sessions made
+	// before it was recorded.
+	AMR []string
 }
 
 type row struct {
@@ -55,6 +60,7 @@ type row struct {
 	LastSeenAt  time.Time
 	IdleSeconds int
 	ExpiresAt   time.Time
+	AMR         string `gorm:"column:amr"`
 }
 
 func (row) TableName() string { return "sessions" }
@@ -80,6 +86,7 @@ type New struct {
 	UserAgent string
 	Idle      time.Duration // ends after this much inactivity
 	Max       time.Duration // ends this long after creation, however active
+	AMR       []string      // how the subject authenticated (RFC 8176)
 }
 
 // ErrNoSession is what every failed lookup returns, whatever the reason, so
@@ -99,6 +106,7 @@ func (s *Store) Create(ctx context.Context, n New) (string, Session, error) {
 		ID: hashToken(token), Kind: string(n.Kind), SubjectID: n.SubjectID, Host: n.Host,
 		IP: truncate(n.IP, 64), UserAgent: truncate(n.UserAgent, 256),
 		CreatedAt: now, LastSeenAt: now, IdleSeconds: int(n.Idle / time.Second), ExpiresAt: now.Add(n.Max),
+		AMR: strings.Join(n.AMR, " "),
 	}
 	if n.TenantID != uuid.Nil {
 		id := n.TenantID
@@ -213,7 +221,7 @@ func fromRow(r row) Session {
 	s := Session{
 		ID: r.ID, Kind: Kind(r.Kind), SubjectID: r.SubjectID, Host: r.Host, IP: r.IP, UserAgent: r.UserAgent,
 		CreatedAt: r.CreatedAt.UTC(), LastSeenAt: r.LastSeenAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(),
-		Idle: time.Duration(r.IdleSeconds) * time.Second,
+		Idle: time.Duration(r.IdleSeconds) * time.Second, AMR: strings.Fields(r.AMR),
 	}
 	if r.TenantID != nil {
 		s.TenantID = *r.TenantID

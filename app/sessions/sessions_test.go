@@ -100,3 +100,27 @@ func TestSessions(t *testing.T) {
 		}
 	})
 }
+
+// A session keeps how it began (RFC 8176 amr) for the OpenID Provider's
+// id_tokens; one made without says nothing.
+func TestSessionAMR(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.MigratedDB(t)
+	store := sessions.NewStore(d.Gorm)
+	a := mustTenant(t, d, "acme")
+	for _, tc := range []struct {
+		name string
+		amr  []string
+	}{{"fed and pwd", []string{"fed", "pwd"}}, {"none", nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			tok, _, err := store.Create(ctx, sessions.New{Kind: sessions.Customer, TenantID: a, SubjectID: uuid.Must(uuid.NewV7()), Host: "acme.localhost", Idle: time.Hour, Max: time.Hour, AMR: tc.amr})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := store.Lookup(ctx, tok, sessions.Customer, a, "acme.localhost")
+			if err != nil || len(s.AMR) != len(tc.amr) || (len(tc.amr) > 0 && (s.AMR[0] != tc.amr[0] || s.AMR[1] != tc.amr[1])) {
+				t.Fatalf("Lookup AMR = %v, %v; want %v", s.AMR, err, tc.amr)
+			}
+		})
+	}
+}

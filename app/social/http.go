@@ -18,7 +18,7 @@ import (
 // Sessions is what the handlers need from customer accounts: who is signed
 // in, and how to sign someone in.
 type Sessions interface {
-	SignIn(c *gin.Context, t *tenants.Tenant, cust *accounts.Customer, returnTo string)
+	SignIn(c *gin.Context, t *tenants.Tenant, cust *accounts.Customer, returnTo string, amr ...string)
 	Request(c *gin.Context) accounts.Request
 }
 
@@ -107,7 +107,7 @@ func (h *Handlers) Callback(c *gin.Context) {
 	case res.Linked:
 		c.Redirect(http.StatusSeeOther, "/account?notice=linked")
 	default:
-		h.sessions.SignIn(c, t, res.Customer, res.ReturnTo)
+		h.sessions.SignIn(c, t, res.Customer, res.ReturnTo, accounts.AMRFederated)
 	}
 }
 
@@ -131,7 +131,9 @@ func (h *Handlers) ConfirmLink(c *gin.Context) {
 	token := c.PostForm("token")
 	cust, returnTo, err := h.svc.ConfirmLink(c.Request.Context(), t, token, c.PostForm("password"), h.sessions.Request(c))
 	if err == nil {
-		h.sessions.SignIn(c, t, cust, returnTo)
+		// The provider vouched for the customer and they typed the
+		// account's password.
+		h.sessions.SignIn(c, t, cust, returnTo, accounts.AMRFederated, accounts.AMRPassword)
 		return
 	}
 	if errors.Is(err, errState) {
@@ -220,7 +222,7 @@ func (h *Handlers) ConfirmMailedLink(c *gin.Context) {
 		h.render.Error(c, err)
 		return
 	}
-	h.sessions.SignIn(c, t, cust, returnTo)
+	h.sessions.SignIn(c, t, cust, returnTo, accounts.AMRFederated)
 }
 
 // fail lands on the branded login page with a message.

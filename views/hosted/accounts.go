@@ -117,6 +117,15 @@ type AccountPage struct {
 	// LinkProviders are the enabled providers not linked yet; their URL
 	// starts a link (/social/<key>?link=1).
 	LinkProviders []Provider
+	// Apps are the brand's apps the customer has signed in to.
+	Apps []SignedInApp
+}
+
+// SignedInApp is an app on /account that holds the customer's sign-in;
+// RevokeURL is the POST action of its "Sign out of this app" button.
+type SignedInApp struct {
+	Name      string
+	RevokeURL string
 }
 
 // ProfileCompletePage is GET /profile/complete: the fields a customer must
