@@ -44,10 +44,12 @@ func runWorker(ctx context.Context, env *Env, args []string) int {
 		return fail(env, err)
 	}
 	defer svc.close()
-	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns}, log)
+	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Webhooks: svc.webhooks}, log)
 	if err := srv.Start(); err != nil {
 		return fail(env, err)
 	}
+	// Every node relays the job outbox (see jobs.Relay).
+	go svc.relay().Run(ctx)
 	fmt.Fprintln(env.Stdout, "gatehouse: worker running (queues critical, default, bulk)")
 	<-ctx.Done()
 	log.Info("worker_shutting_down")

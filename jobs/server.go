@@ -17,6 +17,7 @@ type Handlers struct {
 	PasswordResets PasswordResets
 	Imports        ImportWorker
 	Campaigns      CampaignWorker
+	Webhooks       WebhookDeliverer
 }
 
 // ServerOptions tune the worker.
@@ -62,6 +63,9 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 	}
 	if h.Imports != nil || h.Campaigns != nil {
 		RegisterImports(s.mux, h.Imports, h.Campaigns)
+	}
+	if h.Webhooks != nil {
+		s.mux.HandleFunc(TypeWebhookDeliver, webhookHandler(h.Webhooks))
 	}
 	if h.PasswordResets != nil {
 		s.mux.HandleFunc(TypeForgotPassword, func(ctx context.Context, t *asynq.Task) error {
