@@ -236,11 +236,19 @@ func (s *Service) Delete(ctx context.Context, tenantID, id uuid.UUID) error {
 // Deliveries is the endpoint's delivery log, newest first.
 func (s *Service) Deliveries(ctx context.Context, tenantID, endpointID uuid.UUID, limit int) ([]Delivery, error) {
 	var rows []struct {
-		deliveryRow
-		EventType string
+		ID             uuid.UUID
+		EndpointID     uuid.UUID
+		EventID        string
+		EventType      string
+		Status         string
+		Attempts       int
+		ResponseStatus int
+		LastError      string
+		LastAttemptAt  *time.Time
+		CreatedAt      time.Time
 	}
 	err := s.d.DB.WithContext(ctx).Table("webhook_deliveries AS d").
-		Select("d.*, e.type AS event_type").
+		Select("d.id, d.endpoint_id, d.event_id, e.type AS event_type, d.status, d.attempts, d.response_status, d.last_error, d.last_attempt_at, d.created_at").
 		Joins("JOIN webhook_events e ON e.id = d.event_id AND e.tenant_id = d.tenant_id").
 		Where("d.tenant_id = ? AND d.endpoint_id = ?", tenantID, endpointID).
 		Order("d.created_at DESC, d.id DESC").Limit(limit).Scan(&rows).Error
