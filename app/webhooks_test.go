@@ -284,7 +284,7 @@ func TestWebhooks(t *testing.T) {
 		if p.StatusCode != http.StatusOK || !strings.Contains(p.Body, created.ID) || !strings.Contains(p.Body, "204") || !strings.Contains(p.Body, "2 tries") {
 			t.Fatalf("log: %d %s\n%s", p.StatusCode, created.ID, p.Body[strings.Index(p.Body, "Deliveries"):])
 		}
-		resend := regexp.MustCompile(`/t/acme/webhooks/` + acmeID + `/deliveries/[0-9a-f-]{36}/resend`).FindAllString(p.Body, -1)
+		resend := regexp.MustCompile(`/t/acme/webhooks/`+acmeID+`/deliveries/[0-9a-f-]{36}/resend`).FindAllString(p.Body, -1)
 		if len(resend) == 0 {
 			t.Fatal("no resend button")
 		}
