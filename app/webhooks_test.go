@@ -341,6 +341,22 @@ func TestWebhooks(t *testing.T) {
 		}
 	})
 
+	t.Run("staff disable and delete a customer", func(t *testing.T) {
+		acmeHook.set(func(r *hookReceiver) { r.failAll = false; r.secrets = append(r.secrets, acmeSecret) })
+		id, _ := created.Data["id"].(string)
+		if r := admin.post("/t/acme/customers/"+id+"/status", url.Values{"status": {"disabled"}}); r.StatusCode >= 400 {
+			t.Fatalf("disable: %d", r.StatusCode)
+		}
+		acmeHook.waitFor("customer.disabled", func(e hookEvent) bool { return e.Data["id"] == id && e.Data["status"] == "disabled" })
+		if r := admin.post("/t/acme/customers/"+id+"/delete", url.Values{"confirm": {"ana@example.com"}}); r.StatusCode >= 400 {
+			t.Fatalf("delete: %d", r.StatusCode)
+		}
+		e := acmeHook.waitFor("customer.deleted", func(e hookEvent) bool { return e.Data["id"] == id })
+		if _, ok := e.Data["email"]; ok {
+			t.Fatal("customer.deleted carries the erased address")
+		}
+	})
+
 	var actions []string
 	env.DB().Gorm.Table("audit_events").Where("target = ?", acmeHook.srv.URL).Order("at").Pluck("action", &actions)
 	for _, want := range []string{"webhook.endpoint.created", "webhook.delivery.resent", "webhook.secret.rotated", "webhook.endpoint.disabled", "webhook.endpoint.enabled_changed"} {
