@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,10 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/apptest"
+	"gatehouse/app/audit"
+	"gatehouse/app/imports"
 	"gatehouse/app/webhooks"
+	"gatehouse/tenants"
 )
 
 // TestCustomerWritesReportEvents: each write of the accounts store, wired
@@ -84,4 +88,61 @@ func TestCustomerWritesReportEvents(t *testing.T) {
 			t.Fatalf("bravo has %d events", n)
 		}
 	})
+}
+
+// TestImportCompletedEvent: a real import run reports import.completed
+// with its counts, in the transaction that marks it done; a dry run
+// reports nothing.
+func TestImportCompletedEvent(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.MigratedDB(t)
+	ts := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", quiet)
+	acme, err := ts.Create(ctx, tenants.NewTenant{Slug: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := newService(t, d, http.DefaultClient, false)
+	if _, _, err := svc.Create(ctx, acme.ID, webhooks.New{URL: "https://hooks.example.com/a", Events: []string{webhooks.ImportCompleted}}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := imports.NewStore(d.Gorm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp := imports.NewService(imports.Deps{Store: store.WithEvents(svc), Tenants: ts, Audit: audit.NewRecorder(d.Gorm, quiet), Log: quiet})
+	qctx, cancel := context.WithCancel(ctx)
+	q := imports.NewLocalQueue(qctx, imp, 1)
+	defer func() { cancel(); q.Wait() }()
+	imp.SetQueue(q)
+	actor := imports.Actor{Name: "test"}
+	j, err := imp.Stage(ctx, acme, actor, "c.csv", "", strings.NewReader("email\na@example.com\nb@example.com\nnot-an-email\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := imports.Mapping{Mode: imports.ModeUpsert, Columns: imports.AutoMap(j.Dialect.Columns, nil, false)}
+	events := func() []string {
+		var bodies []string
+		d.Gorm.Table("webhook_events").Where("tenant_id = ? AND type = ?", acme.ID, webhooks.ImportCompleted).Pluck("body", &bodies)
+		return bodies
+	}
+	for _, dry := range []bool{true, false} {
+		if _, err := imp.Start(ctx, acme, actor, j.ID, m, dry); err != nil {
+			t.Fatal(err)
+		}
+		q.Wait()
+		p, err := imp.Progress(ctx, acme.ID, j.ID)
+		if err != nil || p.Job.Status != imports.StatusDone {
+			t.Fatalf("pass (dry %v): %v %s", dry, err, p.Job.Status)
+		}
+		if got := events(); dry && len(got) != 0 {
+			t.Fatalf("a dry run reported %v", got)
+		}
+	}
+	got := events()
+	var p struct {
+		Data imports.CompletedData `json:"data"`
+	}
+	if len(got) != 1 || json.Unmarshal([]byte(got[0]), &p) != nil || p.Data.JobID != j.ID || p.Data.Created != 2 || p.Data.Rejected != 1 {
+		t.Fatalf("import.completed events %v", got)
+	}
 }
