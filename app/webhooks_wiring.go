@@ -44,7 +44,7 @@ func (n *webhookNotices) EndpointDisabled(ctx context.Context, tenantID uuid.UUI
 	b := mail.BrandOf(t, cfg.PublicURL(t.Host(cfg.BaseDomain)))
 	link := cfg.PublicURL("console."+cfg.BaseDomain) + "/t/" + t.Slug + "/webhooks"
 	for _, m := range members {
-		if m.Role != access.Owner && m.Role != access.Admin {
+		if m.Role != access.Owner && m.Role != access.Admin || m.Status != access.Active {
 			continue
 		}
 		msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: cfg.MailFrom, To: m.Email, Subject: "A webhook endpoint of " + b.Name + " was disabled"},
