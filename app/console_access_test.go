@@ -42,6 +42,12 @@ func TestConsoleAccess(t *testing.T) {
 	}
 	root := signedIn(t, srv, "root@example.com")
 	root.post("/tenants/acme/domains", url.Values{"domain": {"login.acme.test"}})
+	// A webhook endpoint of acme, for the webhooks pages; the customer's
+	// sign-up below gives it a delivery.
+	hook := endpointRe.FindStringSubmatch(owner.post("/t/acme/webhooks", url.Values{"url": {"http://127.0.0.1:9/hook"}, "events": {"customer.created"}}).Body)
+	if hook == nil {
+		t.Fatal("no webhook endpoint to walk the webhooks pages with")
+	}
 	// A customer of acme, for the customers pages.
 	customer := srv.Visitor(t)
 	customer.Post("acme.localhost", "/register", url.Values{"email": {"cust@example.com"}, "password": {"customer passphrase"}})
@@ -65,12 +71,15 @@ func TestConsoleAccess(t *testing.T) {
 		campaignID, tenantID, time.Now().UTC(), time.Now().UTC()).Error; err != nil {
 		t.Fatal(err)
 	}
+	var deliveryID string
+	env.DB().Gorm.Raw("SELECT CAST(id AS TEXT) FROM webhook_deliveries LIMIT 1").Scan(&deliveryID)
 	params := map[string]string{
 		"job": jobID, "campaign": campaignID,
 		"slug": "acme", "key": "first_name", "provider": "google",
 		"id":   staffID(t, env, "support@acme.test"),
 		"name": outboxName(t, env, srv, "invitee@acme.test"),
 		"cid":  custID, "sid": "no-such-session", "client": acmeApp.ClientID,
+		"endpoint": hook[1], "delivery": deliveryID,
 	}
 
 	who := []string{"anonymous", "support", "admin", "owner", "owner of B", "platform admin"}

@@ -15,6 +15,7 @@ import (
 	"gatehouse/app/logos"
 	"gatehouse/app/socialapps"
 	"gatehouse/app/web"
+	"gatehouse/app/webhooks"
 	"gatehouse/assets"
 	"gatehouse/config"
 	"gatehouse/tenants"
@@ -26,7 +27,7 @@ type consoleH = console.Handlers
 // consoleRoutes is the console's whole surface, grouped by who may call
 // it. Each route's rule is enforced by one guard (console.Handlers.Mount),
 // for full pages and htmx fragments alike: the same URL serves both.
-func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers) []console.Route {
+func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers, hooks *webhooks.Handlers) []console.Route {
 	read, write := access.Read, access.Write
 	routes := []console.Route{
 		// Public: signing in, and accepting an invitation.
@@ -126,6 +127,16 @@ func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers) []c
 		routes = append(routes, console.Route{Method: r.Method, Path: "/t/:slug/apps" + r.Path, Rule: rule,
 			Handle: func(_ *consoleH, c *gin.Context) { handle(c) }})
 	}
+	// Webhooks (owners and admins, who hold settings write).
+	for _, r := range hooks.Routes() {
+		rule := console.Tenant(access.Settings, read)
+		if r.Write {
+			rule = console.Tenant(access.Settings, write)
+		}
+		handle := r.Handle
+		routes = append(routes, console.Route{Method: r.Method, Path: "/t/:slug/webhooks" + r.Path, Rule: rule,
+			Handle: func(_ *consoleH, c *gin.Context) { handle(c) }})
+	}
 	if dev {
 		// The dev outbox, only where mail goes to files.
 		routes = append(routes,
@@ -192,6 +203,11 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
 		Issuer: func(t *tenants.Tenant) string { return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) },
 	})
-	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp, appPages))
+	hooks := webhooks.NewHandlers(webhooks.HandlerDeps{
+		Service: s.webhooks, Render: render, Audit: s.audit, Frame: handlers.Frame, Tenant: console.TenantOf,
+		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
+		Notify: handlers.Notify,
+	})
+	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp, appPages, hooks))
 	return nil
 }

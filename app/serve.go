@@ -97,7 +97,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		if err != nil {
 			return err
 		}
-		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc}, log)
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc, Webhooks: svc.webhooks}, log)
 		if err := worker.Start(); err != nil {
 			return err
 		}
@@ -163,6 +163,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 	listenCtx, stopListening := context.WithCancel(context.Background())
 	defer stopListening()
 	go svc.bus.Listen(listenCtx, svc.resolver)
+	go svc.relay().Run(listenCtx)
 
 	g.Go(func() error {
 		<-gctx.Done()

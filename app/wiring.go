@@ -26,6 +26,7 @@ import (
 	"gatehouse/app/socialapps"
 	"gatehouse/app/tokens"
 	"gatehouse/app/web"
+	"gatehouse/app/webhooks"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
@@ -62,6 +63,7 @@ type services struct {
 	apps        *apps.Store
 	oidc        *oidc.Storage // the OpenID Provider's storage; nil in the bench wiring
 	masterKey   []byte
+	webhooks    *webhooks.Service
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
@@ -96,10 +98,18 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 		s.outbox = mail.NewOutbox(outboxDir(cfg))
 	}
 	s.tokens = tokens.NewStore(database.Gorm)
+	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback(), Resolve: opts.OutboundResolve})
+	// Customer and import writes report their webhook events in their own
+	// transactions (the outbox); see app/webhooks.
+	s.webhooks = webhooks.NewService(webhooks.Deps{
+		DB: database.Gorm, Box: box, Client: s.outbound, Notify: &webhookNotices{s: s}, Audit: s.audit, Log: log,
+		AllowHTTP: cfg.Dev || cfg.AllowLoopback(),
+	})
+	customers := accounts.NewStore(database.Gorm).WithEvents(s.webhooks)
 	// Campaigns come first: accounts' "Forgot password" hands a customer
 	// without any way to sign in the campaigns' set-password link.
 	s.campaigns = imports.NewCampaigns(imports.CampaignDeps{
-		DB: database.Gorm, Tokens: s.tokens, Accounts: accounts.NewStore(database.Gorm), Hasher: s.hasher, Policy: s.policy,
+		DB: database.Gorm, Tokens: s.tokens, Accounts: customers, Hasher: s.hasher, Policy: s.policy,
 		Queue: s.queue, Tenants: s.tenantStore, Links: imports.Links(s.link), MailFrom: cfg.MailFrom, Audit: s.audit,
 	})
 	// Device cookies get their own key, derived from the master key, so
@@ -108,19 +118,18 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 	deviceMAC.Write([]byte("gatehouse device cookies"))
 	grants := &providerGrants{}
 	s.accounts = accounts.NewService(accounts.Deps{
-		Store: accounts.NewStore(database.Gorm), Tokens: s.tokens, Sessions: s.sessions,
+		Store: customers, Tokens: s.tokens, Sessions: s.sessions,
 		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
 		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, DeviceKey: deviceMAC.Sum(nil), Log: log,
 		SetPasswordLinks: s.campaigns, Grants: grants,
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
-	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback(), Resolve: opts.OutboundResolve})
 	s.social = social.NewService(s.socialApps, s.outbound, rc.client, rc.prefix, s.accounts, s.link, s.audit, log)
 	importStore, err := imports.NewStore(database.Gorm)
 	if err != nil {
 		return nil, err
 	}
-	s.imports = imports.NewService(imports.Deps{Store: importStore, Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
+	s.imports = imports.NewService(imports.Deps{Store: importStore.WithEvents(s.webhooks), Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
 	s.masterKey = key
 	s.apps = apps.NewStore(database.Gorm)
 	s.oidc = oidc.NewStorage(oidc.StorageDeps{

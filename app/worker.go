@@ -35,10 +35,12 @@ func (w wiring) Worker(ctx context.Context, cfg *config.Config, out io.Writer, l
 		return err
 	}
 	defer svc.close()
-	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc}, log)
+	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc, Webhooks: svc.webhooks}, log)
 	if err := srv.Start(); err != nil {
 		return err
 	}
+	// Every node relays the job outbox (see jobs.Relay).
+	go svc.relay().Run(ctx)
 	fmt.Fprintln(out, "gatehouse: worker running (queues critical, default, bulk)")
 	<-ctx.Done()
 	log.Info("worker_shutting_down")

@@ -19,7 +19,8 @@ type Handlers struct {
 	Campaigns      CampaignWorker
 	// Sweeper, when set, is run every ServerOptions.SweepEvery by the
 	// worker's scheduler.
-	Sweeper Sweeper
+	Sweeper  Sweeper
+	Webhooks WebhookDeliverer
 }
 
 // ServerOptions tune the worker.
@@ -78,6 +79,9 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 			return h.Sweeper.SweepExpired(ctx)
 		})
 		s.sched, s.schedErr = newSweepScheduler(opt, o, log)
+	}
+	if h.Webhooks != nil {
+		s.mux.HandleFunc(TypeWebhookDeliver, webhookHandler(h.Webhooks))
 	}
 	if h.PasswordResets != nil {
 		s.mux.HandleFunc(TypeForgotPassword, func(ctx context.Context, t *asynq.Task) error {

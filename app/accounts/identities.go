@@ -89,7 +89,7 @@ func (s TenantStore) AddIdentity(ctx context.Context, customerID uuid.UUID, cl C
 		if err != nil {
 			return apperr.Wrap(err, "link identity")
 		}
-		return nil
+		return TenantStore{db: tx, tenantID: s.tenantID, events: s.events}.emitIdentity(ctx, r)
 	})
 }
 
@@ -97,7 +97,7 @@ func (s TenantStore) AddIdentity(ctx context.Context, customerID uuid.UUID, cl C
 // transaction, so neither exists without the other.
 func (s TenantStore) CreateWithIdentity(ctx context.Context, c *Customer, cl Claims) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		inner := TenantStore{db: tx, tenantID: s.tenantID}
+		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events}
 		if err := inner.Create(ctx, c); err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func (s TenantStore) CreateWithIdentity(ctx context.Context, c *Customer, cl Cla
 			}
 			return apperr.Wrap(err, "link identity")
 		}
-		return nil
+		return inner.emitIdentity(ctx, r)
 	})
 }
 

@@ -49,7 +49,8 @@ func (identityRow) TableName() string { return "identities" }
 // query it makes carries that tenant, so a query without one cannot be
 // written by accident.
 type Store struct {
-	db *gorm.DB
+	db     *gorm.DB
+	events Events // nil: writes report nothing
 }
 
 // NewStore returns a store on db.
@@ -59,12 +60,13 @@ func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
 type TenantStore struct {
 	db       *gorm.DB
 	tenantID uuid.UUID
+	events   Events
 }
 
 // For binds the store to tenantID. A nil id gives a store whose queries
 // match nothing, never everything.
 func (s *Store) For(tenantID uuid.UUID) TenantStore {
-	return TenantStore{db: s.db, tenantID: tenantID}
+	return TenantStore{db: s.db, tenantID: tenantID, events: s.events}
 }
 
 var errNoCustomer = apperr.New(apperr.NotFound, "no such customer")
@@ -94,7 +96,9 @@ func (s TenantStore) Create(ctx context.Context, c *Customer) error {
 		h := c.passwordHash
 		r.PasswordHash = &h
 	}
-	err = s.db.WithContext(ctx).Create(&r).Error
+	err = s.change(ctx, EventCustomerCreated, c.ID, func(inner TenantStore) error {
+		return inner.db.WithContext(ctx).Create(&r).Error
+	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return &apperr.Error{Code: apperr.Conflict, Field: "email", Message: "An account with this email already exists. Log in instead."}
 	}
@@ -144,7 +148,7 @@ func (s TenantStore) update(ctx context.Context, id uuid.UUID, cols map[string]a
 // foreign key cascades), and so do its one-time tokens.
 func (s TenantStore) delete(ctx context.Context, id uuid.UUID) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		inner := TenantStore{db: tx, tenantID: s.tenantID}
+		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events}
 		if err := inner.q(ctx).Where("customer_id = ?", id).Delete(&identityRow{}).Error; err != nil {
 			return apperr.Wrap(err, "delete identities")
 		}
@@ -158,13 +162,15 @@ func (s TenantStore) delete(ctx context.Context, id uuid.UUID) error {
 		if res.RowsAffected == 0 {
 			return errNoCustomer
 		}
-		return nil
+		return inner.emit(ctx, EventCustomerDeleted, id)
 	})
 }
 
 // SetPasswordHash replaces the password hash.
 func (s TenantStore) SetPasswordHash(ctx context.Context, id uuid.UUID, hash string) error {
-	return s.update(ctx, id, map[string]any{"password_hash": hash})
+	return s.change(ctx, EventCustomerPasswordChanged, id, func(inner TenantStore) error {
+		return inner.update(ctx, id, map[string]any{"password_hash": hash})
+	})
 }
 
 // SetProfile replaces the profile.
@@ -173,20 +179,24 @@ func (s TenantStore) SetProfile(ctx context.Context, id uuid.UUID, profile map[s
 	if err != nil {
 		return apperr.Wrap(err, "encode profile")
 	}
-	return s.update(ctx, id, map[string]any{"profile": datatypes.JSON(b)})
+	return s.change(ctx, EventCustomerUpdated, id, func(inner TenantStore) error {
+		return inner.update(ctx, id, map[string]any{"profile": datatypes.JSON(b)})
+	})
 }
 
 // MarkVerified records that the customer proved the email address.
 func (s TenantStore) MarkVerified(ctx context.Context, id uuid.UUID, email string) error {
-	res := s.q(ctx).Model(&customerRow{}).Where("id = ? AND email = ?", id, email).
-		Updates(map[string]any{"email_verified": true, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return apperr.Wrap(res.Error, "verify email")
-	}
-	if res.RowsAffected == 0 {
-		return errNoCustomer
-	}
-	return nil
+	return s.change(ctx, EventCustomerUpdated, id, func(inner TenantStore) error {
+		res := inner.q(ctx).Model(&customerRow{}).Where("id = ? AND email = ?", id, email).
+			Updates(map[string]any{"email_verified": true, "updated_at": time.Now().UTC()})
+		if res.Error != nil {
+			return apperr.Wrap(res.Error, "verify email")
+		}
+		if res.RowsAffected == 0 {
+			return errNoCustomer
+		}
+		return nil
+	})
 }
 
 // RecordLogin stamps the login time, and stores newHash when the password
@@ -196,7 +206,9 @@ func (s TenantStore) RecordLogin(ctx context.Context, id uuid.UUID, at time.Time
 	if newHash != "" {
 		cols["password_hash"] = newHash
 	}
-	return s.update(ctx, id, cols)
+	return s.change(ctx, EventCustomerLogin, id, func(inner TenantStore) error {
+		return inner.update(ctx, id, cols)
+	})
 }
 
 // SetPrompted stamps when the customer was last asked for optional fields.

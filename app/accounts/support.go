@@ -45,7 +45,7 @@ func (s *Service) SetStatus(ctx context.Context, t *tenants.Tenant, c *Customer,
 	if status != StatusActive && status != StatusDisabled {
 		return apperr.Field("status", "must be active or disabled")
 	}
-	if err := s.store.For(t.ID).update(ctx, c.ID, map[string]any{"status": status}); err != nil {
+	if err := s.store.For(t.ID).SetStatus(ctx, c.ID, status); err != nil {
 		return err
 	}
 	if status == StatusDisabled {

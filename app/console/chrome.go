@@ -29,6 +29,7 @@ var DefaultSections = []Section{
 	{"Imports", "/imports", "Bring in existing customers from CSV or JSON Lines, and invite them to set a password.", access.Perm{Object: access.Imports, Action: access.Read}},
 	{"Social apps", "/social", "Sign in with Google, Apple, GitHub and others.", access.Perm{Object: access.Settings, Action: access.Read}},
 	{"Apps", "/apps", "The brand's web sites, mobile apps and services that sign customers in (OpenID Connect).", access.Perm{Object: access.Settings, Action: access.Read}},
+	{"Webhooks", "/webhooks", "Signed events posted to the brand's systems when customers change.", access.Perm{Object: access.Settings, Action: access.Read}},
 	{"Staff", "/staff", "Who works on this tenant, and in which role.", access.Perm{Object: access.Team, Action: access.Read}},
 	{"Audit log", "/audit", "Every sign-in and change, with who made it.", access.Perm{Object: access.Audit, Action: access.Read}},
 }

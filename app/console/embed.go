@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/tenants"
+	"gatehouse/views/components"
 	views "gatehouse/views/console"
 )
 
@@ -36,3 +37,7 @@ func ActorName(c *gin.Context) string { return actor(c).Name() }
 
 // ActorIP is the staff member's address.
 func ActorIP(c *gin.Context) string { return actor(c).IP }
+
+// Notify leaves a success message for the next console page, for
+// another feature's pages that redirect after a change.
+func (h *Handlers) Notify(c *gin.Context, msg string) { h.flash(c, components.AlertSuccess, msg) }

@@ -71,9 +71,10 @@ func (mappingRow) TableName() string { return "import_mappings" }
 // errors, and saved mappings. Use For to bind it to one tenant; every
 // statement it makes then carries that tenant.
 type Store struct {
-	db  *gorm.DB
-	sql *sql.DB
-	pg  bool
+	db     *gorm.DB
+	sql    *sql.DB
+	pg     bool
+	events Events // nil: a finished import reports nothing
 }
 
 // NewStore returns a store on db.
@@ -358,7 +359,7 @@ func (s TenantStore) finish(ctx context.Context, jobID uuid.UUID, run int, now t
 	var did bool
 	var counts Counts
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		ts := TenantStore{Store: &Store{db: tx, sql: s.sql, pg: s.pg}, tenantID: s.tenantID}
+		ts := TenantStore{Store: &Store{db: tx, sql: s.sql, pg: s.pg, events: s.events}, tenantID: s.tenantID}
 		j, err := ts.Job(ctx, jobID)
 		if err != nil {
 			return err
@@ -388,6 +389,9 @@ func (s TenantStore) finish(ctx context.Context, jobID uuid.UUID, run int, now t
 			return apperr.Wrap(upd.Error, "finish import")
 		}
 		did = upd.RowsAffected == 1
+		if did && !j.DryRun {
+			return ts.emitCompleted(ctx, j, counts, now)
+		}
 		return nil
 	})
 	return did, counts, err

@@ -1,0 +1,178 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+)
+
+// OutboxTask is a job that must run if, and only if, the transaction that
+// writes it commits: a webhook for a customer change, say. AddToOutbox puts
+// it in the job_outbox table inside that transaction, and the Relay moves it
+// to asynq afterwards.
+type OutboxTask struct {
+	TenantID uuid.UUID // uuid.Nil for platform work
+	Type     string
+	Payload  any // encoded as JSON, like every other payload
+	Queue    string
+	MaxRetry int
+	Timeout  time.Duration
+}
+
+type outboxRow struct {
+	ID             uuid.UUID
+	TenantID       *uuid.UUID
+	TaskType       string
+	Payload        []byte
+	Queue          string
+	MaxRetry       int
+	TimeoutSeconds int
+	CreatedAt      time.Time
+}
+
+func (outboxRow) TableName() string { return "job_outbox" }
+
+// AddToOutbox writes t into the outbox through tx, which must be the
+// transaction of the change the job is about. It returns the row id, which
+// becomes the asynq task id.
+func AddToOutbox(ctx context.Context, tx *gorm.DB, t OutboxTask) (uuid.UUID, error) {
+	if t.Type == "" || t.Queue == "" {
+		return uuid.Nil, fmt.Errorf("jobs: outbox task needs a type and a queue")
+	}
+	b, err := json.Marshal(t.Payload)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("jobs: encode %s: %w", t.Type, err)
+	}
+	timeout := t.Timeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	r := outboxRow{
+		ID: uuid.Must(uuid.NewV7()), TaskType: t.Type, Payload: b, Queue: t.Queue, MaxRetry: t.MaxRetry,
+		TimeoutSeconds: int(timeout / time.Second), CreatedAt: time.Now().UTC(),
+	}
+	if t.TenantID != uuid.Nil {
+		id := t.TenantID
+		r.TenantID = &id
+	}
+	if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
+		return uuid.Nil, fmt.Errorf("jobs: write outbox: %w", err)
+	}
+	return r.ID, nil
+}
+
+// OutboxRetention is how long asynq keeps a relayed task after it
+// completed. While it does, its id stays taken, so a relay that enqueues
+// the same row again (it crashed before deleting the row, or two nodes
+// read the row at once) is refused with a conflict and nothing runs twice.
+const OutboxRetention = 24 * time.Hour
+
+// RelayOptions tune a relay.
+type RelayOptions struct {
+	Interval time.Duration // between passes when the outbox was empty (default 1s)
+	Batch    int           // rows per pass (default 100)
+}
+
+// Relay moves outbox rows to asynq. Every node runs one (serve and
+// worker). Each row becomes a task whose asynq id is the row id, and the row
+// is deleted only after asynq accepted the task, or refused it as a
+// duplicate id, which means an earlier pass already did. So a task is
+// queued at least once, and the id suppresses the duplicates a crash
+// between enqueue and delete, or two relays, would otherwise make.
+type Relay struct {
+	db       *gorm.DB
+	client   *asynq.Client
+	log      *slog.Logger
+	interval time.Duration
+	batch    int
+}
+
+// NewRelay returns a relay from db to the Redis at opt.
+func NewRelay(db *gorm.DB, opt asynq.RedisConnOpt, o RelayOptions, log *slog.Logger) *Relay {
+	if o.Interval <= 0 {
+		o.Interval = time.Second
+	}
+	if o.Batch <= 0 {
+		o.Batch = 100
+	}
+	return &Relay{db: db, client: asynq.NewClient(opt), log: log, interval: o.Interval, batch: o.Batch}
+}
+
+// Run relays until ctx ends, then closes the relay's Redis client.
+func (r *Relay) Run(ctx context.Context) {
+	defer r.client.Close()
+	for {
+		n, err := r.Flush(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.log.Warn("outbox_relay_failed", "error", err)
+		}
+		if n == r.batch && err == nil {
+			continue // more may be waiting
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(r.interval):
+		}
+	}
+}
+
+// Flush makes one pass: up to one batch of the oldest rows. It returns how
+// many rows it moved.
+func (r *Relay) Flush(ctx context.Context) (int, error) {
+	moved := 0
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Order("created_at, id").Limit(r.batch)
+		if tx.Dialector.Name() == "postgres" {
+			// Two nodes take different rows; SQLite has one writer anyway.
+			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+		}
+		var rows []outboxRow
+		if err := q.Find(&rows).Error; err != nil {
+			return fmt.Errorf("jobs: read outbox: %w", err)
+		}
+		var done []uuid.UUID
+		var failed error
+		for _, row := range rows {
+			if err := r.enqueue(ctx, row); err != nil {
+				failed = err
+				break
+			}
+			done = append(done, row.ID)
+		}
+		if len(done) > 0 {
+			if err := tx.Where("id IN ?", done).Delete(&outboxRow{}).Error; err != nil {
+				return fmt.Errorf("jobs: delete relayed rows: %w", err)
+			}
+		}
+		moved = len(done)
+		// Commit what asynq took even when a later row failed: those rows
+		// are done, and the failed one is tried again on the next pass.
+		if failed != nil {
+			r.log.Warn("outbox_enqueue_failed", "task_type", rows[len(done)].TaskType, "error", failed)
+		}
+		return nil
+	})
+	return moved, err
+}
+
+func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {
+	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(row.TaskType, row.Payload),
+		asynq.TaskID(row.ID.String()), asynq.Queue(row.Queue), asynq.MaxRetry(row.MaxRetry),
+		asynq.Timeout(time.Duration(row.TimeoutSeconds)*time.Second), asynq.Retention(OutboxRetention))
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil // queued by an earlier pass
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: enqueue %s: %w", row.TaskType, err)
+	}
+	return nil
+}

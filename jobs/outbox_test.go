@@ -1,0 +1,87 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"gatehouse/app/apptest"
+	"gatehouse/jobs"
+)
+
+// TestOutboxRelay: a row written in a committed transaction becomes one
+// asynq task whose id is the row id, and the row goes; a rolled-back
+// transaction leaves nothing to relay; a row relayed twice (a relay that
+// died between enqueue and delete) is accepted as a duplicate and still
+// makes one task.
+func TestOutboxRelay(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.MigratedDB(t)
+	opt, err := redis.ParseURL(apptest.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB, Password: opt.Password}
+	relay := jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	insp := asynq.NewInspector(conn)
+	defer insp.Close()
+	task := jobs.OutboxTask{Type: "test:outbox", Payload: map[string]string{"k": "v"}, Queue: jobs.QueueDefault, MaxRetry: 3}
+
+	t.Run("rolled back", func(t *testing.T) {
+		_ = d.Gorm.Transaction(func(tx *gorm.DB) error {
+			if _, err := jobs.AddToOutbox(ctx, tx, task); err != nil {
+				t.Fatal(err)
+			}
+			return errors.New("the change failed")
+		})
+		if n, err := relay.Flush(ctx); err != nil || n != 0 {
+			t.Fatalf("relayed %d, %v after a rollback", n, err)
+		}
+	})
+
+	var id uuid.UUID
+	if err := d.Gorm.Transaction(func(tx *gorm.DB) error {
+		id, err = jobs.AddToOutbox(ctx, tx, task)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := relay.Flush(ctx); err != nil || n != 1 {
+		t.Fatalf("relayed %d, %v; want 1", n, err)
+	}
+	info, err := insp.GetTaskInfo(jobs.QueueDefault, id.String())
+	if err != nil || info.Type != "test:outbox" || string(info.Payload) != `{"k":"v"}` || info.MaxRetry != 3 {
+		t.Fatalf("task %v: %+v", err, info)
+	}
+	var left int64
+	d.Gorm.Table("job_outbox").Count(&left)
+	if left != 0 {
+		t.Fatalf("%d rows left after the relay", left)
+	}
+
+	t.Run("relayed twice", func(t *testing.T) {
+		// The row as it was before the first relay deleted it.
+		if err := d.Gorm.Exec("INSERT INTO job_outbox (id, task_type, payload, queue, max_retry, timeout_seconds, created_at) VALUES (?, ?, ?, ?, 3, 60, CURRENT_TIMESTAMP)",
+			id, "test:outbox", []byte(`{"k":"v"}`), jobs.QueueDefault).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n, err := relay.Flush(ctx); err != nil || n != 1 {
+			t.Fatalf("relayed %d, %v; a duplicate id counts as accepted", n, err)
+		}
+		q, err := insp.GetQueueInfo(jobs.QueueDefault)
+		if err != nil || q.Size != 1 {
+			t.Fatalf("queue holds %v tasks (%v); want 1", q, err)
+		}
+		d.Gorm.Table("job_outbox").Count(&left)
+		if left != 0 {
+			t.Fatalf("%d rows left", left)
+		}
+	})
+}
