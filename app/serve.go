@@ -101,7 +101,7 @@ func serve(ctx context.Context, cfg *config.Config, env *Env, log *slog.Logger) 
 		if err != nil {
 			return err
 		}
-		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns}, log)
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Backchannel: svc.oidc}, log)
 		if err := worker.Start(); err != nil {
 			return err
 		}

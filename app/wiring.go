@@ -105,7 +105,7 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 		Store: accounts.NewStore(database.Gorm), Tokens: s.tokens, Sessions: s.sessions,
 		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
 		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, DeviceKey: deviceMAC.Sum(nil), Log: log,
-		SetPasswordLinks: s.campaigns,
+		SetPasswordLinks: s.campaigns, SessionEnds: sessionEnds{s},
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
 	s.outbound = outbound.New(outbound.Options{AllowLoopback: cfg.AllowLoopback()})
@@ -120,8 +120,19 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 	s.oidc = oidc.NewStorage(oidc.StorageDeps{
 		DB: database.Gorm, Apps: s.apps, Keys: oidc.NewKeys(database.Gorm, box),
 		Customers: s.accounts, Sessions: s.sessions, Audit: s.audit, Log: log,
+		Queue: s.queue, Outbound: s.outbound,
 	})
 	return s, nil
+}
+
+// sessionEnds hands accounts' logouts to the provider, which is built
+// after accounts (it reads customers through it).
+type sessionEnds struct{ s *services }
+
+func (e sessionEnds) SessionEnded(ctx context.Context, t *tenants.Tenant, token string) {
+	if e.s.oidc != nil {
+		e.s.oidc.SessionEnded(ctx, t, token)
+	}
 }
 
 // link is an absolute URL on a tenant's configured host. Mail links are

@@ -44,7 +44,7 @@ func runWorker(ctx context.Context, env *Env, args []string) int {
 		return fail(env, err)
 	}
 	defer svc.close()
-	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns}, log)
+	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Backchannel: svc.oidc}, log)
 	if err := srv.Start(); err != nil {
 		return fail(env, err)
 	}

@@ -146,6 +146,8 @@ func ImportRetryDelay(n int, err error, t *asynq.Task) time.Duration {
 			d = time.Minute
 		}
 		return d
+	case TypeBackchannelLogout:
+		return BackchannelRetryDelay(n)
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }

@@ -17,6 +17,7 @@ type Handlers struct {
 	PasswordResets PasswordResets
 	Imports        ImportWorker
 	Campaigns      CampaignWorker
+	Backchannel    BackchannelLogouts
 }
 
 // ServerOptions tune the worker.
@@ -62,6 +63,15 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 	}
 	if h.Imports != nil || h.Campaigns != nil {
 		RegisterImports(s.mux, h.Imports, h.Campaigns)
+	}
+	if h.Backchannel != nil {
+		s.mux.HandleFunc(TypeBackchannelLogout, func(ctx context.Context, t *asynq.Task) error {
+			var p BackchannelLogout
+			if err := json.Unmarshal(t.Payload(), &p); err != nil {
+				return Permanent(fmt.Errorf("decode back-channel logout payload: %w", err))
+			}
+			return h.Backchannel.SendBackchannelLogout(ctx, p)
+		})
 	}
 	if h.PasswordResets != nil {
 		s.mux.HandleFunc(TypeForgotPassword, func(ctx context.Context, t *asynq.Task) error {

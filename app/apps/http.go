@@ -62,6 +62,7 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodGet, "", false, h.List},
 		{http.MethodPost, "", true, h.Create},
 		{http.MethodPost, "/:client/rotate", true, h.Rotate},
+		{http.MethodPost, "/:client/backchannel", true, h.SetBackchannel},
 		{http.MethodPost, "/:client/delete", true, h.Delete},
 	}
 }
@@ -93,6 +94,7 @@ func (h *Handlers) renderList(c *gin.Context, status int, t *tenants.Tenant, f v
 			ClientID: a.ClientID, Name: a.Name, Type: string(a.Type), Redirects: redirects, FirstParty: a.FirstParty,
 			HasSecret: a.Confidential(), Created: a.CreatedAt.Format("2006-01-02"),
 			RotateURL: base(t) + "/" + a.ClientID + "/rotate", DeleteURL: base(t) + "/" + a.ClientID + "/delete",
+			Backchannel: a.BackchannelLogoutURI, BackchannelURL: base(t) + "/" + a.ClientID + "/backchannel", SignsIn: a.Type != Machine,
 		})
 	}
 	h.page(c, status, "Apps", views.List(v))
@@ -108,11 +110,12 @@ func (h *Handlers) Create(c *gin.Context) {
 	f := views.Form{
 		Name: c.PostForm("name"), Type: c.PostForm("type"), RedirectURIs: c.PostForm("redirect-uri"),
 		PostLogoutURIs: c.PostForm("post-logout-uri"), CORSOrigins: c.PostForm("cors-origin"), Scopes: c.PostForm("scope"),
-		FirstParty: c.PostForm("first-party") == "on",
+		FirstParty: c.PostForm("first-party") == "on", Backchannel: c.PostForm(BackchannelField),
 	}
 	a, secret, err := h.d.Store.For(t.ID).Create(c.Request.Context(), New{
 		Name: f.Name, Type: Type(f.Type), RedirectURIs: strings.Fields(f.RedirectURIs), PostLogoutURIs: strings.Fields(f.PostLogoutURIs),
 		CORSOrigins: strings.Fields(f.CORSOrigins), Scopes: strings.Fields(f.Scopes), FirstParty: f.FirstParty,
+		BackchannelLogoutURI: f.Backchannel,
 	})
 	if err != nil {
 		e, ok := apperr.As(err)
@@ -126,7 +129,7 @@ func (h *Handlers) Create(c *gin.Context) {
 	}
 	h.record(c, t, "app.created", a.ClientID, map[string]any{"after": map[string]any{
 		"name": a.Name, "type": string(a.Type), "redirect_uris": a.RedirectURIs, "post_logout_uris": a.PostLogoutURIs,
-		"cors_origins": a.CORSOrigins, "scopes": a.Scopes, "first_party": a.FirstParty,
+		"cors_origins": a.CORSOrigins, "scopes": a.Scopes, "first_party": a.FirstParty, "backchannel_logout_uri": a.BackchannelLogoutURI,
 	}})
 	c.Header("Cache-Control", "no-store")
 	h.page(c, http.StatusCreated, "New app", views.Secret(views.SecretPage{
@@ -160,6 +163,32 @@ func (h *Handlers) Rotate(c *gin.Context) {
 	h.page(c, http.StatusOK, "New secret", views.Secret(views.SecretPage{
 		Base: base(t), Title: "New secret", ClientID: clientID, Secret: secret, Issuer: h.d.Issuer(t), Note: note,
 	}))
+}
+
+// SetBackchannel is POST /t/:slug/apps/:client/backchannel: where the app
+// takes logout tokens, or nowhere when the field is empty. A bad URI shows
+// the list again with the message next to that app's field.
+func (h *Handlers) SetBackchannel(c *gin.Context) {
+	t := h.tenant(c)
+	if t == nil {
+		return
+	}
+	clientID, uri := c.Param("client"), strings.TrimSpace(c.PostForm(BackchannelField))
+	before, err := h.d.Store.For(t.ID).SetBackchannelLogoutURI(c.Request.Context(), clientID, uri)
+	if err != nil {
+		e, ok := apperr.As(err)
+		if !ok || e.Field == "" || e.Code == apperr.Internal {
+			h.d.Render.Error(c, err)
+			return
+		}
+		h.renderList(c, http.StatusUnprocessableEntity, t, views.Form{Type: string(Web), RowClientID: clientID, RowValue: uri, RowError: e.Message})
+		return
+	}
+	h.record(c, t, "app.backchannel_logout.updated", clientID, map[string]any{
+		"before": map[string]any{"backchannel_logout_uri": before.BackchannelLogoutURI},
+		"after":  map[string]any{"backchannel_logout_uri": uri},
+	})
+	c.Redirect(http.StatusSeeOther, base(t))
 }
 
 // Delete is POST /t/:slug/apps/:client/delete, after a confirmation page.

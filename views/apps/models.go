@@ -22,13 +22,22 @@ type Row struct {
 	Created    string
 	RotateURL  string
 	DeleteURL  string
+	// Backchannel is the app's back-channel logout URI, set at
+	// BackchannelURL; only apps that sign customers in (SignsIn) have one.
+	Backchannel    string
+	BackchannelURL string
+	SignsIn        bool
 }
 
 // Form is the create form, with what was typed and the error of one field.
 type Form struct {
 	Name, Type, RedirectURIs, PostLogoutURIs, CORSOrigins, Scopes string
+	Backchannel                                                   string
 	FirstParty                                                    bool
 	ErrorField, Error                                             string
+	// RowClientID, RowValue and RowError are a refused change to one
+	// listed app's back-channel logout URI, shown next to its field.
+	RowClientID, RowValue, RowError string
 }
 
 // SecretPage shows a new client secret once, with what to do with it.

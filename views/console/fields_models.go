@@ -39,9 +39,13 @@ type FieldForm struct {
 	MinDate   string
 	MaxDate   string
 	Country   string
-	Types     []Option
-	Captures  []Option
-	Errors    Errors
+	// Claim and ClaimScope release the field to apps: the claim's name
+	// and the scope an app asks for to receive it.
+	Claim      string
+	ClaimScope string
+	Types      []Option
+	Captures   []Option
+	Errors     Errors
 }
 
 // FieldEditPage edits one field.
