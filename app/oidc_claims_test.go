@@ -209,10 +209,10 @@ func TestConsoleFieldClaims(t *testing.T) {
 		"sub":              {field(url.Values{"claim": {"sub"}, "claim_scope": {"coffee"}}), "claim", "registered OpenID Connect claim"},
 		"not an identifier": {field(url.Values{"claim": {"Favourite Drink!"}, "claim_scope": {"coffee"}}), "claim",
 			"must start with a letter"},
-		"standard scope":   {field(url.Values{"claim": {"favourite_drink"}, "claim_scope": {"profile"}}), "claim-scope", "standard scope"},
-		"bad scope":        {field(url.Values{"claim": {"favourite_drink"}, "claim_scope": {"my scope"}}), "claim-scope", "must start with a letter"},
-		"scope, no claim":  {field(url.Values{"claim_scope": {"coffee"}}), "claim", "name the claim"},
-		"claim, no scope":  {field(url.Values{"claim": {"favourite_drink"}}), "claim-scope", "name the scope"},
+		"standard scope":  {field(url.Values{"claim": {"favourite_drink"}, "claim_scope": {"profile"}}), "claim-scope", "standard scope"},
+		"bad scope":       {field(url.Values{"claim": {"favourite_drink"}, "claim_scope": {"my scope"}}), "claim-scope", "must start with a letter"},
+		"scope, no claim": {field(url.Values{"claim_scope": {"coffee"}}), "claim", "name the claim"},
+		"claim, no scope": {field(url.Values{"claim": {"favourite_drink"}}), "claim-scope", "name the scope"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := b.post("/t/acme/fields", c.form)
