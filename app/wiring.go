@@ -61,6 +61,7 @@ type services struct {
 	campaigns   *imports.Campaigns
 	apps        *apps.Store
 	oidc        *oidc.Storage // the OpenID Provider's storage; nil in the bench wiring
+	keys        *oidc.Keys    // the tenants' signing keys, which the provider and the console share
 	masterKey   []byte
 }
 
@@ -117,8 +118,9 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 	s.imports = imports.NewService(imports.Deps{Store: importStore, Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
 	s.masterKey = key
 	s.apps = apps.NewStore(database.Gorm)
+	s.keys = oidc.NewKeys(database.Gorm, box)
 	s.oidc = oidc.NewStorage(oidc.StorageDeps{
-		DB: database.Gorm, Apps: s.apps, Keys: oidc.NewKeys(database.Gorm, box),
+		DB: database.Gorm, Apps: s.apps, Keys: s.keys,
 		Customers: s.accounts, Sessions: s.sessions, Audit: s.audit, Log: log,
 		Queue: s.queue, Outbound: s.outbound,
 	})

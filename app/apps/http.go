@@ -40,6 +40,9 @@ type HandlerDeps struct {
 	Actor func(c *gin.Context) (name, ip string)
 	// Issuer is the tenant's issuer URL, shown to admins.
 	Issuer func(t *tenants.Tenant) string
+	// Keys are the tenant's signing keys, listed and rotated on the page;
+	// nil hides the panel.
+	Keys SigningKeys
 }
 
 // Handlers serve the console's apps pages.
@@ -64,6 +67,7 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodPost, "/:client/rotate", true, h.Rotate},
 		{http.MethodPost, "/:client/backchannel", true, h.SetBackchannel},
 		{http.MethodPost, "/:client/delete", true, h.Delete},
+		{http.MethodPost, "/signing-keys/rotate", true, h.RotateKeys},
 	}
 }
 
@@ -85,6 +89,17 @@ func (h *Handlers) renderList(c *gin.Context, status int, t *tenants.Tenant, f v
 		return
 	}
 	v := views.ListPage{Base: base(t), Issuer: h.d.Issuer(t), Form: f}
+	if h.d.Keys != nil {
+		keys, err := h.d.Keys.Summary(c.Request.Context(), t.ID)
+		if err != nil {
+			h.d.Render.Error(c, err)
+			return
+		}
+		v.KeysShown, v.RotateKeysURL = true, base(t)+"/signing-keys/rotate"
+		for _, k := range keys {
+			v.Keys = append(v.Keys, views.KeyRow{KID: k.KID, Alg: k.Alg, State: string(k.State), SignsFrom: k.SignsFrom.Format("2006-01-02 15:04 MST")})
+		}
+	}
 	for _, a := range list {
 		redirects := strings.Join(a.RedirectURIs, " ")
 		if redirects == "" {
@@ -188,6 +203,33 @@ func (h *Handlers) SetBackchannel(c *gin.Context) {
 		"before": map[string]any{"backchannel_logout_uri": before.BackchannelLogoutURI},
 		"after":  map[string]any{"backchannel_logout_uri": uri},
 	})
+	c.Redirect(http.StatusSeeOther, base(t))
+}
+
+// RotateKeys is POST /t/:slug/apps/signing-keys/rotate: "rotate signing
+// key now". The new key is published at once and signs a few minutes later
+// (oidc.ManualRotationLead), so relying parties have it before they meet it.
+func (h *Handlers) RotateKeys(c *gin.Context) {
+	t := h.tenant(c)
+	if t == nil {
+		return
+	}
+	if h.d.Keys == nil {
+		h.d.Render.Error(c, apperr.New(apperr.NotFound, "page not found"))
+		return
+	}
+	if err := h.d.Keys.RotateNow(c.Request.Context(), t.ID); err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	keys, _ := h.d.Keys.Summary(c.Request.Context(), t.ID)
+	var next []string
+	for _, k := range keys {
+		if k.State == KeyNext {
+			next = append(next, k.KID)
+		}
+	}
+	h.record(c, t, "signing_key.rotated", t.Slug, map[string]any{"after": map[string]any{"next_keys": next}})
 	c.Redirect(http.StatusSeeOther, base(t))
 }
 

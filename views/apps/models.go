@@ -9,6 +9,16 @@ type ListPage struct {
 	Issuer string
 	Apps   []Row
 	Form   Form
+	// Keys are the tenant's published signing keys; KeysShown shows the
+	// panel with its "rotate now" form, posting to RotateKeysURL.
+	Keys          []KeyRow
+	KeysShown     bool
+	RotateKeysURL string
+}
+
+// KeyRow is one published signing key.
+type KeyRow struct {
+	KID, Alg, State, SignsFrom string
 }
 
 // Row is one app in the list.
