@@ -235,6 +235,14 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 		v := srv.Visitor(t)
 		tok, _ := w.signIn(t, rp, v)
 		sid, _ := idTokenSID(tok, rp, web.ClientID)
+		// An id_token from the refresh grant names the same session.
+		fresh, err := rp.conf.TokenSource(rp.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token()
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if again, _ := idTokenSID(fresh, rp, web.ClientID); again != sid {
+			t.Fatalf("the refreshed id_token has sid %s, want %s", again, sid)
+		}
 		before := len(recv.tokens("/acme-shop"))
 		if p := v.Post(acmeHost, "/logout", url.Values{}); p.StatusCode != http.StatusSeeOther {
 			t.Fatalf("logout: %d", p.StatusCode)
