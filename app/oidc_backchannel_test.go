@@ -80,7 +80,7 @@ func verifyLogoutToken(t *testing.T, rp *brandApp, clientID, raw string) logoutT
 	if err != nil {
 		t.Fatalf("logout token does not verify against the tenant's JWKS: %v", err)
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
 	if err != nil {
 		t.Fatal(err)
 	}
