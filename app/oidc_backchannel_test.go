@@ -252,6 +252,11 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 		if c.Sub != kim || c.SID != sid {
 			t.Fatalf("sub %s sid %s, want %s %s", c.Sub, c.SID, kim, sid)
 		}
+		var left int64
+		env.DB().Gorm.Table("oidc_session_apps").Where("tenant_id = ? AND customer_id = ?", acme.ID, kim).Count(&left)
+		if left != 0 {
+			t.Fatalf("%d session-app pairs outlived the logout", left)
+		}
 	})
 
 	t.Run("apps the session never signed in to, and other tenants' apps, are never told", func(t *testing.T) {

@@ -158,7 +158,7 @@ func (h *Handlers) fieldsPage(t *tenants.Tenant, add views.FieldForm, errMsg str
 	v := views.FieldsPage{Slug: t.Slug, Add: add, Error: errMsg,
 		PreviewURL: "/t/" + t.Slug + "/theme/preview/login?mode=signup&v=" + strconv.FormatInt(t.UpdatedAt.UnixNano(), 36)}
 	for i, f := range t.Fields {
-		v.Rows = append(v.Rows, views.FieldRow{Key: f.Key, Label: f.Label, Type: string(f.Type), Capture: string(f.Capture), First: i == 0, Last: i == len(t.Fields)-1})
+		v.Rows = append(v.Rows, views.FieldRow{Key: f.Key, Label: f.Label, Type: string(f.Type), Capture: string(f.Capture), Claim: f.Claim, ClaimScope: f.ClaimScope, First: i == 0, Last: i == len(t.Fields)-1})
 	}
 	return v
 }

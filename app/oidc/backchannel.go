@@ -77,6 +77,14 @@ func (s *Storage) BindSession(ctx context.Context, t *tenants.Tenant, req *Reque
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error; err != nil {
 		return apperr.Wrap(err, "oidc: bind session")
 	}
+	// Sessions that ended without a logout (expired, or revoked all at
+	// once) leave pairs behind; the customer's are swept here, so the
+	// table holds about one row per live session and app.
+	if err := db.Where("tenant_id = ? AND customer_id = ? AND session_id NOT IN (?)", t.ID, customerID,
+		db.Table("sessions").Select("id").Where("tenant_id = ? AND subject_id = ? AND expires_at > ?", t.ID, customerID, s.now())).
+		Delete(&sessionAppRow{}).Error; err != nil {
+		return apperr.Wrap(err, "oidc: sweep session apps")
+	}
 	return nil
 }
 

@@ -16,7 +16,11 @@ type FieldRow struct {
 	Label   string
 	Type    string
 	Capture string
-	First   bool
+	// Claim and ClaimScope are how apps receive the field; empty when
+	// they do not.
+	Claim      string
+	ClaimScope string
+	First      bool
 	Last    bool
 }
 
