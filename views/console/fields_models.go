@@ -21,7 +21,7 @@ type FieldRow struct {
 	Claim      string
 	ClaimScope string
 	First      bool
-	Last    bool
+	Last       bool
 }
 
 // FieldForm adds or edits one field. Key is locked once the field exists:
