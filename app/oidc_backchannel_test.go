@@ -125,6 +125,19 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 			t.Fatalf("%d %.2000s", r.StatusCode, r.Body)
 		}
 	})
+	t.Run("the create form takes a back-channel URI", func(t *testing.T) {
+		r := admin.post("/t/acme/apps", url.Values{"name": {"Bad"}, "type": {"web"}, "redirect-uri": {shopRedirect}, "backchannel-logout-uri": {"ftp://shop.example/x"}})
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `data-testid="error-backchannel-logout-uri"`) {
+			t.Fatalf("bad URI at creation: %d", r.StatusCode)
+		}
+		r = admin.post("/t/acme/apps", url.Values{"name": {"Kiosk"}, "type": {"web"}, "redirect-uri": {shopRedirect}, "backchannel-logout-uri": {"https://kiosk.example/bc"}})
+		if r.StatusCode != http.StatusCreated {
+			t.Fatalf("create with a back-channel URI: %d", r.StatusCode)
+		}
+		if p := admin.get("/t/acme/apps"); !strings.Contains(p.Body, `value="https://kiosk.example/bc"`) {
+			t.Fatal("the new app's back-channel URI is not shown")
+		}
+	})
 	for id, path := range map[string]string{web.ClientID: "/acme-shop", idle.ClientID: "/acme-idle"} {
 		if r := admin.post("/t/acme/apps/"+id+"/backchannel", url.Values{"backchannel-logout-uri": {recv.URL + path}}); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("set back-channel URI: %d %.500s", r.StatusCode, r.Body)
