@@ -198,11 +198,15 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 			return imports.Actor{Name: console.ActorName(c), IP: console.ActorIP(c)}
 		},
 	})
-	appPages := apps.NewHandlers(apps.HandlerDeps{
+	appDeps := apps.HandlerDeps{
 		Store: s.apps, Render: render, Audit: s.audit, Frame: handlers.Frame, Tenant: console.TenantOf,
 		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
 		Issuer: func(t *tenants.Tenant) string { return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) },
-	})
+	}
+	if s.keys != nil {
+		appDeps.Keys = s.keys // "rotate signing key now" on the apps page
+	}
+	appPages := apps.NewHandlers(appDeps)
 	hooks := webhooks.NewHandlers(webhooks.HandlerDeps{
 		Service: s.webhooks, Render: render, Audit: s.audit, Frame: handlers.Frame, Tenant: console.TenantOf,
 		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },

@@ -97,7 +97,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		if err != nil {
 			return err
 		}
-		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc, Webhooks: svc.webhooks}, log)
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc, Webhooks: svc.webhooks, Backchannel: svc.oidc}, log)
 		if err := worker.Start(); err != nil {
 			return err
 		}

@@ -62,6 +62,7 @@ type services struct {
 	campaigns   *imports.Campaigns
 	apps        *apps.Store
 	oidc        *oidc.Storage // the OpenID Provider's storage; nil in the bench wiring
+	keys        *oidc.Keys    // the tenants' signing keys, which the provider and the console share
 	masterKey   []byte
 	webhooks    *webhooks.Service
 }
@@ -121,7 +122,7 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 		Store: customers, Tokens: s.tokens, Sessions: s.sessions,
 		Hasher: s.hasher, Policy: s.policy, Limiter: s.limiter, Audit: s.audit, Queue: s.queue,
 		Tenants: s.tenantStore, Links: s.link, MailFrom: cfg.MailFrom, DeviceKey: deviceMAC.Sum(nil), Log: log,
-		SetPasswordLinks: s.campaigns, Grants: grants,
+		SetPasswordLinks: s.campaigns, Grants: grants, SessionEnds: sessionEnds{s},
 	})
 	s.socialApps = socialapps.NewStore(database.Gorm, box)
 	s.social = social.NewService(s.socialApps, s.outbound, rc.client, rc.prefix, s.accounts, s.link, s.audit, log)
@@ -132,9 +133,11 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 	s.imports = imports.NewService(imports.Deps{Store: importStore.WithEvents(s.webhooks), Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
 	s.masterKey = key
 	s.apps = apps.NewStore(database.Gorm)
+	s.keys = oidc.NewKeys(database.Gorm, box)
 	s.oidc = oidc.NewStorage(oidc.StorageDeps{
-		DB: database.Gorm, Apps: s.apps, Keys: oidc.NewKeys(database.Gorm, box),
+		DB: database.Gorm, Apps: s.apps, Keys: s.keys,
 		Customers: s.accounts, Sessions: s.sessions, Audit: s.audit, Log: log,
+		Queue: s.queue, Outbound: s.outbound,
 	})
 	grants.Storage = s.oidc
 	return s, nil
@@ -144,6 +147,16 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 // /account, revocation when a customer is disabled). The provider reads
 // customers through accounts, so it is built after it and set here.
 type providerGrants struct{ *oidc.Storage }
+
+// sessionEnds hands accounts' logouts to the provider, which is built
+// after accounts (it reads customers through it).
+type sessionEnds struct{ s *services }
+
+func (e sessionEnds) SessionEnded(ctx context.Context, t *tenants.Tenant, token string) {
+	if e.s.oidc != nil {
+		e.s.oidc.SessionEnded(ctx, t, token)
+	}
+}
 
 // link is an absolute URL on a tenant's configured host. Mail links are
 // built here, never from a request's Host header.

@@ -148,6 +148,8 @@ func ImportRetryDelay(n int, err error, t *asynq.Task) time.Duration {
 		return d
 	case TypeWebhookDeliver:
 		return webhookRetryDelay(n)
+	case TypeBackchannelLogout:
+		return BackchannelRetryDelay(n)
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }

@@ -29,7 +29,27 @@ const (
 	// requests and tokens. It is a platform task with no payload: the
 	// handler goes through the tenants one by one.
 	TypeOIDCSweep = "oidc:sweep"
+	// TypeBackchannelLogout tells one app that a customer's session on a
+	// tenant host ended (OpenID Connect Back-Channel Logout 1.0).
+	TypeBackchannelLogout = "oidc:backchannel-logout"
 )
+
+// BackchannelLogout asks the worker to send one app a logout_token for a
+// session that ended. The token is built and signed by the worker, with
+// the tenant's signing key of the moment, so a retry sends a fresh token
+// (its own jti and iat) for the same logout.
+type BackchannelLogout struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	ClientID string    `json:"client_id"` // the app, looked up again within the tenant
+	Issuer   string    `json:"issuer"`    // the issuer of the host the session was on
+	Subject  string    `json:"sub"`
+	SID      string    `json:"sid"`
+}
+
+// BackchannelLogouts sends logout tokens to apps.
+type BackchannelLogouts interface {
+	SendBackchannelLogout(ctx context.Context, p BackchannelLogout) error
+}
 
 // SendMail asks the worker to deliver one message. The body is rendered by the
 // enqueuer, so the worker needs no templates and a retry sends the same bytes.
@@ -85,6 +105,26 @@ func (c *Client) EnqueueMail(ctx context.Context, m SendMail) error {
 // EnqueueForgotPassword queues a reset request on the critical queue.
 func (c *Client) EnqueueForgotPassword(ctx context.Context, p ForgotPassword) error {
 	return c.enqueue(ctx, TypeForgotPassword, p, asynq.Queue(QueueCritical), asynq.MaxRetry(5), asynq.Timeout(time.Minute))
+}
+
+// EnqueueBackchannelLogout queues a logout token for one app on the default
+// queue, retried with a doubling delay (BackchannelRetryDelay) for about an
+// hour: a receiver that is down for a deploy still hears of the logout.
+func (c *Client) EnqueueBackchannelLogout(ctx context.Context, p BackchannelLogout) error {
+	if p.TenantID == uuid.Nil || p.ClientID == "" {
+		return fmt.Errorf("jobs: back-channel logout without a tenant or app")
+	}
+	return c.enqueue(ctx, TypeBackchannelLogout, p, asynq.Queue(QueueDefault), asynq.MaxRetry(10), asynq.Timeout(30*time.Second))
+}
+
+// BackchannelRetryDelay is the wait before retry n (from 0) of a
+// back-channel logout: 2 s, 4 s, 8 s, … up to 10 minutes.
+func BackchannelRetryDelay(n int) time.Duration {
+	if n > 8 {
+		return 10 * time.Minute
+	}
+	d := 2 * time.Second << n
+	return min(d, 10*time.Minute)
 }
 
 func (c *Client) enqueue(ctx context.Context, typ string, payload any, opts ...asynq.Option) error {

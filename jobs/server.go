@@ -19,8 +19,9 @@ type Handlers struct {
 	Campaigns      CampaignWorker
 	// Sweeper, when set, is run every ServerOptions.SweepEvery by the
 	// worker's scheduler.
-	Sweeper  Sweeper
-	Webhooks WebhookDeliverer
+	Sweeper     Sweeper
+	Webhooks    WebhookDeliverer
+	Backchannel BackchannelLogouts
 }
 
 // ServerOptions tune the worker.
@@ -82,6 +83,15 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 	}
 	if h.Webhooks != nil {
 		s.mux.HandleFunc(TypeWebhookDeliver, webhookHandler(h.Webhooks))
+	}
+	if h.Backchannel != nil {
+		s.mux.HandleFunc(TypeBackchannelLogout, func(ctx context.Context, t *asynq.Task) error {
+			var p BackchannelLogout
+			if err := json.Unmarshal(t.Payload(), &p); err != nil {
+				return Permanent(fmt.Errorf("decode back-channel logout payload: %w", err))
+			}
+			return h.Backchannel.SendBackchannelLogout(ctx, p)
+		})
 	}
 	if h.PasswordResets != nil {
 		s.mux.HandleFunc(TypeForgotPassword, func(ctx context.Context, t *asynq.Task) error {

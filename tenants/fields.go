@@ -64,6 +64,11 @@ type Field struct {
 	Validation Validation `json:"validation"`
 	Options    []Option   `json:"options,omitempty"`
 	Position   int        `json:"position"`
+	// Claim names the OpenID Connect claim that carries the field's value
+	// to apps, and ClaimScope the scope that releases it. Both are empty
+	// for a field apps never see.
+	Claim      string `json:"claim,omitempty"`
+	ClaimScope string `json:"claim_scope,omitempty"`
 }
 
 // Validation holds a field's rules; which apply depends on its type.
@@ -99,6 +104,7 @@ const defaultMaxLength = 200
 // that keys are unique. The error names the field key and what is wrong.
 func CheckSchema(fields []Field) error {
 	seen := map[string]bool{}
+	claims := map[string]string{} // claim → the field releasing it
 	for _, f := range fields {
 		if err := f.check(); err != nil {
 			return err
@@ -107,6 +113,12 @@ func CheckSchema(fields []Field) error {
 			return apperr.Field("key", "%q is used by two fields", f.Key)
 		}
 		seen[f.Key] = true
+		if f.Claim != "" {
+			if claims[f.Claim] != "" {
+				return apperr.Field("claim", "the claim %q is already released by the field %q", f.Claim, claims[f.Claim])
+			}
+			claims[f.Claim] = f.Key
+		}
 	}
 	return nil
 }
@@ -162,6 +174,9 @@ func (f Field) check() error {
 		if _, ok := countryNames()[v.Country]; !ok {
 			return apperr.Field("validation", "%q is not a country code", v.Country)
 		}
+	}
+	if err := f.checkClaim(); err != nil {
+		return err
 	}
 	if f.Type == TypeSelect {
 		if len(f.Options) == 0 {

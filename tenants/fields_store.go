@@ -24,6 +24,8 @@ type fieldRow struct {
 	Validation datatypes.JSON
 	Options    datatypes.JSON
 	Position   int
+	Claim      string
+	ClaimScope string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 }
@@ -41,7 +43,7 @@ func (s *Store) fields(ctx context.Context, tenantID uuid.UUID) ([]Field, error)
 func fieldsFromRows(rows []fieldRow) ([]Field, error) {
 	out := make([]Field, 0, len(rows))
 	for _, r := range rows {
-		f := Field{Key: r.Key, Label: r.Label, Type: FieldType(r.Type), Capture: Capture(r.Capture), HelpText: r.HelpText, Position: r.Position}
+		f := Field{Key: r.Key, Label: r.Label, Type: FieldType(r.Type), Capture: Capture(r.Capture), HelpText: r.HelpText, Position: r.Position, Claim: r.Claim, ClaimScope: r.ClaimScope}
 		if len(r.Validation) > 0 {
 			if err := json.Unmarshal(r.Validation, &f.Validation); err != nil {
 				return nil, apperr.Wrap(err, "decode validation of %s", r.Key)
@@ -82,7 +84,7 @@ func (s *Store) replaceFields(ctx context.Context, tenantID uuid.UUID, fields []
 			row := fieldRow{
 				ID: uuid.Must(uuid.NewV7()), TenantID: tenantID, Key: f.Key, Label: f.Label, Type: string(f.Type),
 				Capture: string(f.Capture), HelpText: f.HelpText, Validation: validation, Options: opts,
-				Position: i, CreatedAt: now, UpdatedAt: now,
+				Position: i, Claim: f.Claim, ClaimScope: f.ClaimScope, CreatedAt: now, UpdatedAt: now,
 			}
 			if err := tx.Create(&row).Error; err != nil {
 				return translate(err, "key", "two fields share the key "+f.Key)

@@ -53,6 +53,14 @@ type Service struct {
 
 	setPassword SetPasswordLinks
 	grants      AppGrants
+	sessionEnds SessionEnds
+}
+
+// SessionEnds is told when a customer signs out of a host, so that the
+// apps the session signed in to hear of it (OpenID Connect Back-Channel
+// Logout, in app/oidc).
+type SessionEnds interface {
+	SessionEnded(ctx context.Context, t *tenants.Tenant, sessionToken string)
 }
 
 // Deps are the service's collaborators.
@@ -80,6 +88,8 @@ type Deps struct {
 	// Grants lists and revokes the OpenID Provider's grants of a customer
 	// (/account, disabling and deleting); nil without a provider.
 	Grants AppGrants
+	// SessionEnds hears of every POST /logout; nil for nobody.
+	SessionEnds SessionEnds
 }
 
 // NewService returns the accounts service.
@@ -88,7 +98,7 @@ func NewService(d Deps) *Service {
 		store: d.Store, tokens: d.Tokens, sessions: d.Sessions, hasher: d.Hasher, policy: d.Policy,
 		limiter: d.Limiter, audit: d.Audit, queue: d.Queue, tenants: d.Tenants, links: d.Links,
 		mailFrom: d.MailFrom, devices: devices{key: d.DeviceKey}, log: d.Log, now: func() time.Time { return time.Now().UTC() },
-		setPassword: d.SetPasswordLinks, grants: d.Grants,
+		setPassword: d.SetPasswordLinks, grants: d.Grants, sessionEnds: d.SessionEnds,
 	}
 }
 
@@ -336,6 +346,9 @@ func (s *Service) Current(ctx context.Context, t *tenants.Tenant, token, host st
 func (s *Service) Logout(ctx context.Context, t *tenants.Tenant, c *Customer, token string, r Request) error {
 	if err := s.sessions.Revoke(ctx, token); err != nil {
 		return err
+	}
+	if s.sessionEnds != nil {
+		s.sessionEnds.SessionEnded(ctx, t, token)
 	}
 	if c != nil {
 		s.record(ctx, t, "customer:"+c.ID.String(), "customer.logout", c.Email, r, nil)

@@ -72,22 +72,26 @@ const (
 // App is one OAuth client as other packages see it. The secret hashes stay
 // in the store.
 type App struct {
-	ID              uuid.UUID
-	TenantID        uuid.UUID
-	ClientID        string
-	Name            string
-	Type            Type
-	RedirectURIs    []string
-	PostLogoutURIs  []string
-	CORSOrigins     []string
-	Scopes          []string // extra scopes the app may ask for (a machine app's API scopes)
-	FirstParty      bool     // the brand's own app: no consent screen
-	SigningAlg      string
-	AccessTokenTTL  time.Duration
-	RefreshTokenTTL time.Duration
-	IDTokenTTL      time.Duration
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	ID             uuid.UUID
+	TenantID       uuid.UUID
+	ClientID       string
+	Name           string
+	Type           Type
+	RedirectURIs   []string
+	PostLogoutURIs []string
+	CORSOrigins    []string
+	Scopes         []string // extra scopes the app may ask for (a machine app's API scopes)
+	FirstParty     bool     // the brand's own app: no consent screen
+	// BackchannelLogoutURI is where the app takes logout tokens when a
+	// customer's session ends (OpenID Connect Back-Channel Logout); empty
+	// for none.
+	BackchannelLogoutURI string
+	SigningAlg           string
+	AccessTokenTTL       time.Duration
+	RefreshTokenTTL      time.Duration
+	IDTokenTTL           time.Duration
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 // Confidential reports whether the app authenticates with a secret.
@@ -192,6 +196,23 @@ func checkRedirect(t Type, field, raw string) error {
 	}
 	return nil
 }
+
+// checkBackchannelURI validates a back-channel logout URI: an https URL
+// (http only on loopback and localhost) with no fragment, which the
+// provider calls from its servers (through the guarded outbound client).
+func checkBackchannelURI(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" && u.Scheme != "http" {
+		return apperr.Field(BackchannelField, "%q must be an https URL", truncate(raw))
+	}
+	return checkRedirect(Web, BackchannelField, raw)
+}
+
+// BackchannelField names the back-channel logout URI in forms and errors.
+const BackchannelField = "backchannel-logout-uri"
 
 // checkOrigin validates a CORS origin: scheme and host only.
 func checkOrigin(raw string) error {

@@ -40,6 +40,9 @@ type HandlerDeps struct {
 	Actor func(c *gin.Context) (name, ip string)
 	// Issuer is the tenant's issuer URL, shown to admins.
 	Issuer func(t *tenants.Tenant) string
+	// Keys are the tenant's signing keys, listed and rotated on the page;
+	// nil hides the panel.
+	Keys SigningKeys
 }
 
 // Handlers serve the console's apps pages.
@@ -62,7 +65,9 @@ func (h *Handlers) Routes() []Route {
 		{http.MethodGet, "", false, h.List},
 		{http.MethodPost, "", true, h.Create},
 		{http.MethodPost, "/:client/rotate", true, h.Rotate},
+		{http.MethodPost, "/:client/backchannel", true, h.SetBackchannel},
 		{http.MethodPost, "/:client/delete", true, h.Delete},
+		{http.MethodPost, "/signing-keys/rotate", true, h.RotateKeys},
 	}
 }
 
@@ -84,6 +89,17 @@ func (h *Handlers) renderList(c *gin.Context, status int, t *tenants.Tenant, f v
 		return
 	}
 	v := views.ListPage{Base: base(t), Issuer: h.d.Issuer(t), Form: f}
+	if h.d.Keys != nil {
+		keys, err := h.d.Keys.Summary(c.Request.Context(), t.ID)
+		if err != nil {
+			h.d.Render.Error(c, err)
+			return
+		}
+		v.KeysShown, v.RotateKeysURL = true, base(t)+"/signing-keys/rotate"
+		for _, k := range keys {
+			v.Keys = append(v.Keys, views.KeyRow{KID: k.KID, Alg: k.Alg, State: string(k.State), SignsFrom: k.SignsFrom.Format("2006-01-02 15:04 MST")})
+		}
+	}
 	for _, a := range list {
 		redirects := strings.Join(a.RedirectURIs, " ")
 		if redirects == "" {
@@ -93,6 +109,7 @@ func (h *Handlers) renderList(c *gin.Context, status int, t *tenants.Tenant, f v
 			ClientID: a.ClientID, Name: a.Name, Type: string(a.Type), Redirects: redirects, FirstParty: a.FirstParty,
 			HasSecret: a.Confidential(), Created: a.CreatedAt.Format("2006-01-02"),
 			RotateURL: base(t) + "/" + a.ClientID + "/rotate", DeleteURL: base(t) + "/" + a.ClientID + "/delete",
+			Backchannel: a.BackchannelLogoutURI, BackchannelURL: base(t) + "/" + a.ClientID + "/backchannel", SignsIn: a.Type != Machine,
 		})
 	}
 	h.page(c, status, "Apps", views.List(v))
@@ -108,11 +125,12 @@ func (h *Handlers) Create(c *gin.Context) {
 	f := views.Form{
 		Name: c.PostForm("name"), Type: c.PostForm("type"), RedirectURIs: c.PostForm("redirect-uri"),
 		PostLogoutURIs: c.PostForm("post-logout-uri"), CORSOrigins: c.PostForm("cors-origin"), Scopes: c.PostForm("scope"),
-		FirstParty: c.PostForm("first-party") == "on",
+		FirstParty: c.PostForm("first-party") == "on", Backchannel: c.PostForm(BackchannelField),
 	}
 	a, secret, err := h.d.Store.For(t.ID).Create(c.Request.Context(), New{
 		Name: f.Name, Type: Type(f.Type), RedirectURIs: strings.Fields(f.RedirectURIs), PostLogoutURIs: strings.Fields(f.PostLogoutURIs),
 		CORSOrigins: strings.Fields(f.CORSOrigins), Scopes: strings.Fields(f.Scopes), FirstParty: f.FirstParty,
+		BackchannelLogoutURI: f.Backchannel,
 	})
 	if err != nil {
 		e, ok := apperr.As(err)
@@ -126,7 +144,7 @@ func (h *Handlers) Create(c *gin.Context) {
 	}
 	h.record(c, t, "app.created", a.ClientID, map[string]any{"after": map[string]any{
 		"name": a.Name, "type": string(a.Type), "redirect_uris": a.RedirectURIs, "post_logout_uris": a.PostLogoutURIs,
-		"cors_origins": a.CORSOrigins, "scopes": a.Scopes, "first_party": a.FirstParty,
+		"cors_origins": a.CORSOrigins, "scopes": a.Scopes, "first_party": a.FirstParty, "backchannel_logout_uri": a.BackchannelLogoutURI,
 	}})
 	c.Header("Cache-Control", "no-store")
 	h.page(c, http.StatusCreated, "New app", views.Secret(views.SecretPage{
@@ -160,6 +178,59 @@ func (h *Handlers) Rotate(c *gin.Context) {
 	h.page(c, http.StatusOK, "New secret", views.Secret(views.SecretPage{
 		Base: base(t), Title: "New secret", ClientID: clientID, Secret: secret, Issuer: h.d.Issuer(t), Note: note,
 	}))
+}
+
+// SetBackchannel is POST /t/:slug/apps/:client/backchannel: where the app
+// takes logout tokens, or nowhere when the field is empty. A bad URI shows
+// the list again with the message next to that app's field.
+func (h *Handlers) SetBackchannel(c *gin.Context) {
+	t := h.tenant(c)
+	if t == nil {
+		return
+	}
+	clientID, uri := c.Param("client"), strings.TrimSpace(c.PostForm(BackchannelField))
+	before, err := h.d.Store.For(t.ID).SetBackchannelLogoutURI(c.Request.Context(), clientID, uri)
+	if err != nil {
+		e, ok := apperr.As(err)
+		if !ok || e.Field == "" || e.Code == apperr.Internal {
+			h.d.Render.Error(c, err)
+			return
+		}
+		h.renderList(c, http.StatusUnprocessableEntity, t, views.Form{Type: string(Web), RowClientID: clientID, RowValue: uri, RowError: e.Message})
+		return
+	}
+	h.record(c, t, "app.backchannel_logout.updated", clientID, map[string]any{
+		"before": map[string]any{"backchannel_logout_uri": before.BackchannelLogoutURI},
+		"after":  map[string]any{"backchannel_logout_uri": uri},
+	})
+	c.Redirect(http.StatusSeeOther, base(t))
+}
+
+// RotateKeys is POST /t/:slug/apps/signing-keys/rotate: "rotate signing
+// key now". The new key is published at once and signs a few minutes later
+// (oidc.ManualRotationLead), so relying parties have it before they meet it.
+func (h *Handlers) RotateKeys(c *gin.Context) {
+	t := h.tenant(c)
+	if t == nil {
+		return
+	}
+	if h.d.Keys == nil {
+		h.d.Render.Error(c, apperr.New(apperr.NotFound, "page not found"))
+		return
+	}
+	if err := h.d.Keys.RotateNow(c.Request.Context(), t.ID); err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	keys, _ := h.d.Keys.Summary(c.Request.Context(), t.ID)
+	var next []string
+	for _, k := range keys {
+		if k.State == KeyNext {
+			next = append(next, k.KID)
+		}
+	}
+	h.record(c, t, "signing_key.rotated", t.Slug, map[string]any{"after": map[string]any{"next_keys": next}})
+	c.Redirect(http.StatusSeeOther, base(t))
 }
 
 // Delete is POST /t/:slug/apps/:client/delete, after a confirmation page.

@@ -22,22 +22,23 @@ import (
 )
 
 type appRow struct {
-	ID                  uuid.UUID
-	TenantID            uuid.UUID
-	ClientID            string
-	Name                string
-	Type                string
-	RedirectURIs        datatypes.JSON `gorm:"column:redirect_uris"`
-	PostLogoutURIs      datatypes.JSON `gorm:"column:post_logout_uris"`
-	CORSOrigins         datatypes.JSON `gorm:"column:cors_origins"`
-	Scopes              datatypes.JSON
-	FirstParty          bool
-	SigningAlg          string
-	AccessTokenSeconds  int
-	RefreshTokenSeconds int
-	IDTokenSeconds      int `gorm:"column:id_token_seconds"`
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	ID                   uuid.UUID
+	TenantID             uuid.UUID
+	ClientID             string
+	Name                 string
+	Type                 string
+	RedirectURIs         datatypes.JSON `gorm:"column:redirect_uris"`
+	PostLogoutURIs       datatypes.JSON `gorm:"column:post_logout_uris"`
+	CORSOrigins          datatypes.JSON `gorm:"column:cors_origins"`
+	Scopes               datatypes.JSON
+	FirstParty           bool
+	BackchannelLogoutURI string `gorm:"column:backchannel_logout_uri"`
+	SigningAlg           string
+	AccessTokenSeconds   int
+	RefreshTokenSeconds  int
+	IDTokenSeconds       int `gorm:"column:id_token_seconds"`
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 }
 
 func (appRow) TableName() string { return "apps" }
@@ -89,17 +90,19 @@ func (ts TenantStore) q(ctx context.Context) *gorm.DB {
 
 // New is what an admin gives to register an app.
 type New struct {
-	Name            string
-	Type            Type
-	RedirectURIs    []string
-	PostLogoutURIs  []string
-	CORSOrigins     []string
-	Scopes          []string
-	FirstParty      bool
-	SigningAlg      string        // ES256 (default) or RS256
-	AccessTokenTTL  time.Duration // 0 is the default
-	RefreshTokenTTL time.Duration
-	IDTokenTTL      time.Duration
+	Name           string
+	Type           Type
+	RedirectURIs   []string
+	PostLogoutURIs []string
+	CORSOrigins    []string
+	Scopes         []string
+	FirstParty     bool
+	// BackchannelLogoutURI receives logout tokens; empty for none.
+	BackchannelLogoutURI string
+	SigningAlg           string        // ES256 (default) or RS256
+	AccessTokenTTL       time.Duration // 0 is the default
+	RefreshTokenTTL      time.Duration
+	IDTokenTTL           time.Duration
 }
 
 // validate checks the registration as a whole and fills in defaults. Its
@@ -151,6 +154,13 @@ func (n *New) validate() error {
 		if err := checkScope(s); err != nil {
 			return err
 		}
+	}
+	n.BackchannelLogoutURI = strings.TrimSpace(n.BackchannelLogoutURI)
+	if n.BackchannelLogoutURI != "" && n.Type == Machine {
+		return apperr.Field(BackchannelField, "a machine app signs no one in, so it has no sessions to end")
+	}
+	if err := checkBackchannelURI(n.BackchannelLogoutURI); err != nil {
+		return err
 	}
 	switch n.SigningAlg {
 	case "":
@@ -210,7 +220,7 @@ func (ts TenantStore) Create(ctx context.Context, n New) (App, string, error) {
 	r := appRow{
 		ID: uuid.Must(uuid.NewV7()), TenantID: ts.tenantID, ClientID: clientID, Name: n.Name, Type: string(n.Type),
 		RedirectURIs: list(n.RedirectURIs), PostLogoutURIs: list(n.PostLogoutURIs), CORSOrigins: list(n.CORSOrigins), Scopes: list(n.Scopes),
-		FirstParty: n.FirstParty, SigningAlg: n.SigningAlg,
+		FirstParty: n.FirstParty, BackchannelLogoutURI: n.BackchannelLogoutURI, SigningAlg: n.SigningAlg,
 		AccessTokenSeconds: int(n.AccessTokenTTL / time.Second), RefreshTokenSeconds: int(n.RefreshTokenTTL / time.Second), IDTokenSeconds: int(n.IDTokenTTL / time.Second),
 		CreatedAt: now, UpdatedAt: now,
 	}
@@ -367,6 +377,27 @@ func (ts TenantStore) RotateSecret(ctx context.Context, clientID string, grace t
 	return secret, nil
 }
 
+// SetBackchannelLogoutURI changes (or, with "", clears) where the app takes
+// logout tokens, and returns the app as it was before.
+func (ts TenantStore) SetBackchannelLogoutURI(ctx context.Context, clientID, uri string) (App, error) {
+	r, err := ts.row(ctx, clientID)
+	if err != nil {
+		return App{}, err
+	}
+	uri = strings.TrimSpace(uri)
+	if uri != "" && Type(r.Type) == Machine {
+		return App{}, apperr.Field(BackchannelField, "a machine app signs no one in, so it has no sessions to end")
+	}
+	if err := checkBackchannelURI(uri); err != nil {
+		return App{}, err
+	}
+	if err := ts.q(ctx).Model(&appRow{}).Where("id = ?", r.ID).
+		Updates(map[string]any{"backchannel_logout_uri": uri, "updated_at": ts.s.now()}).Error; err != nil {
+		return App{}, apperr.Wrap(err, "apps: set back-channel logout URI")
+	}
+	return fromRow(r), nil
+}
+
 // Delete removes the app, its secrets and (through the foreign keys) every
 // token issued to it.
 func (ts TenantStore) Delete(ctx context.Context, clientID string) error {
@@ -384,7 +415,7 @@ func fromRow(r appRow) App {
 	return App{
 		ID: r.ID, TenantID: r.TenantID, ClientID: r.ClientID, Name: r.Name, Type: Type(r.Type),
 		RedirectURIs: unlist(r.RedirectURIs), PostLogoutURIs: unlist(r.PostLogoutURIs), CORSOrigins: unlist(r.CORSOrigins), Scopes: unlist(r.Scopes),
-		FirstParty: r.FirstParty, SigningAlg: r.SigningAlg,
+		FirstParty: r.FirstParty, BackchannelLogoutURI: r.BackchannelLogoutURI, SigningAlg: r.SigningAlg,
 		AccessTokenTTL:  time.Duration(r.AccessTokenSeconds) * time.Second,
 		RefreshTokenTTL: time.Duration(r.RefreshTokenSeconds) * time.Second,
 		IDTokenTTL:      time.Duration(r.IDTokenSeconds) * time.Second,

@@ -17,6 +17,7 @@ import (
 type fieldForm struct {
 	Key, Label, Type, Capture, HelpText, Options                       string
 	MinLength, MaxLength, Pattern, Min, Max, MinDate, MaxDate, Country string
+	Claim, ClaimScope                                                  string
 }
 
 func bindField(c *gin.Context) fieldForm {
@@ -25,6 +26,7 @@ func bindField(c *gin.Context) fieldForm {
 		Key: p("key"), Label: p("label"), Type: p("type"), Capture: p("capture"), HelpText: p("help_text"),
 		Options: c.PostForm("options"), MinLength: p("min_length"), MaxLength: p("max_length"), Pattern: p("pattern"),
 		Min: p("min"), Max: p("max"), MinDate: p("min_date"), MaxDate: p("max_date"), Country: strings.ToUpper(p("country")),
+		Claim: p("claim"), ClaimScope: p("claim_scope"),
 	}
 }
 
@@ -33,6 +35,7 @@ func fieldFormOf(f tenants.Field) fieldForm {
 		Key: f.Key, Label: f.Label, Type: string(f.Type), Capture: string(f.Capture), HelpText: f.HelpText,
 		Pattern: f.Validation.Pattern, MinDate: f.Validation.MinDate, MaxDate: f.Validation.MaxDate, Country: f.Validation.Country,
 		Min: floatText(f.Validation.Min), Max: floatText(f.Validation.Max),
+		Claim: f.Claim, ClaimScope: f.ClaimScope,
 	}
 	if f.Validation.MinLength > 0 {
 		ff.MinLength = strconv.Itoa(f.Validation.MinLength)
@@ -51,7 +54,8 @@ func fieldFormOf(f tenants.Field) fieldForm {
 // field parses the form into a field; the schema check (tenants.CheckSchema)
 // happens on save. Only the validation that applies to the type is kept.
 func (f fieldForm) field() (tenants.Field, error) {
-	out := tenants.Field{Key: f.Key, Label: f.Label, Type: tenants.FieldType(f.Type), Capture: tenants.Capture(f.Capture), HelpText: f.HelpText}
+	out := tenants.Field{Key: f.Key, Label: f.Label, Type: tenants.FieldType(f.Type), Capture: tenants.Capture(f.Capture), HelpText: f.HelpText,
+		Claim: f.Claim, ClaimScope: f.ClaimScope}
 	atoi := func(s string) (int, error) {
 		if s == "" {
 			return 0, nil
@@ -144,6 +148,7 @@ func (f fieldForm) view(action string, locked bool, errs views.Errors) views.Fie
 		Action: action, KeyLocked: locked, Key: f.Key, Label: f.Label, Type: f.Type, Capture: f.Capture,
 		HelpText: f.HelpText, Options: f.Options, MinLength: f.MinLength, MaxLength: f.MaxLength, Pattern: f.Pattern,
 		Min: f.Min, Max: f.Max, MinDate: f.MinDate, MaxDate: f.MaxDate, Country: f.Country,
+		Claim: f.Claim, ClaimScope: f.ClaimScope,
 		Types: typeOptions(f.Type), Captures: captureOptions(f.Capture), Errors: errs,
 	}
 }
@@ -153,7 +158,7 @@ func (h *Handlers) fieldsPage(t *tenants.Tenant, add views.FieldForm, errMsg str
 	v := views.FieldsPage{Slug: t.Slug, Add: add, Error: errMsg,
 		PreviewURL: "/t/" + t.Slug + "/theme/preview/login?mode=signup&v=" + strconv.FormatInt(t.UpdatedAt.UnixNano(), 36)}
 	for i, f := range t.Fields {
-		v.Rows = append(v.Rows, views.FieldRow{Key: f.Key, Label: f.Label, Type: string(f.Type), Capture: string(f.Capture), First: i == 0, Last: i == len(t.Fields)-1})
+		v.Rows = append(v.Rows, views.FieldRow{Key: f.Key, Label: f.Label, Type: string(f.Type), Capture: string(f.Capture), Claim: f.Claim, ClaimScope: f.ClaimScope, First: i == 0, Last: i == len(t.Fields)-1})
 	}
 	return v
 }

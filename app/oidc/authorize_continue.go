@@ -123,6 +123,12 @@ func (h *Handlers) finish(c *gin.Context, t *tenants.Tenant, req *Request, cust 
 		h.errorPage(c, t, "This sign-in link has expired. Go back to the app and try again.")
 		return
 	}
+	// The session now holds a sign-in to the app: its sid goes in the
+	// id_tokens and its end reaches the app (backchannel.go).
+	if err := h.storage.BindSession(c.Request.Context(), t, req, cust.ID, sessionTokenOf(c), h.op.IssuerFromRequest(c.Request)); err != nil {
+		h.render.Error(c, err)
+		return
+	}
 	c.Redirect(http.StatusSeeOther, CallbackPath+"?id="+url.QueryEscape(req.ID))
 }
 

@@ -10,12 +10,14 @@ import (
 
 	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
+	"gatehouse/tenants"
 )
 
 // client is one of our apps as the op package sees it. It is built per
 // request from the tenant's own app row, never cached.
 type client struct {
-	app apps.App
+	app    apps.App
+	tenant *tenants.Tenant // the request's tenant, whose fields define custom scopes
 }
 
 var _ op.Client = (*client)(nil)
@@ -80,9 +82,16 @@ func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
 
-// IsScopeAllowed lets through the app's registered API scopes; op adds the
-// standard OpenID ones itself.
-func (c *client) IsScopeAllowed(scope string) bool { return slices.Contains(c.app.Scopes, scope) }
+// IsScopeAllowed lets through the app's registered API scopes and, for
+// apps that sign customers in, the scopes the tenant's registration fields
+// define (tenants.Field.ClaimScope); op adds the standard OpenID ones
+// itself and silently drops every other scope from the request.
+func (c *client) IsScopeAllowed(scope string) bool {
+	if slices.Contains(c.app.Scopes, scope) {
+		return true
+	}
+	return c.app.Type != apps.Machine && c.tenant != nil && c.tenant.HasCustomScope(scope)
+}
 
 // IDTokenUserinfoClaimsAssertion puts the profile claims in the id_token
 // too, so a web app needs no userinfo call to greet the customer.
@@ -96,7 +105,8 @@ func (s *Storage) GetClientByClientID(ctx context.Context, clientID string) (op.
 	if err != nil {
 		return nil, err
 	}
-	return &client{app: a}, nil
+	t, _ := tenants.FromContext(ctx)
+	return &client{app: a, tenant: t}, nil
 }
 
 // app loads the tenant's app, once per request, and notes its signing

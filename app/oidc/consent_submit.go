@@ -58,7 +58,11 @@ func consentPage(p *hosted.Pages, c *gin.Context, t *tenants.Tenant, appName str
 		case oidc.ScopeOfflineAccess:
 			scopes = append(scopes, "your account while you are away (it stays signed in)")
 		default:
-			scopes = append(scopes, sc)
+			if d, ok := scopeDescription(t, sc); ok {
+				scopes = append(scopes, d)
+			} else {
+				scopes = append(scopes, sc)
+			}
 		}
 	}
 	return views.Consent(views.ConsentPage{Page: page, Brand: p.Brand(c.Request.Context(), t), AppName: appName, RequestID: req.ID, Scopes: scopes})

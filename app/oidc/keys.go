@@ -297,3 +297,78 @@ func (k *Keys) open(r keyRow) (*SigningKey, error) {
 func sealContext(tenantID uuid.UUID, kid string) string {
 	return "signing-key:" + tenantID.String() + ":" + kid
 }
+
+// ManualRotationLead is how long a key made by "rotate now" is published
+// before it signs: longer than every node's key cache and the JWKS caches
+// relying parties commonly keep, so no token is signed with a key its
+// verifier has not seen.
+const ManualRotationLead = 10 * time.Minute
+
+// RotateNow starts a rotation at the admin's request, for every algorithm
+// the tenant signs with: the next key is published at once and signs from
+// ManualRotationLead on; the current key keeps signing until then and
+// stays published until its tokens have expired. A key already waiting to
+// sign is brought forward rather than joined by another.
+func (k *Keys) RotateNow(ctx context.Context, tenantID uuid.UUID) error {
+	if tenantID == uuid.Nil {
+		return apperr.New(apperr.Internal, "oidc: no tenant")
+	}
+	now := k.now()
+	signsFrom := now.Add(ManualRotationLead)
+	for _, alg := range []string{apps.ES256, apps.RS256} {
+		rows, err := k.load(ctx, tenantID, alg)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			if alg == apps.ES256 {
+				// Nothing signed yet: the first key may sign at once.
+				if err := k.create(ctx, tenantID, alg, 1, now, now); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		newest := rows[len(rows)-1]
+		switch {
+		case newest.SignsFrom.After(signsFrom):
+			if err := k.db.WithContext(ctx).Model(&keyRow{}).Where("tenant_id = ? AND id = ?", tenantID, newest.ID).
+				Update("signs_from", signsFrom).Error; err != nil {
+				return apperr.Wrap(err, "oidc: bring key forward")
+			}
+		case newest.SignsFrom.After(now):
+			// The next key is already published and due within the lead.
+		default:
+			if err := k.create(ctx, tenantID, alg, newest.Generation+1, now, signsFrom); err != nil {
+				return err
+			}
+		}
+	}
+	k.mu.Lock()
+	delete(k.cache, cacheKey{tenantID, apps.ES256})
+	delete(k.cache, cacheKey{tenantID, apps.RS256})
+	k.mu.Unlock()
+	return nil
+}
+
+// Summary describes the tenant's published keys for the console, oldest
+// first: which one signs now, which are next, which are retired.
+func (k *Keys) Summary(ctx context.Context, tenantID uuid.UUID) ([]apps.KeyInfo, error) {
+	keys, err := k.Published(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	now := k.now()
+	out := make([]apps.KeyInfo, 0, len(keys))
+	for i, key := range keys {
+		state := apps.KeyRetired
+		switch {
+		case key.SignsFrom.After(now):
+			state = apps.KeyNext
+		case i == len(keys)-1 || keys[i+1].Alg != key.Alg || keys[i+1].SignsFrom.After(now):
+			state = apps.KeySigning
+		}
+		out = append(out, apps.KeyInfo{KID: key.KID, Alg: key.Alg, SignsFrom: key.SignsFrom, State: state})
+	}
+	return out, nil
+}

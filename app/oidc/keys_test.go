@@ -185,3 +185,64 @@ func TestKeyRotation(t *testing.T) {
 		}
 	})
 }
+
+// "Rotate now" publishes the next key at once and lets it sign only after
+// ManualRotationLead; tokens of the old key verify until they expire.
+func TestKeyRotateNow(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.MigratedDB(t)
+	box := mustBox(t)
+	acme, bravo := mustTenant(t, d, "acme"), mustTenant(t, d, "bravo")
+	now := time.Now().UTC()
+	k := oidc.NewKeys(d.Gorm, box)
+	oidc.SetKeysClock(k, func() time.Time { return now })
+	first, err := k.Signing(ctx, acme, apps.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bravoKey, err := k.Signing(ctx, bravo, apps.ES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := sign(t, first)
+
+	if err := k.RotateNow(ctx, acme); err != nil {
+		t.Fatal(err)
+	}
+	set := jwks(t, k, acme)
+	if len(set.Keys) != 2 {
+		t.Fatalf("JWKS after rotate now: %v", kids(set))
+	}
+	if s, _ := k.Signing(ctx, acme, apps.ES256); s.KID != first.KID {
+		t.Fatal("the new key signs before it has been published for the lead time")
+	}
+	sum, err := k.Summary(ctx, acme)
+	if err != nil || len(sum) != 2 || sum[0].State != apps.KeySigning || sum[1].State != apps.KeyNext {
+		t.Fatalf("summary %+v %v", sum, err)
+	}
+	t.Run("twice makes no second pending key", func(t *testing.T) {
+		if err := k.RotateNow(ctx, acme); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(jwks(t, k, acme).Keys); n != 2 {
+			t.Fatalf("%d keys after a second rotate now", n)
+		}
+	})
+	t.Run("other tenant untouched", func(t *testing.T) {
+		if got := kids(jwks(t, k, bravo)); len(got) != 1 || got[0] != bravoKey.KID {
+			t.Fatalf("bravo's keys %v", got)
+		}
+	})
+	now = now.Add(oidc.ManualRotationLead + time.Second)
+	next, err := k.Signing(ctx, acme, apps.ES256)
+	if err != nil || next.KID == first.KID {
+		t.Fatalf("the new key does not sign after the lead: %v", err)
+	}
+	if set := jwks(t, k, acme); !verify(set, old) || !verify(set, sign(t, next)) {
+		t.Fatal("a token of the old key stopped verifying at the rotation")
+	}
+	now = now.Add(oidc.RetainAfter + 2*time.Minute)
+	if slices.Contains(kids(jwks(t, k, acme)), first.KID) {
+		t.Fatal("the old key outlived its tokens")
+	}
+}

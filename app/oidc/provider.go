@@ -245,6 +245,10 @@ func (h *Handlers) Discovery(c *gin.Context) {
 	doc.GrantTypesSupported = []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeClientCredentials}
 	doc.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
 	doc.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
+	// The tenant's own scopes and claims (registration fields released to
+	// apps), and Back-Channel Logout with sid (backchannel.go).
+	doc.ScopesSupported, doc.ClaimsSupported = discoveryScopesAndClaims(tenants.FromGin(c), doc.ScopesSupported)
+	doc.BackChannelLogoutSupported, doc.BackChannelLogoutSessionSupported = true, true
 	c.Header("Cache-Control", "public, max-age=300")
 	op.Discover(c.Writer, doc)
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,6 +50,8 @@ type Storage struct {
 	customers Customers
 	sessions  Sessions
 	audit     Auditor
+	queue     LogoutQueue
+	outbound  *http.Client
 	log       *slog.Logger
 	now       func() time.Time
 }
@@ -68,13 +71,18 @@ type StorageDeps struct {
 	Customers Customers
 	Sessions  Sessions
 	Audit     Auditor
-	Log       *slog.Logger
+	// Queue takes the back-channel logout tokens to send, and Outbound
+	// (the guarded client of app/outbound) sends them.
+	Queue    LogoutQueue
+	Outbound *http.Client
+	Log      *slog.Logger
 }
 
 // NewStorage returns the provider's storage.
 func NewStorage(d StorageDeps) *Storage {
 	return &Storage{
 		db: d.DB, apps: d.Apps, keys: d.Keys, customers: d.Customers, sessions: d.Sessions, audit: d.Audit, log: d.Log,
+		queue: d.Queue, outbound: d.Outbound,
 		now: func() time.Time { return time.Now().UTC() },
 	}
 }

@@ -48,6 +48,7 @@ type authRequestRow struct {
 	CustomerID    *uuid.UUID
 	AuthTime      *time.Time
 	AMR           string `gorm:"column:amr"`
+	SID           string `gorm:"column:sid"`
 	Done          bool
 	CodeHash      *string
 	CodeExpiresAt *time.Time
@@ -67,6 +68,7 @@ type Request struct {
 	CustomerID uuid.UUID // uuid.Nil until the customer has signed in
 	AuthTime   time.Time
 	AMR        []string
+	SID        string // the sid claim: the session that signed in (backchannel.go)
 	Complete   bool
 	CreatedAt  time.Time
 	p          params
@@ -113,7 +115,7 @@ func (r *Request) GetCodeChallenge() *oidc.CodeChallenge {
 }
 
 func requestFromRow(r authRequestRow) (*Request, error) {
-	out := &Request{ID: r.ID, TenantID: r.TenantID, AppID: r.AppID, Complete: r.Done, CreatedAt: r.CreatedAt}
+	out := &Request{ID: r.ID, TenantID: r.TenantID, AppID: r.AppID, Complete: r.Done, CreatedAt: r.CreatedAt, SID: r.SID}
 	if err := json.Unmarshal(r.Request, &out.p); err != nil {
 		return nil, apperr.Wrap(err, "oidc: decode auth request")
 	}

@@ -400,6 +400,7 @@ func (s *Storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSe
 	if err := s.sessions.Revoke(ctx, st.sessionToken); err != nil {
 		return "", oidc.ErrServerError().WithParent(err)
 	}
+	s.SessionEnded(ctx, t, st.sessionToken)
 	s.record(ctx, t, "customer:"+sess.SubjectID.String(), "customer.logout", req.ClientID, map[string]any{"via": "end_session"})
 	return req.RedirectURI, nil
 }
@@ -424,7 +425,10 @@ func (s *Storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if err != nil {
 		return oidc.ErrServerError().WithParent(err)
 	}
-	setClaims(info, c, scopes)
+	setClaims(info, t, c, scopes)
+	if sid := s.sidOf(ctx, t, req); sid != "" {
+		info.AppendClaims("sid", sid)
+	}
 	return nil
 }
 
@@ -446,7 +450,7 @@ func (s *Storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return errTokenInactive
 	}
-	setClaims(info, c, unjsonList(row.Scopes))
+	setClaims(info, t, c, unjsonList(row.Scopes))
 	return nil
 }
 
@@ -484,7 +488,7 @@ func (s *Storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if row.CustomerID != nil {
 		if c, err := s.customer(ctx, t, *row.CustomerID); err == nil {
 			info := new(oidc.UserInfo)
-			setClaims(info, c, scopes)
+			setClaims(info, t, c, scopes)
 			resp.SetUserInfo(info)
 		}
 	}
@@ -538,9 +542,11 @@ func (s *Storage) ClientCredentialsTokenRequest(ctx context.Context, clientID st
 	return &machineRequest{app: a, scopes: scopes}, nil
 }
 
-// setClaims maps a customer to the standard claims their scopes allow. sub
-// is the customer id.
-func setClaims(info *oidc.UserInfo, c *accounts.Customer, scopes []string) {
+// setClaims maps a customer to the standard claims their scopes allow, and
+// to the tenant's own claims whose scope was granted. sub is the customer
+// id.
+func setClaims(info *oidc.UserInfo, t *tenants.Tenant, c *accounts.Customer, scopes []string) {
+	setFieldClaims(info, t, c, scopes)
 	info.Subject = c.ID.String()
 	str := func(keys ...string) string {
 		for _, k := range keys {

@@ -9,6 +9,16 @@ type ListPage struct {
 	Issuer string
 	Apps   []Row
 	Form   Form
+	// Keys are the tenant's published signing keys; KeysShown shows the
+	// panel with its "rotate now" form, posting to RotateKeysURL.
+	Keys          []KeyRow
+	KeysShown     bool
+	RotateKeysURL string
+}
+
+// KeyRow is one published signing key.
+type KeyRow struct {
+	KID, Alg, State, SignsFrom string
 }
 
 // Row is one app in the list.
@@ -22,13 +32,22 @@ type Row struct {
 	Created    string
 	RotateURL  string
 	DeleteURL  string
+	// Backchannel is the app's back-channel logout URI, set at
+	// BackchannelURL; only apps that sign customers in (SignsIn) have one.
+	Backchannel    string
+	BackchannelURL string
+	SignsIn        bool
 }
 
 // Form is the create form, with what was typed and the error of one field.
 type Form struct {
 	Name, Type, RedirectURIs, PostLogoutURIs, CORSOrigins, Scopes string
+	Backchannel                                                   string
 	FirstParty                                                    bool
 	ErrorField, Error                                             string
+	// RowClientID, RowValue and RowError are a refused change to one
+	// listed app's back-channel logout URI, shown next to its field.
+	RowClientID, RowValue, RowError string
 }
 
 // SecretPage shows a new client secret once, with what to do with it.

@@ -16,8 +16,12 @@ type FieldRow struct {
 	Label   string
 	Type    string
 	Capture string
-	First   bool
-	Last    bool
+	// Claim and ClaimScope are how apps receive the field; empty when
+	// they do not.
+	Claim      string
+	ClaimScope string
+	First      bool
+	Last       bool
 }
 
 // FieldForm adds or edits one field. Key is locked once the field exists:
@@ -39,9 +43,13 @@ type FieldForm struct {
 	MinDate   string
 	MaxDate   string
 	Country   string
-	Types     []Option
-	Captures  []Option
-	Errors    Errors
+	// Claim and ClaimScope release the field to apps: the claim's name
+	// and the scope an app asks for to receive it.
+	Claim      string
+	ClaimScope string
+	Types      []Option
+	Captures   []Option
+	Errors     Errors
 }
 
 // FieldEditPage edits one field.
