@@ -73,6 +73,18 @@ func TestOpenIDProviderRefuses(t *testing.T) {
 		}
 	})
 
+	t.Run("a browser app on another origin may read discovery", func(t *testing.T) {
+		req, err := http.NewRequest(http.MethodGet, srv.URL(w.acme, "/.well-known/openid-configuration"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Origin", "https://shop.example")
+		resp, body := srv.Do(t, req)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "*" || !strings.Contains(body, `"issuer"`) {
+			t.Fatalf("discovery from another origin: %d %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	})
+
 	t.Run("discovery offers no implicit or password grant", func(t *testing.T) {
 		var doc struct {
 			Issuer        string   `json:"issuer"`

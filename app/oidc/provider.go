@@ -250,5 +250,9 @@ func (h *Handlers) Discovery(c *gin.Context) {
 	doc.ScopesSupported, doc.ClaimsSupported = discoveryScopesAndClaims(tenants.FromGin(c), doc.ScopesSupported)
 	doc.BackChannelLogoutSupported, doc.BackChannelLogoutSessionSupported = true, true
 	c.Header("Cache-Control", "public, max-age=300")
+	// The document is public and carries no credential: a browser app on
+	// any origin may read it to find the endpoints (the token, userinfo
+	// and revocation endpoints still admit only the spa apps' origins).
+	c.Header("Access-Control-Allow-Origin", "*")
 	op.Discover(c.Writer, doc)
 }
