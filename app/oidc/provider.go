@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/cors"
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -241,5 +242,5 @@ func (h *Handlers) Discovery(c *gin.Context) {
 	doc.ResponseModesSupported = []string{string(oidc.ResponseModeQuery)}
 	doc.CodeChallengeMethodsSupported = []oidc.CodeChallengeMethod{oidc.CodeChallengeMethodS256}
 	c.Header("Cache-Control", "public, max-age=300")
-	op.Discover(c.Writer, doc)
+	httphelper.MarshalJSON(c.Writer, withChallenge{doc, doc.Issuer + AuthorizationChallengePath})
 }
