@@ -22,18 +22,17 @@ import (
 // against the served openapi.json.
 type headlessWorld struct {
 	*brandEnv
-	acme, bravo      string
-	api, bravoAPI    *apitest.Client
-	spa, native      createdApp // acme's first-party apps
-	thirdParty       createdApp // acme's spa without --first-party
-	web              createdApp // acme's first-party web app (confidential)
-	machine          createdApp // acme's back-end
-	bravoSpa         createdApp
-	provider         *gooidc.Provider
-	ctx              context.Context
-	bravoProvider    *gooidc.Provider
-	firstName        tenants.Field
-	defaultSignupPwd string
+	acme, bravo   string
+	api, bravoAPI *apitest.Client
+	spa, native   createdApp // acme's first-party apps
+	thirdParty    createdApp // acme's spa without --first-party
+	web           createdApp // acme's first-party web app (confidential)
+	machine       createdApp // acme's back-end
+	bravoSpa      createdApp
+	provider      *gooidc.Provider
+	ctx           context.Context
+	bravoProvider *gooidc.Provider
+	firstName     tenants.Field
 }
 
 func newHeadlessWorld(t *testing.T) *headlessWorld {
@@ -553,4 +552,3 @@ func TestHeadlessPasswordReset(t *testing.T) {
 	code, _ := grantedCode(t, w.challenge(w.api, "198.51.100.40", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": "a brand new passphrase", "code_challenge": pk.challenge}))
 	w.exchange(t, w.provider, w.spa.ClientID, code, pk)
 }
-

@@ -201,7 +201,7 @@ var oauthTitles = map[string]string{
 	"insufficient_authorization": "More is needed before signing in.",
 }
 
-// clientIn names the app calling a headless route.
+// forgotIn is a forgot-password request from a first-party app.
 type forgotIn struct {
 	ClientID string `json:"client_id"`
 	Email    string `json:"email"`
@@ -313,20 +313,47 @@ func (h *self) schema(c *gin.Context) {
 	if name == "" {
 		name = t.Name
 	}
-	c.JSON(http.StatusOK, gin.H{
-		"name":               name,
-		"fields":             fieldsOf(t.Fields),
-		"password":           gin.H{"min_length": minLen, "max_length": passwords.MaxLength},
-		"email_verification": verificationMode(t),
-		"brand_login_only":   t.Settings.BrandLoginOnly,
-		"theme": gin.H{
-			"primary_color": colour(th.PrimaryColor, d.PrimaryColor), "accent_color": colour(th.AccentColor, d.AccentColor),
-			"background_color": colour(th.BackgroundColor, d.BackgroundColor), "text_color": colour(th.TextColor, d.TextColor),
-			"button_text_color": colour(th.ButtonTextColor, d.ButtonTextColor),
-			"font": th.Font, "font_stack": tenants.Fonts[th.Font], "radius": th.Radius, "logo_url": logo,
-			"headline": th.Headline, "signup_copy": th.SignupCopy,
+	c.JSON(http.StatusOK, schemaJSON{
+		Name: name, Fields: fieldsOf(t.Fields), Password: passwordRules{MinLength: minLen, MaxLength: passwords.MaxLength},
+		EmailVerification: verificationMode(t), BrandLoginOnly: t.Settings.BrandLoginOnly,
+		Theme: themeJSON{
+			PrimaryColor: colour(th.PrimaryColor, d.PrimaryColor), AccentColor: colour(th.AccentColor, d.AccentColor),
+			BackgroundColor: colour(th.BackgroundColor, d.BackgroundColor), TextColor: colour(th.TextColor, d.TextColor),
+			ButtonTextColor: colour(th.ButtonTextColor, d.ButtonTextColor), Font: th.Font, FontStack: tenants.Fonts[th.Font],
+			Radius: th.Radius, LogoURL: logo, Headline: th.Headline, SignupCopy: th.SignupCopy,
 		},
 	})
+}
+
+// schemaJSON is the tenant's public sign-up schema and design tokens.
+type schemaJSON struct {
+	Name              string        `json:"name"`
+	Fields            []fieldJSON   `json:"fields"`
+	Password          passwordRules `json:"password"`
+	EmailVerification string        `json:"email_verification"`
+	BrandLoginOnly    bool          `json:"brand_login_only"`
+	Theme             themeJSON     `json:"theme"`
+}
+
+type passwordRules struct {
+	MinLength int `json:"min_length"`
+	MaxLength int `json:"max_length"`
+}
+
+// themeJSON is the theme's design tokens, as the hosted stylesheet's
+// custom properties hold them.
+type themeJSON struct {
+	PrimaryColor    string `json:"primary_color"`
+	AccentColor     string `json:"accent_color"`
+	BackgroundColor string `json:"background_color"`
+	TextColor       string `json:"text_color"`
+	ButtonTextColor string `json:"button_text_color"`
+	Font            string `json:"font"`
+	FontStack       string `json:"font_stack"`
+	Radius          int    `json:"radius"`
+	LogoURL         string `json:"logo_url"`
+	Headline        string `json:"headline"`
+	SignupCopy      string `json:"signup_copy"`
 }
 
 func verificationMode(t *tenants.Tenant) string {
