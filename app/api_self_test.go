@@ -205,6 +205,9 @@ func TestSelfService(t *testing.T) {
 		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.native.ClientID, Token: at}); r.Status != http.StatusNotFound {
 			t.Fatalf("unconnected app: %d %s", r.Status, r.Body)
 		}
+		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.bravoSpa.ClientID, Token: at}); r.Status != http.StatusNotFound {
+			t.Fatalf("another tenant's app: %d %s", r.Status, r.Body)
+		}
 		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.spa.ClientID, Token: at}); r.Status != http.StatusNoContent {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
