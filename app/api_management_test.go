@@ -36,9 +36,13 @@ func machineToken(t *testing.T, srv *apptest.Server, host string, app createdApp
 	return tok.AccessToken
 }
 
-func newAPIWorld(t *testing.T) *apiWorld {
+// newAPIWorld starts the server with settings (name, value pairs) set.
+func newAPIWorld(t *testing.T, settings ...string) *apiWorld {
 	t.Helper()
 	env := appEnv(t)
+	for i := 0; i+1 < len(settings); i += 2 {
+		env.Set(settings[i], settings[i+1])
+	}
 	ts := env.Tenants()
 	acme, err := ts.BySlug(context.Background(), "acme")
 	if err != nil {
@@ -416,4 +420,23 @@ func TestManagementAPICustomers(t *testing.T) {
 			t.Fatalf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 	})
+}
+
+// TestManagementAPIClientLimit: one app's tokens share a budget per
+// minute; past it the API answers 429 with Retry-After, and another app
+// is not held back.
+func TestManagementAPIClientLimit(t *testing.T) {
+	w := newAPIWorld(t, "GATEHOUSE_API_CLIENT_LIMIT", "3")
+	for i := 0; i < 3; i++ {
+		if r := w.acme.Get(t, "/customers", w.ro); r.Status != http.StatusOK {
+			t.Fatalf("request %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	r := w.acme.Get(t, "/customers", w.ro)
+	if p := r.Problem(t); r.Status != http.StatusTooManyRequests || p.Type != "https://gatehouse.dev/problems/too-many-requests" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("fourth request: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	if r := w.acme.Get(t, "/customers", w.rw); r.Status != http.StatusOK {
+		t.Fatalf("another app: %d %s", r.Status, r.Body)
+	}
 }
