@@ -414,6 +414,27 @@ func TestManagementAPICustomers(t *testing.T) {
 		}
 	})
 
+	t.Run("reference page from vendored Redoc", func(t *testing.T) {
+		r := c.Get(t, "/docs", "")
+		page := string(r.Body)
+		if r.Status != http.StatusOK || !strings.Contains(page, `spec-url="/api/v1/openapi.json"`) {
+			t.Fatalf("docs: %d %.300s", r.Status, page)
+		}
+		i := strings.Index(page, `<script src="`)
+		if i < 0 || strings.Contains(page, "https://") {
+			t.Fatalf("no local script, or an outside URL: %s", page)
+		}
+		src := page[i+len(`<script src="`):]
+		src = src[:strings.Index(src, `"`)]
+		resp, js := w.srv.Get(t, "acme.localhost", src)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") || !strings.Contains(js, "Redoc") {
+			t.Fatalf("%s: %d %s (%d bytes)", src, resp.StatusCode, resp.Header.Get("Content-Type"), len(js))
+		}
+		if csp := r.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self';") {
+			t.Fatalf("docs CSP %q", csp)
+		}
+	})
+
 	t.Run("unknown API path is a problem", func(t *testing.T) {
 		resp, body := w.srv.Get(t, "acme.localhost", "/api/v1/nothing-here")
 		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(body, "/problems/not-found") {
