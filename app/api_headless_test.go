@@ -64,7 +64,7 @@ func newHeadlessWorld(t *testing.T) *headlessWorld {
 		var s struct {
 			Fields []struct{ Key string } `json:"fields"`
 		}
-		w.api.Get("/schema", "").JSON(t, &s)
+		w.api.Get(t, "/schema", "").JSON(t, &s)
 		if len(s.Fields) != 2 {
 			return errString("fields not served yet")
 		}
@@ -86,8 +86,8 @@ func newPKCE() pkce {
 }
 
 // challenge posts to /authorize-challenge as JSON from address ip.
-func (w *headlessWorld) challenge(c *apitest.Client, ip string, body map[string]any) apitest.Response {
-	return c.Do(apitest.Request{Method: http.MethodPost, Path: "/authorize-challenge", Body: body, Header: map[string]string{"X-Forwarded-For": ip}})
+func (w *headlessWorld) challenge(t *testing.T, c *apitest.Client, ip string, body map[string]any) apitest.Response {
+	return c.Do(t, apitest.Request{Method: http.MethodPost, Path: "/authorize-challenge", Body: body, Header: map[string]string{"X-Forwarded-For": ip}})
 }
 
 // exchange trades a headless code at the ordinary token endpoint with
@@ -187,7 +187,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 				Radius  int    `json:"radius"`
 			} `json:"theme"`
 		}
-		r := w.api.Get("/schema", "")
+		r := w.api.Get(t, "/schema", "")
 		r.JSON(t, &s)
 		if len(s.Fields) != 2 || s.Fields[0].Key != "first_name" || s.Fields[0].Capture != "required" || len(s.Fields[1].Options) != 2 ||
 			s.Password.MinLength != 8 || s.Theme.Primary != tenants.DefaultTheme().PrimaryColor || s.Theme.Font != "system" {
@@ -197,7 +197,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 
 	t.Run("sign-up without a required field names it", func(t *testing.T) {
 		pk := newPKCE()
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 			"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge, "code_challenge_method": "S256",
 			"profile": map[string]any{"drink": "milk"},
 		}})
@@ -209,7 +209,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 	})
 
 	t.Run("sign-up refuses a common password as the hosted form does", func(t *testing.T) {
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 			"client_id": w.spa.ClientID, "email": "common@example.com", "password": "password123", "code_challenge": newPKCE().challenge,
 			"profile": map[string]any{"first_name": "Cam"},
 		}})
@@ -221,7 +221,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 	var adaID string
 	t.Run("sign-up ends with tokens", func(t *testing.T) {
 		pk := newPKCE()
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 			"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge, "code_challenge_method": "S256",
 			"scope": "openid email profile offline_access", "profile": map[string]any{"first_name": "Ada", "drink": "tea"},
 		}})
@@ -244,7 +244,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 			Email   string         `json:"email"`
 			Profile map[string]any `json:"profile"`
 		}
-		w.api.Get("/me", tok.AccessToken).JSON(t, &me)
+		w.api.Get(t, "/me", tok.AccessToken).JSON(t, &me)
 		if me.Email != email || me.Profile["first_name"] != "Ada" || me.Profile["drink"] != "tea" {
 			t.Fatalf("/me %+v", me)
 		}
@@ -260,7 +260,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 		pk := newPKCE()
 		form := url.Values{"client_id": {w.native.ClientID}, "username": {email}, "password": {password},
 			"code_challenge": {pk.challenge}, "code_challenge_method": {"S256"}, "scope": {"openid email"}}
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/authorize-challenge", Body: form.Encode(), ContentType: "application/x-www-form-urlencoded"})
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/authorize-challenge", Body: form.Encode(), ContentType: "application/x-www-form-urlencoded"})
 		code, _ := grantedCode(t, r)
 		_, idt := w.exchange(t, w.provider, w.native.ClientID, code, pk)
 		if idt.Subject != adaID {
@@ -270,7 +270,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 
 	t.Run("a wrong verifier gets no tokens", func(t *testing.T) {
 		pk := newPKCE()
-		code, _ := grantedCode(t, w.challenge(w.api, "198.51.100.7", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}))
+		code, _ := grantedCode(t, w.challenge(t, w.api, "198.51.100.7", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}))
 		conf := oauth2.Config{ClientID: w.spa.ClientID, Endpoint: w.provider.Endpoint()}
 		if _, err := conf.Exchange(w.ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
 			t.Fatal("exchanged with the wrong verifier")
@@ -279,8 +279,8 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 
 	t.Run("a wrong password and an unknown email get the same answer", func(t *testing.T) {
 		pk := newPKCE()
-		wrong := w.challenge(w.api, "198.51.100.8", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": "nope nope nope", "code_challenge": pk.challenge})
-		unknown := w.challenge(w.api, "198.51.100.8", map[string]any{"client_id": w.spa.ClientID, "email": "nobody@example.com", "password": "nope nope nope", "code_challenge": pk.challenge})
+		wrong := w.challenge(t, w.api, "198.51.100.8", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": "nope nope nope", "code_challenge": pk.challenge})
+		unknown := w.challenge(t, w.api, "198.51.100.8", map[string]any{"client_id": w.spa.ClientID, "email": "nobody@example.com", "password": "nope nope nope", "code_challenge": pk.challenge})
 		a, b := wrong.Problem(t), unknown.Problem(t)
 		if wrong.Status != http.StatusUnauthorized || unknown.Status != wrong.Status || a.Detail != b.Detail || a.Detail != badLogin {
 			t.Fatalf("wrong %d %q, unknown %d %q", wrong.Status, a.Detail, unknown.Status, b.Detail)
@@ -292,38 +292,38 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 		base := func(clientID string) map[string]any {
 			return map[string]any{"client_id": clientID, "email": email, "password": password, "code_challenge": pk.challenge}
 		}
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", base(w.thirdParty.ClientID)), http.StatusBadRequest, "unauthorized_client")
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", base(w.web.ClientID)), http.StatusBadRequest, "unauthorized_client")
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", base(w.machine.ClientID)), http.StatusBadRequest, "unauthorized_client")
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", base("no-such-app")), http.StatusUnauthorized, "invalid_client")
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", base(w.thirdParty.ClientID)), http.StatusBadRequest, "unauthorized_client")
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", base(w.web.ClientID)), http.StatusBadRequest, "unauthorized_client")
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", base(w.machine.ClientID)), http.StatusBadRequest, "unauthorized_client")
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", base("no-such-app")), http.StatusUnauthorized, "invalid_client")
 		// Another tenant's app is unknown here, and acme's customer unknown there.
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", base(w.bravoSpa.ClientID)), http.StatusUnauthorized, "invalid_client")
-		if r := w.challenge(w.bravoAPI, "198.51.100.9", base(w.bravoSpa.ClientID)); r.Status != http.StatusUnauthorized || r.Problem(t).Detail != badLogin {
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", base(w.bravoSpa.ClientID)), http.StatusUnauthorized, "invalid_client")
+		if r := w.challenge(t, w.bravoAPI, "198.51.100.9", base(w.bravoSpa.ClientID)); r.Status != http.StatusUnauthorized || r.Problem(t).Detail != badLogin {
 			t.Fatalf("acme's customer on bravo: %d %s", r.Status, r.Body)
 		}
 		noPKCE := base(w.spa.ClientID)
 		delete(noPKCE, "code_challenge")
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", noPKCE), http.StatusBadRequest, "invalid_request")
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", noPKCE), http.StatusBadRequest, "invalid_request")
 		plain := base(w.spa.ClientID)
 		plain["code_challenge_method"] = "plain"
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/authorize-challenge", Body: plain, BadInput: true})
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/authorize-challenge", Body: plain, BadInput: true})
 		wantOAuthError(t, r, http.StatusBadRequest, "invalid_request")
 		scoped := base(w.spa.ClientID)
 		scoped["scope"] = "openid customers:read"
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", scoped), http.StatusBadRequest, "invalid_scope")
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", scoped), http.StatusBadRequest, "invalid_scope")
 		bad := base(w.spa.ClientID)
 		delete(bad, "password")
 		delete(bad, "email")
 		bad["auth_session"] = "made-up"
-		wantOAuthError(t, w.challenge(w.api, "198.51.100.9", bad), http.StatusBadRequest, "invalid_session")
+		wantOAuthError(t, w.challenge(t, w.api, "198.51.100.9", bad), http.StatusBadRequest, "invalid_session")
 
-		su := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+		su := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 			"client_id": w.thirdParty.ClientID, "email": "eve@example.com", "password": password, "code_challenge": pk.challenge,
 			"profile": map[string]any{"first_name": "Eve"},
 		}})
 		wantOAuthError(t, su, http.StatusBadRequest, "unauthorized_client")
 		for _, path := range []string{"/password/forgot", "/verification/resend"} {
-			r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: path, Body: map[string]any{"client_id": w.thirdParty.ClientID, "email": email}})
+			r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: path, Body: map[string]any{"client_id": w.thirdParty.ClientID, "email": email}})
 			wantOAuthError(t, r, http.StatusBadRequest, "unauthorized_client")
 		}
 		var n int64
@@ -334,7 +334,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 	})
 
 	t.Run("unknown request members are named", func(t *testing.T) {
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", BadInput: true, Body: map[string]any{
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", BadInput: true, Body: map[string]any{
 			"client_id": w.spa.ClientID, "email": "x@example.com", "password": password, "code_challenge": newPKCE().challenge, "tenant_id": "x",
 		}})
 		if p := r.Problem(t); r.Status != http.StatusUnprocessableEntity || !p.FieldNamed("tenant_id") {
@@ -350,14 +350,14 @@ func TestHeadlessThrottled(t *testing.T) {
 	w := newHeadlessWorld(t)
 	const email, password = "grace@example.com", "cobol compiler 1959"
 	pk := newPKCE()
-	_, device := grantedCode(t, w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+	_, device := grantedCode(t, w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 		"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge, "profile": map[string]any{"first_name": "Grace"},
 	}}))
 	const stranger = "203.0.113.50"
 	var last apitest.Response
 	throttled := false
 	for i := 0; i < 12; i++ {
-		last = w.challenge(w.api, stranger, map[string]any{"client_id": w.spa.ClientID, "email": email, "password": "guess " + strconv.Itoa(i), "code_challenge": pk.challenge})
+		last = w.challenge(t, w.api, stranger, map[string]any{"client_id": w.spa.ClientID, "email": email, "password": "guess " + strconv.Itoa(i), "code_challenge": pk.challenge})
 		if last.Status == http.StatusTooManyRequests {
 			if i < 5 {
 				t.Fatalf("throttled after %d failures", i)
@@ -376,7 +376,7 @@ func TestHeadlessThrottled(t *testing.T) {
 		t.Fatalf("Retry-After %q", last.Header.Get("Retry-After"))
 	}
 	t.Run("the right password from the stranger's address waits too", func(t *testing.T) {
-		r := w.challenge(w.api, stranger, map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge})
+		r := w.challenge(t, w.api, stranger, map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge})
 		if r.Status != http.StatusTooManyRequests {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
@@ -386,13 +386,13 @@ func TestHeadlessThrottled(t *testing.T) {
 	})
 	t.Run("the owner's device token still gets in", func(t *testing.T) {
 		pk := newPKCE()
-		r := w.challenge(w.api, stranger, map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge, "device_token": device})
+		r := w.challenge(t, w.api, stranger, map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge, "device_token": device})
 		code, _ := grantedCode(t, r)
 		w.exchange(t, w.provider, w.spa.ClientID, code, pk)
 	})
 	t.Run("the owner elsewhere is not held back", func(t *testing.T) {
 		pk := newPKCE()
-		code, _ := grantedCode(t, w.challenge(w.api, "192.0.2.44", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}))
+		code, _ := grantedCode(t, w.challenge(t, w.api, "192.0.2.44", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}))
 		w.exchange(t, w.provider, w.spa.ClientID, code, pk)
 	})
 }
@@ -408,7 +408,7 @@ func TestHeadlessVerificationRequired(t *testing.T) {
 		var s struct {
 			Mode string `json:"email_verification"`
 		}
-		w.api.Get("/schema", "").JSON(t, &s)
+		w.api.Get(t, "/schema", "").JSON(t, &s)
 		if s.Mode != "required" {
 			return errString("setting not served yet")
 		}
@@ -417,7 +417,7 @@ func TestHeadlessVerificationRequired(t *testing.T) {
 	const email, password = "lin@example.com", "difference engine"
 	pk := newPKCE()
 	signup := func(addr string) apitest.Response {
-		return w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+		return w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 			"client_id": w.spa.ClientID, "email": addr, "password": password, "code_challenge": pk.challenge, "scope": "openid email",
 			"profile": map[string]any{"first_name": "Lin"},
 		}})
@@ -427,7 +427,7 @@ func TestHeadlessVerificationRequired(t *testing.T) {
 		t.Fatalf("%+v", first)
 	}
 	resume := func(session string) apitest.Response {
-		return w.challenge(w.api, "198.51.100.20", map[string]any{"client_id": w.spa.ClientID, "auth_session": session})
+		return w.challenge(t, w.api, "198.51.100.20", map[string]any{"client_id": w.spa.ClientID, "auth_session": session})
 	}
 	t.Run("before the link, the auth_session still waits", func(t *testing.T) {
 		p := wantOAuthError(t, resume(first.AuthSession), http.StatusBadRequest, "insufficient_authorization")
@@ -436,7 +436,7 @@ func TestHeadlessVerificationRequired(t *testing.T) {
 		}
 	})
 	t.Run("the password alone waits too", func(t *testing.T) {
-		p := wantOAuthError(t, w.challenge(w.api, "198.51.100.20", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}),
+		p := wantOAuthError(t, w.challenge(t, w.api, "198.51.100.20", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}),
 			http.StatusBadRequest, "insufficient_authorization")
 		if p.Reason != "email_verification_required" || p.AuthSession == "" {
 			t.Fatalf("%+v", p)
@@ -450,11 +450,11 @@ func TestHeadlessVerificationRequired(t *testing.T) {
 		wantOAuthError(t, resume(again.AuthSession), http.StatusBadRequest, "insufficient_authorization")
 	})
 	t.Run("another app cannot use the auth_session", func(t *testing.T) {
-		r := w.challenge(w.api, "198.51.100.20", map[string]any{"client_id": w.native.ClientID, "auth_session": first.AuthSession})
+		r := w.challenge(t, w.api, "198.51.100.20", map[string]any{"client_id": w.native.ClientID, "auth_session": first.AuthSession})
 		wantOAuthError(t, r, http.StatusBadRequest, "invalid_session")
 	})
 	t.Run("resend", func(t *testing.T) {
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/verification/resend", Body: map[string]any{"client_id": w.spa.ClientID, "email": email}})
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/verification/resend", Body: map[string]any{"client_id": w.spa.ClientID, "email": email}})
 		if r.Status != http.StatusAccepted {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
@@ -477,7 +477,7 @@ func TestHeadlessVerificationRequired(t *testing.T) {
 func TestHeadlessMissingRequiredField(t *testing.T) {
 	w := newHeadlessWorld(t)
 	const email, password = "max@example.com", "planck constant 1900"
-	grantedCode(t, w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+	grantedCode(t, w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 		"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": newPKCE().challenge, "profile": map[string]any{"first_name": "Max"},
 	}}))
 	w.withFields(t, "acme", w.firstName,
@@ -486,29 +486,29 @@ func TestHeadlessMissingRequiredField(t *testing.T) {
 		var s struct {
 			Fields []struct{ Key string } `json:"fields"`
 		}
-		w.api.Get("/schema", "").JSON(t, &s)
+		w.api.Get(t, "/schema", "").JSON(t, &s)
 		if len(s.Fields) != 2 || s.Fields[1].Key != "city" {
 			return errString("fields not served yet")
 		}
 		return nil
 	})
 	pk := newPKCE()
-	p := wantOAuthError(t, w.challenge(w.api, "198.51.100.30", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}),
+	p := wantOAuthError(t, w.challenge(t, w.api, "198.51.100.30", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge}),
 		http.StatusBadRequest, "insufficient_authorization")
 	if p.Reason != "profile_incomplete" || len(p.MissingFields) != 1 || p.MissingFields[0].Key != "city" || p.AuthSession == "" {
 		t.Fatalf("%+v", p)
 	}
-	bad := wantOAuthError(t, w.challenge(w.api, "198.51.100.30", map[string]any{"client_id": w.spa.ClientID, "auth_session": p.AuthSession, "profile": map[string]any{"city": "X"}}),
+	bad := wantOAuthError(t, w.challenge(t, w.api, "198.51.100.30", map[string]any{"client_id": w.spa.ClientID, "auth_session": p.AuthSession, "profile": map[string]any{"city": "X"}}),
 		http.StatusBadRequest, "insufficient_authorization")
 	if len(bad.Errors) != 1 || bad.Errors[0].Field != "city" || bad.Errors[0].Message != "City must be at least 2 characters." || bad.AuthSession != p.AuthSession {
 		t.Fatalf("%+v", bad)
 	}
-	code, _ := grantedCode(t, w.challenge(w.api, "198.51.100.30", map[string]any{"client_id": w.spa.ClientID, "auth_session": p.AuthSession, "profile": map[string]any{"city": "Kiel"}}))
+	code, _ := grantedCode(t, w.challenge(t, w.api, "198.51.100.30", map[string]any{"client_id": w.spa.ClientID, "auth_session": p.AuthSession, "profile": map[string]any{"city": "Kiel"}}))
 	tok, _ := w.exchange(t, w.provider, w.spa.ClientID, code, pk)
 	var me struct {
 		Profile map[string]any `json:"profile"`
 	}
-	w.api.Get("/me", tok.AccessToken).JSON(t, &me)
+	w.api.Get(t, "/me", tok.AccessToken).JSON(t, &me)
 	if me.Profile["city"] != "Kiel" {
 		t.Fatalf("%+v", me)
 	}
@@ -519,12 +519,12 @@ func TestHeadlessMissingRequiredField(t *testing.T) {
 func TestHeadlessPasswordReset(t *testing.T) {
 	w := newHeadlessWorld(t)
 	const email, password = "rosa@example.com", "dna double helix"
-	grantedCode(t, w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+	grantedCode(t, w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 		"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": newPKCE().challenge, "profile": map[string]any{"first_name": "Rosa"},
 	}}))
 	w.env.Mail.WaitFor(t, email, 10*time.Second) // the sign-up's verification mail
 	for _, addr := range []string{email, "nobody@example.com"} {
-		r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/password/forgot", Body: map[string]any{"client_id": w.spa.ClientID, "email": addr}})
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/password/forgot", Body: map[string]any{"client_id": w.spa.ClientID, "email": addr}})
 		if r.Status != http.StatusAccepted || len(r.Body) != 0 {
 			t.Fatalf("forgot %s: %d %s", addr, r.Status, r.Body)
 		}
@@ -532,11 +532,11 @@ func TestHeadlessPasswordReset(t *testing.T) {
 	link := linkIn(t, w.env.Mail.WaitFor(t, email, 10*time.Second))
 	u, _ := url.Parse(link)
 	token := u.Query().Get("token")
-	weak := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/password/reset", Body: map[string]any{"client_id": w.spa.ClientID, "token": token, "password": "short"}})
+	weak := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/password/reset", Body: map[string]any{"client_id": w.spa.ClientID, "token": token, "password": "short"}})
 	if p := weak.Problem(t); weak.Status != http.StatusUnprocessableEntity || !p.FieldNamed("password") {
 		t.Fatalf("%d %s", weak.Status, weak.Body)
 	}
-	r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/password/reset", Body: map[string]any{"client_id": w.spa.ClientID, "token": token, "password": "a brand new passphrase"}})
+	r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/password/reset", Body: map[string]any{"client_id": w.spa.ClientID, "token": token, "password": "a brand new passphrase"}})
 	var dev struct {
 		Device string `json:"device_token"`
 	}
@@ -544,11 +544,11 @@ func TestHeadlessPasswordReset(t *testing.T) {
 	if r.Status != http.StatusOK || dev.Device == "" {
 		t.Fatalf("%d %s", r.Status, r.Body)
 	}
-	again := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/password/reset", Body: map[string]any{"client_id": w.spa.ClientID, "token": token, "password": "another new passphrase"}})
+	again := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/password/reset", Body: map[string]any{"client_id": w.spa.ClientID, "token": token, "password": "another new passphrase"}})
 	if p := again.Problem(t); again.Status != http.StatusUnprocessableEntity || !p.FieldNamed("token") {
 		t.Fatalf("reused token: %d %s", again.Status, again.Body)
 	}
 	pk := newPKCE()
-	code, _ := grantedCode(t, w.challenge(w.api, "198.51.100.40", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": "a brand new passphrase", "code_challenge": pk.challenge}))
+	code, _ := grantedCode(t, w.challenge(t, w.api, "198.51.100.40", map[string]any{"client_id": w.spa.ClientID, "email": email, "password": "a brand new passphrase", "code_challenge": pk.challenge}))
 	w.exchange(t, w.provider, w.spa.ClientID, code, pk)
 }

@@ -17,7 +17,7 @@ import (
 func (w *headlessWorld) customerToken(t *testing.T, email, password, firstName string) *oauth2.Token {
 	t.Helper()
 	pk := newPKCE()
-	code, _ := grantedCode(t, w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
+	code, _ := grantedCode(t, w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
 		"client_id": w.spa.ClientID, "email": email, "password": password, "code_challenge": pk.challenge,
 		"scope": "openid email offline_access", "profile": map[string]any{"first_name": firstName},
 	}}))
@@ -41,7 +41,7 @@ func TestSelfService(t *testing.T) {
 			HasPassword bool           `json:"has_password"`
 			Profile     map[string]any `json:"profile"`
 		}
-		w.api.Get("/me", at).JSON(t, &me)
+		w.api.Get(t, "/me", at).JSON(t, &me)
 		if me.ID != customerID(t, w.env, email) || me.Email != email || !me.HasPassword || me.Profile["first_name"] != "Joan" {
 			t.Fatalf("%+v", me)
 		}
@@ -59,14 +59,14 @@ func TestSelfService(t *testing.T) {
 			"unknown field":    {map[string]any{"shoe_size": "44"}, "shoe_size", "There is no such profile field."},
 		} {
 			t.Run(name, func(t *testing.T) {
-				r := w.api.Do(apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, ContentType: "application/merge-patch+json", Body: map[string]any{"profile": tc.profile}})
+				r := w.api.Do(t, apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, ContentType: "application/merge-patch+json", Body: map[string]any{"profile": tc.profile}})
 				p := r.Problem(t)
 				if r.Status != http.StatusUnprocessableEntity || len(p.Errors) != 1 || p.Errors[0].Field != tc.field || p.Errors[0].Message != tc.message {
 					t.Fatalf("%d %s", r.Status, r.Body)
 				}
 			})
 		}
-		r := w.api.Do(apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, BadInput: true, Body: map[string]any{"email": "new@example.com"}})
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, BadInput: true, Body: map[string]any{"email": "new@example.com"}})
 		if p := r.Problem(t); r.Status != http.StatusUnprocessableEntity || !p.FieldNamed("email") {
 			t.Fatalf("email change: %d %s", r.Status, r.Body)
 		}
@@ -76,12 +76,12 @@ func TestSelfService(t *testing.T) {
 		var me struct {
 			Profile map[string]any `json:"profile"`
 		}
-		r := w.api.Do(apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, ContentType: "application/merge-patch+json", Body: map[string]any{"profile": map[string]any{"drink": "coffee"}}})
+		r := w.api.Do(t, apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, ContentType: "application/merge-patch+json", Body: map[string]any{"profile": map[string]any{"drink": "coffee"}}})
 		r.JSON(t, &me)
 		if r.Status != http.StatusOK || me.Profile["drink"] != "coffee" || me.Profile["first_name"] != "Joan" {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		r = w.api.Do(apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, Body: map[string]any{"profile": map[string]any{"drink": nil}}})
+		r = w.api.Do(t, apitest.Request{Method: http.MethodPatch, Path: "/me", Token: at, Body: map[string]any{"profile": map[string]any{"drink": nil}}})
 		me.Profile = nil
 		r.JSON(t, &me)
 		if _, still := me.Profile["drink"]; r.Status != http.StatusOK || still {
@@ -94,7 +94,7 @@ func TestSelfService(t *testing.T) {
 			Required []struct{ Key string } `json:"required"`
 			Optional []struct{ Key string } `json:"optional"`
 		}
-		w.api.Get("/me/missing-fields", at).JSON(t, &m)
+		w.api.Get(t, "/me/missing-fields", at).JSON(t, &m)
 		if len(m.Required) != 0 || len(m.Optional) != 1 || m.Optional[0].Key != "drink" {
 			t.Fatalf("%+v", m)
 		}
@@ -108,17 +108,17 @@ func TestSelfService(t *testing.T) {
 				ID string `json:"id"`
 			} `json:"sessions"`
 		}
-		w.api.Get("/me/sessions", at).JSON(t, &list)
+		w.api.Get(t, "/me/sessions", at).JSON(t, &list)
 		if len(list.Sessions) != 1 {
 			t.Fatalf("%+v", list)
 		}
-		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/sessions/" + list.Sessions[0].ID, Token: at}); r.Status != http.StatusNoContent {
+		if r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/sessions/" + list.Sessions[0].ID, Token: at}); r.Status != http.StatusNoContent {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 		if p := v.Get(w.acme, "/account"); p.StatusCode != http.StatusSeeOther {
 			t.Fatalf("the revoked session still opens /account: %d", p.StatusCode)
 		}
-		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/sessions/" + list.Sessions[0].ID, Token: at}); r.Status != http.StatusNotFound {
+		if r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/sessions/" + list.Sessions[0].ID, Token: at}); r.Status != http.StatusNotFound {
 			t.Fatalf("again: %d %s", r.Status, r.Body)
 		}
 	})
@@ -141,20 +141,20 @@ func TestSelfService(t *testing.T) {
 				Provider, Name string
 			} `json:"identities"`
 		}
-		w.api.Get("/me/identities", at).JSON(t, &list)
+		w.api.Get(t, "/me/identities", at).JSON(t, &list)
 		if !list.HasPassword || len(list.Identities) != 1 || list.Identities[0].Provider != "google" || list.Identities[0].Name != "Google" {
 			t.Fatalf("%+v", list)
 		}
-		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/identities/github", Token: at}); r.Status != http.StatusNotFound {
+		if r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/identities/github", Token: at}); r.Status != http.StatusNotFound {
 			t.Fatalf("not linked: %d %s", r.Status, r.Body)
 		}
-		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/identities/google", Token: at}); r.Status != http.StatusNoContent {
+		if r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/identities/google", Token: at}); r.Status != http.StatusNoContent {
 			t.Fatalf("unlink with a password left: %d %s", r.Status, r.Body)
 		}
 		// Without a password, a lone provider is the only way in: it stays.
 		link("0190c8a0-0000-7000-8000-000000000002")
 		db.Exec(`UPDATE customers SET password_hash = NULL WHERE id = ?`, id)
-		r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/identities/google", Token: at})
+		r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/identities/google", Token: at})
 		if r.Status != http.StatusConflict || !strings.Contains(r.Problem(t).Detail, "only way to sign in") {
 			t.Fatalf("last method: %d %s", r.Status, r.Body)
 		}
@@ -163,22 +163,22 @@ func TestSelfService(t *testing.T) {
 	t.Run("change password", func(t *testing.T) {
 		// joan has no password now; a second customer has one.
 		fresh := w.customerToken(t, "joan2@example.com", password, "Joan")
-		wrong := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": "not it at all", "new_password": "a whole new phrase"}})
+		wrong := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": "not it at all", "new_password": "a whole new phrase"}})
 		if p := wrong.Problem(t); wrong.Status != http.StatusUnprocessableEntity || !p.FieldNamed("current_password") {
 			t.Fatalf("%d %s", wrong.Status, wrong.Body)
 		}
-		common := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": password, "new_password": "password123"}})
+		common := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": password, "new_password": "password123"}})
 		if p := common.Problem(t); common.Status != http.StatusUnprocessableEntity || !p.FieldNamed("new_password") || !strings.Contains(common.Problem(t).Detail, "commonly used") {
 			t.Fatalf("%d %s", common.Status, common.Body)
 		}
-		ok := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": password, "new_password": "a whole new phrase"}})
+		ok := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": password, "new_password": "a whole new phrase"}})
 		if ok.Status != http.StatusNoContent {
 			t.Fatalf("%d %s", ok.Status, ok.Body)
 		}
 		wantRedirect(t, login(w.srv.Visitor(t), w.acme, "joan2@example.com", "a whole new phrase"), "/")
 		t.Run("throttled like /login", func(t *testing.T) {
 			for i := 0; i < 12; i++ {
-				r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": "guess", "new_password": "a whole new phrase 2"}})
+				r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: fresh.AccessToken, Body: map[string]any{"current_password": "guess", "new_password": "a whole new phrase 2"}})
 				if r.Status == http.StatusTooManyRequests {
 					if i < 5 || r.Header.Get("Retry-After") == "" {
 						t.Fatalf("throttled after %d, Retry-After %q", i, r.Header.Get("Retry-After"))
@@ -198,20 +198,20 @@ func TestSelfService(t *testing.T) {
 				Scopes     []string `json:"scopes"`
 			} `json:"apps"`
 		}
-		w.api.Get("/me/apps", at).JSON(t, &list)
+		w.api.Get(t, "/me/apps", at).JSON(t, &list)
 		if len(list.Apps) != 1 || list.Apps[0].ClientID != w.spa.ClientID || !list.Apps[0].FirstParty {
 			t.Fatalf("%+v", list)
 		}
-		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.native.ClientID, Token: at}); r.Status != http.StatusNotFound {
+		if r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.native.ClientID, Token: at}); r.Status != http.StatusNotFound {
 			t.Fatalf("unconnected app: %d %s", r.Status, r.Body)
 		}
-		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.bravoSpa.ClientID, Token: at}); r.Status != http.StatusNotFound {
+		if r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.bravoSpa.ClientID, Token: at}); r.Status != http.StatusNotFound {
 			t.Fatalf("another tenant's app: %d %s", r.Status, r.Body)
 		}
-		if r := w.api.Do(apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.spa.ClientID, Token: at}); r.Status != http.StatusNoContent {
+		if r := w.api.Do(t, apitest.Request{Method: http.MethodDelete, Path: "/me/apps/" + w.spa.ClientID, Token: at}); r.Status != http.StatusNoContent {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
-		if r := w.api.Get("/me", at); r.Status != http.StatusUnauthorized {
+		if r := w.api.Get(t, "/me", at); r.Status != http.StatusUnauthorized {
 			t.Fatalf("the revoked app's token still works: %d", r.Status)
 		}
 		conf := oauth2.Config{ClientID: w.spa.ClientID, Endpoint: w.provider.Endpoint()}
@@ -226,18 +226,18 @@ func TestSelfService(t *testing.T) {
 func TestSelfServiceRefusesOtherTokens(t *testing.T) {
 	w := newHeadlessWorld(t)
 	acmeTok := w.customerToken(t, "ida@example.com", "lovelace notes 1843", "Ida")
-	if r := w.api.Get("/me", ""); r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
+	if r := w.api.Get(t, "/me", ""); r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" {
 		t.Fatalf("no token: %d", r.Status)
 	}
-	if r := w.api.Get("/me", "not-a-token"); r.Status != http.StatusUnauthorized {
+	if r := w.api.Get(t, "/me", "not-a-token"); r.Status != http.StatusUnauthorized {
 		t.Fatalf("garbage: %d", r.Status)
 	}
 	for _, path := range []string{"/me", "/me/sessions", "/me/apps", "/me/identities", "/me/missing-fields"} {
-		if r := w.bravoAPI.Get(path, acmeTok.AccessToken); r.Status != http.StatusUnauthorized {
+		if r := w.bravoAPI.Get(t, path, acmeTok.AccessToken); r.Status != http.StatusUnauthorized {
 			t.Fatalf("acme's customer token on bravo %s: %d %s", path, r.Status, r.Body)
 		}
 	}
-	if r := w.bravoAPI.Do(apitest.Request{Method: http.MethodPatch, Path: "/me", Token: acmeTok.AccessToken, Body: map[string]any{"profile": map[string]any{"first_name": "X"}}}); r.Status != http.StatusUnauthorized {
+	if r := w.bravoAPI.Do(t, apitest.Request{Method: http.MethodPatch, Path: "/me", Token: acmeTok.AccessToken, Body: map[string]any{"profile": map[string]any{"first_name": "X"}}}); r.Status != http.StatusUnauthorized {
 		t.Fatalf("PATCH on bravo: %d", r.Status)
 	}
 	cc := clientcredentials.Config{ClientID: w.machine.ClientID, ClientSecret: w.machine.ClientSecret, TokenURL: w.provider.Endpoint().TokenURL, Scopes: []string{"customers:read"}}
@@ -245,15 +245,15 @@ func TestSelfServiceRefusesOtherTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := w.api.Get("/me", mt.AccessToken); r.Status != http.StatusForbidden {
+	if r := w.api.Get(t, "/me", mt.AccessToken); r.Status != http.StatusForbidden {
 		t.Fatalf("machine token on /me: %d %s", r.Status, r.Body)
 	}
-	if r := w.api.Do(apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: mt.AccessToken, Body: map[string]any{"new_password": "whatever it is now"}}); r.Status != http.StatusForbidden {
+	if r := w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/me/password", Token: mt.AccessToken, Body: map[string]any{"new_password": "whatever it is now"}}); r.Status != http.StatusForbidden {
 		t.Fatalf("machine token on /me/password: %d", r.Status)
 	}
 	t.Run("a disabled customer's token is dead", func(t *testing.T) {
 		w.env.DB().Gorm.Exec(`UPDATE customers SET status = 'disabled' WHERE email = ?`, "ida@example.com")
-		if r := w.api.Get("/me", acmeTok.AccessToken); r.Status != http.StatusUnauthorized {
+		if r := w.api.Get(t, "/me", acmeTok.AccessToken); r.Status != http.StatusUnauthorized {
 			t.Fatalf("%d", r.Status)
 		}
 	})

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"mime"
 	"net/http"
@@ -21,16 +20,16 @@ import (
 // first-party-apps §5.1), sent as a form, as the draft says, or as JSON.
 // username is the draft's name for the email.
 type challengeIn struct {
-	ClientID            string                     `json:"client_id"`
-	Email               string                     `json:"email"`
-	Username            string                     `json:"username"`
-	Password            string                     `json:"password"`
-	AuthSession         string                     `json:"auth_session"`
-	Scope               string                     `json:"scope"`
-	CodeChallenge       string                     `json:"code_challenge"`
-	CodeChallengeMethod string                     `json:"code_challenge_method"`
-	DeviceToken         string                     `json:"device_token"`
-	Profile             map[string]json.RawMessage `json:"profile"`
+	ClientID            string         `json:"client_id"`
+	Email               string         `json:"email"`
+	Username            string         `json:"username"`
+	Password            string         `json:"password"`
+	AuthSession         string         `json:"auth_session"`
+	Scope               string         `json:"scope"`
+	CodeChallenge       string         `json:"code_challenge"`
+	CodeChallengeMethod string         `json:"code_challenge_method"`
+	DeviceToken         string         `json:"device_token"`
+	Profile             map[string]any `json:"profile"`
 }
 
 // challengeForm is the form's member names; "profile.KEY" carries a
@@ -64,10 +63,9 @@ func bindChallenge(c *gin.Context) (challengeIn, error) {
 	for k, vs := range form {
 		if key, ok := strings.CutPrefix(k, "profile."); ok {
 			if in.Profile == nil {
-				in.Profile = map[string]json.RawMessage{}
+				in.Profile = map[string]any{}
 			}
-			b, _ := json.Marshal(vs[0])
-			in.Profile[key] = b
+			in.Profile[key] = vs[0]
 			continue
 		}
 		set, ok := challengeForm[k]
@@ -109,13 +107,13 @@ func (h *self) authorizeChallenge(c *gin.Context) {
 }
 
 type signupIn struct {
-	ClientID            string                     `json:"client_id"`
-	Email               string                     `json:"email"`
-	Password            string                     `json:"password"`
-	Profile             map[string]json.RawMessage `json:"profile"`
-	Scope               string                     `json:"scope"`
-	CodeChallenge       string                     `json:"code_challenge"`
-	CodeChallengeMethod string                     `json:"code_challenge_method"`
+	ClientID            string         `json:"client_id"`
+	Email               string         `json:"email"`
+	Password            string         `json:"password"`
+	Profile             map[string]any `json:"profile"`
+	Scope               string         `json:"scope"`
+	CodeChallenge       string         `json:"code_challenge"`
+	CodeChallengeMethod string         `json:"code_challenge_method"`
 }
 
 // signup is POST /signup.

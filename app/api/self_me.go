@@ -1,10 +1,7 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,7 +47,7 @@ func (h *self) getMe(c *gin.Context) {
 // mePatch is a JSON Merge Patch (RFC 7396) of meJSON: only the profile
 // can change, one registration field per member; null removes a value.
 type mePatch struct {
-	Profile map[string]json.RawMessage `json:"profile"`
+	Profile map[string]any `json:"profile"`
 }
 
 // patchMe is PATCH /me.
@@ -71,43 +68,6 @@ func (h *self) patchMe(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, meOf(cust))
-}
-
-// profileValues turns JSON profile members into the text the registration
-// fields parse, as a form would send it: null is empty (remove), numbers
-// and booleans their literal. Objects and arrays are refused by name.
-func profileValues(in map[string]json.RawMessage) (map[string]string, error) {
-	out := make(map[string]string, len(in))
-	errs := tenants.FieldErrors{}
-	for k, raw := range in {
-		raw = bytes.TrimSpace(raw)
-		switch {
-		case len(raw) == 0 || string(raw) == "null":
-			out[k] = ""
-		case raw[0] == '"':
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				errs[k] = "must be a string, a number, a boolean or null."
-				continue
-			}
-			out[k] = s
-		case string(raw) == "true" || string(raw) == "false":
-			out[k] = string(raw)
-		case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
-			f, err := strconv.ParseFloat(string(raw), 64)
-			if err != nil {
-				errs[k] = "must be a string, a number, a boolean or null."
-				continue
-			}
-			out[k] = strconv.FormatFloat(f, 'f', -1, 64)
-		default:
-			errs[k] = "must be a string, a number, a boolean or null."
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return out, nil
 }
 
 // fieldJSON is a registration field as a custom UI draws it.
@@ -161,7 +121,7 @@ func (h *self) changePassword(c *gin.Context) {
 	noContent(c)
 }
 
-type identityJSON struct {
+type selfIdentityJSON struct {
 	Provider string `json:"provider"`
 	Name     string `json:"name"`
 	Email    string `json:"email,omitempty"`
@@ -176,9 +136,9 @@ func (h *self) listIdentities(c *gin.Context) {
 		Problem(c, err)
 		return
 	}
-	out := make([]identityJSON, 0, len(ids))
+	out := make([]selfIdentityJSON, 0, len(ids))
 	for _, id := range ids {
-		out = append(out, identityJSON{Provider: id.Provider, Name: accounts.MethodName(t, id.Provider), Email: id.Email})
+		out = append(out, selfIdentityJSON{Provider: id.Provider, Name: accounts.MethodName(t, id.Provider), Email: id.Email})
 	}
 	c.JSON(http.StatusOK, gin.H{"has_password": cust.HasPassword(), "identities": out})
 }
