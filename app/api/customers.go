@@ -48,7 +48,10 @@ var errStale = &apperr.Error{Code: apperr.Precondition,
 	Message: "This customer has changed since the version named in If-Match. Fetch it again and retry."}
 
 // checkIfMatch honours If-Match (RFC 9110 §13.1.1): absent passes, "*"
-// passes, otherwise one of the listed tags must be the current one.
+// passes, otherwise one of the listed tags must be the current one. When
+// one is, the request's writes are made conditional on the version read
+// (accounts.IfUnmodified), so a change that lands between the read and
+// the write also gets 412 rather than being overwritten.
 func checkIfMatch(c *gin.Context, cust *accounts.Customer) error {
 	h := strings.TrimSpace(c.GetHeader("If-Match"))
 	if h == "" || h == "*" {
@@ -57,6 +60,7 @@ func checkIfMatch(c *gin.Context, cust *accounts.Customer) error {
 	cur := ETag(cust)
 	for _, tag := range strings.Split(h, ",") {
 		if strings.TrimSpace(tag) == cur {
+			c.Request = c.Request.WithContext(accounts.IfUnmodified(c.Request.Context(), cust.UpdatedAt))
 			return nil
 		}
 	}
