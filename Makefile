@@ -20,6 +20,7 @@ test:
 bench: bench-oidc
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkOP$$' -benchmem ./tenants/ ./app/ ./app/passwords/
 	$(GO) test -run '^$$' -bench SearchMillion -benchtime 500x ./app/accounts/
+	$(GO) test -run '^$$' -bench APIListMillion -benchtime 500x ./app/
 
 .PHONY: bench-oidc
 ## bench-oidc: the OpenID Provider's endpoints beside a bare handler, five interleaved runs (GATEHOUSE_TEST_DATABASE_URL/_REDIS_URL pick PostgreSQL and Redis)
@@ -30,9 +31,10 @@ bench-oidc:
 generate:
 	$(GO) tool templ generate
 
-## assets: refresh the vendored htmx from the npm registry (pinned in assets/vendor-htmx.sh)
+## assets: refresh the vendored htmx and Redoc from the npm registry (pinned in assets/vendor-htmx.sh and assets/vendor-redoc.sh)
 assets:
 	sh assets/vendor-htmx.sh
+	sh assets/vendor-redoc.sh
 
 ## lint: the quality gates CI runs
 lint:

@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/app/accounts"
+	"gatehouse/app/api"
 	"gatehouse/app/apps"
 	"gatehouse/app/audit"
 	"gatehouse/app/db"
@@ -65,6 +67,7 @@ type services struct {
 	keys        *oidc.Keys    // the tenants' signing keys, which the provider and the console share
 	masterKey   []byte
 	webhooks    *webhooks.Service
+	apiLimits   api.Limits // from GATEHOUSE_API_*_LIMIT
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
@@ -132,6 +135,8 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 	}
 	s.imports = imports.NewService(imports.Deps{Store: importStore.WithEvents(s.webhooks), Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
 	s.masterKey = key
+	s.apiLimits.PerIP, _ = strconv.Atoi(cfg.APIIPLimit)
+	s.apiLimits.PerClient, _ = strconv.Atoi(cfg.APIClientLimit)
 	s.apps = apps.NewStore(database.Gorm)
 	s.keys = oidc.NewKeys(database.Gorm, box)
 	s.oidc = oidc.NewStorage(oidc.StorageDeps{

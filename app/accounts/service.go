@@ -218,7 +218,7 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		s.log.Error("verification_mail_not_queued", "tenant_id", t.ID, "error", err)
 	}
 	if verificationRequired(t) {
-		return Signup{}, nil
+		return Signup{Pending: c}, nil
 	}
 	return Signup{Customer: c}, nil
 }

@@ -16,6 +16,12 @@ type Signup struct {
 	// the answer is "check your inbox": the tenant requires a verified
 	// address, and the form must not tell a new address from a known one.
 	Customer *Customer
+	// Pending is the new account that waits for its address to be
+	// verified, when the answer is "check your inbox" for a new address;
+	// nil for a known one. Only the headless API uses it, to bind its
+	// auth_session to the account the caller just made, and it answers
+	// both cases alike.
+	Pending *Customer
 }
 
 // CheckInbox reports whether the answer is "check your inbox for a link"

@@ -131,17 +131,55 @@ func (s TenantStore) one(ctx context.Context, where string, arg any) (*Customer,
 	return fromRow(r)
 }
 
-// update writes columns of one customer of this tenant.
+// update writes columns of one customer of this tenant, only while the
+// row is still the version the context names (IfUnmodified), if any.
 func (s TenantStore) update(ctx context.Context, id uuid.UUID, cols map[string]any) error {
 	cols["updated_at"] = time.Now().UTC()
-	res := s.q(ctx).Model(&customerRow{}).Where("id = ?", id).Updates(cols)
+	q := s.q(ctx).Model(&customerRow{}).Where("id = ?", id)
+	if at, ok := unmodifiedSince(ctx); ok {
+		q = q.Where("updated_at = ?", at)
+	}
+	res := q.Updates(cols)
 	if res.Error != nil {
 		return apperr.Wrap(res.Error, "update customer")
 	}
 	if res.RowsAffected == 0 {
-		return errNoCustomer
+		return s.missingOrChanged(ctx, id)
 	}
 	return nil
+}
+
+type unmodifiedKey struct{}
+
+// IfUnmodified makes the customer writes made with ctx conditional: they
+// change the row only while its updated_at is still at, so a write based
+// on a stale read (the API's If-Match) fails with a Precondition error
+// instead of overwriting someone else's change.
+func IfUnmodified(ctx context.Context, at time.Time) context.Context {
+	return context.WithValue(ctx, unmodifiedKey{}, at)
+}
+
+func unmodifiedSince(ctx context.Context) (time.Time, bool) {
+	at, ok := ctx.Value(unmodifiedKey{}).(time.Time)
+	return at, ok
+}
+
+var errChanged = apperr.New(apperr.Precondition, "This customer has changed since it was read. Fetch it again and retry.")
+
+// missingOrChanged tells a conditional write that lost to another from
+// one on a customer that is not there.
+func (s TenantStore) missingOrChanged(ctx context.Context, id uuid.UUID) error {
+	if _, ok := unmodifiedSince(ctx); !ok {
+		return errNoCustomer
+	}
+	var n int64
+	if err := s.q(ctx).Model(&customerRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return apperr.Wrap(err, "find customer")
+	}
+	if n == 0 {
+		return errNoCustomer
+	}
+	return errChanged
 }
 
 // delete removes a customer of this tenant; identities go with it (the
@@ -155,12 +193,16 @@ func (s TenantStore) delete(ctx context.Context, id uuid.UUID) error {
 		if err := tx.Exec("DELETE FROM one_time_tokens WHERE tenant_id = ? AND subject_id = ?", s.tenantID, id).Error; err != nil {
 			return apperr.Wrap(err, "delete tokens")
 		}
-		res := inner.q(ctx).Where("id = ?", id).Delete(&customerRow{})
+		del := inner.q(ctx).Where("id = ?", id)
+		if at, ok := unmodifiedSince(ctx); ok {
+			del = del.Where("updated_at = ?", at)
+		}
+		res := del.Delete(&customerRow{})
 		if res.Error != nil {
 			return apperr.Wrap(res.Error, "delete customer")
 		}
 		if res.RowsAffected == 0 {
-			return errNoCustomer
+			return inner.missingOrChanged(ctx, id)
 		}
 		return inner.emit(ctx, EventCustomerDeleted, id)
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/rs/cors"
+	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -254,5 +255,5 @@ func (h *Handlers) Discovery(c *gin.Context) {
 	// any origin may read it to find the endpoints (the token, userinfo
 	// and revocation endpoints still admit only the spa apps' origins).
 	c.Header("Access-Control-Allow-Origin", "*")
-	op.Discover(c.Writer, doc)
+	httphelper.MarshalJSON(c.Writer, withChallenge{doc, doc.Issuer + AuthorizationChallengePath})
 }

@@ -154,3 +154,25 @@ func hash(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// Peek returns what a redeemable token is for, without using it: a
+// multi-step flow reads its state on every step and redeems the token
+// only on the last one.
+func (s *Store) Peek(ctx context.Context, tenantID uuid.UUID, purpose Purpose, token string) (Redeemed, error) {
+	if token == "" || len(token) > 100 || tenantID == uuid.Nil {
+		return Redeemed{}, ErrInvalid
+	}
+	var r row
+	err := s.db.WithContext(ctx).
+		Where("id = ? AND tenant_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hash(token), tenantID, string(purpose), s.now()).
+		Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Redeemed{}, ErrInvalid
+	}
+	if err != nil {
+		return Redeemed{}, apperr.Wrap(err, "peek token")
+	}
+	out := Redeemed{SubjectID: r.SubjectID}
+	_ = json.Unmarshal(r.Data, &out.Data)
+	return out, nil
+}
