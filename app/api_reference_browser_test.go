@@ -26,7 +26,7 @@ func TestBrowserAPIReference(t *testing.T) {
 		var err error
 		text, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
 		if err == nil && !strings.Contains(text, "Create a customer") {
-			return fmt.Errorf("Redoc has not rendered the operations yet: %.200s", text)
+			return fmt.Errorf("redoc has not rendered the operations yet: %.200s", text)
 		}
 		return err
 	})
