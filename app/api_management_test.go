@@ -437,9 +437,16 @@ func TestManagementAPICustomers(t *testing.T) {
 	})
 
 	t.Run("unknown API path is a problem", func(t *testing.T) {
-		resp, body := w.srv.Get(t, "acme.localhost", "/api/v1/nothing-here")
-		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(body, "/problems/not-found") {
-			t.Fatalf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		for _, host := range []string{"acme.localhost", "nobody.localhost"} {
+			resp, body := w.srv.Get(t, host, "/api/v1/customers/x/nothing-here")
+			if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(body, "/problems/not-found") {
+				t.Fatalf("%s: %d %s %s", host, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+		}
+		// An unknown host's API answers as the known host's does, naming no tenant.
+		resp, body := w.srv.Get(t, "nobody.localhost", "/api/v1/customers")
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(body, "acme") || strings.Contains(body, "bravo") {
+			t.Fatalf("unknown host: %d %s", resp.StatusCode, body)
 		}
 	})
 }
