@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -436,9 +437,16 @@ func TestManagementAPICustomers(t *testing.T) {
 	})
 
 	t.Run("unknown API path is a problem", func(t *testing.T) {
-		resp, body := w.srv.Get(t, "acme.localhost", "/api/v1/nothing-here")
-		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(body, "/problems/not-found") {
-			t.Fatalf("%d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		for _, host := range []string{"acme.localhost", "nobody.localhost"} {
+			resp, body := w.srv.Get(t, host, "/api/v1/customers/x/nothing-here")
+			if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") || !strings.Contains(body, "/problems/not-found") {
+				t.Fatalf("%s: %d %s %s", host, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+		}
+		// An unknown host's API answers as the known host's does, naming no tenant.
+		resp, body := w.srv.Get(t, "nobody.localhost", "/api/v1/customers")
+		if resp.StatusCode != http.StatusNotFound || strings.Contains(body, "acme") || strings.Contains(body, "bravo") {
+			t.Fatalf("unknown host: %d %s", resp.StatusCode, body)
 		}
 	})
 }
@@ -459,5 +467,34 @@ func TestManagementAPIClientLimit(t *testing.T) {
 	}
 	if r := w.acme.Get(t, "/customers", w.rw); r.Status != http.StatusOK {
 		t.Fatalf("another app: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestManagementAPITokenKinds: a customer's own token is not a machine
+// token, and a revoked machine token is dead at once.
+func TestManagementAPITokenKinds(t *testing.T) {
+	w := newOIDCWorld(t)
+	c := apitest.New(t, w.srv, w.acme)
+	app := newBrandApp(t, w.srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)
+	tok, _ := w.signIn(t, app, w.srv.Visitor(t))
+	r := c.Get(t, "/customers", tok.AccessToken)
+	if p := r.Problem(t); r.Status != http.StatusForbidden || !strings.Contains(p.Detail, "machine") {
+		t.Fatalf("customer token on management: %d %s", r.Status, r.Body)
+	}
+
+	crm := createApp(t, w.env, "--tenant", "acme", "--name", "CRM", "--type", "machine", "--scope", "customers:read")
+	machine := machineToken(t, w.srv, w.acme, crm)
+	if r := c.Get(t, "/customers", machine); r.Status != http.StatusOK {
+		t.Fatalf("machine token: %d %s", r.Status, r.Body)
+	}
+	resp, body := w.srv.Do(t, formRequest(t, w.srv, w.acme, "/oauth/revoke", url.Values{"token": {machine}}, crm.ClientID, crm.ClientSecret))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %d %s", resp.StatusCode, body)
+	}
+	if r := c.Get(t, "/customers", machine); r.Status != http.StatusUnauthorized {
+		t.Fatalf("revoked machine token: %d %s", r.Status, r.Body)
+	}
+	if r := c.Get(t, "/customers", machine+"x"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("tampered token: %d %s", r.Status, r.Body)
 	}
 }

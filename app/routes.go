@@ -139,8 +139,9 @@ func newHandler(s *services) (http.Handler, error) {
 		}
 	}
 
-	// The JSON API: bearer tokens, no cookies, problem+json errors. Its
-	// group has only the tenant middleware: no session is read.
+	// The JSON API: bearer tokens, no cookies, problem+json errors (an
+	// unknown host or a suspended tenant too). Its group has only the
+	// tenant middleware: no session is read.
 	if s.oidc != nil {
 		doc, err := api.Document()
 		if err != nil {
@@ -150,7 +151,7 @@ func newHandler(s *services) (http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		api.Mount(tenantEngine.Group(api.Base, tenants.Middleware(s.resolver, render.Error)), api.Deps{
+		api.Mount(tenantEngine.Group(api.Base, tenants.Middleware(s.resolver, api.Problem)), api.Deps{
 			DB: s.db.Gorm, Tokens: s.oidc, Apps: s.apps, Accounts: s.accounts, Imports: s.imports, Campaigns: s.campaigns,
 			Audit: s.audit, Limiter: s.limiter, Limits: s.apiLimits,
 			Issuer: func(host string) string { return cfg.PublicURL(host) }, Document: doc, Reference: ref, Log: log,
