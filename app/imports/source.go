@@ -641,7 +641,11 @@ type Reader interface {
 // NewReader reads the rows of a chunk cut by Split from a file of dialect d.
 func NewReader(d Dialect, c Chunk) Reader {
 	if d.Format == FormatJSONL {
-		return &jsonReader{data: c.Data, line: c.FirstLine - 1, index: map[string]int{}}
+		// The file's first keys come first, in the order the file has them,
+		// so a row's problems are listed in the same column order as for CSV.
+		r := &jsonReader{data: c.Data, line: c.FirstLine - 1, index: map[string]int{}}
+		r.seed(d.Columns)
+		return r
 	}
 	cr := csv.NewReader(bytes.NewReader(c.Data))
 	delim, _ := utf8.DecodeRuneInString(d.Delimiter)
