@@ -122,3 +122,16 @@ func (s TenantStore) failReady(ctx context.Context, jobID uuid.UUID, reason stri
 	}
 	return nil
 }
+
+// RunAfterDry starts the real run of a file whose dry run has ended, with
+// the dry run's mapping, so an API client need not send the file twice.
+func (s *Service) RunAfterDry(ctx context.Context, t *tenants.Tenant, a Actor, jobID uuid.UUID) (*Job, error) {
+	j, err := s.store.For(t.ID).Job(ctx, jobID)
+	if err != nil {
+		return nil, err
+	}
+	if !j.DryRun || j.Run == 0 {
+		return nil, apperr.New(apperr.Conflict, "This import is not a dry run: it cannot be run again.")
+	}
+	return s.Start(ctx, t, a, jobID, j.Mapping, false)
+}

@@ -123,3 +123,29 @@ func TestParseColumnMapAndPlace(t *testing.T) {
 		t.Fatalf("a new column was not placed: %+v", m.Columns)
 	}
 }
+
+func TestRunAfterDry(t *testing.T) {
+	f := newFixture(t)
+	j, err := f.svc.Submit(f.ctx, f.a, cli, imports.Submission{Name: "a.csv", Body: strings.NewReader("email,first_name\nann@example.com,Ann\n"), DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.queue.Wait()
+	if n := len(f.customers(t, f.a.ID)); n != 0 {
+		t.Fatalf("the dry run wrote %d customers", n)
+	}
+	if _, err := f.svc.RunAfterDry(f.ctx, f.b, cli, j.ID); !apperr.Is(err, apperr.NotFound) {
+		t.Fatalf("bravo ran acme's import: %v", err)
+	}
+	if _, err := f.svc.RunAfterDry(f.ctx, f.a, cli, j.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.queue.Wait()
+	p, _ := f.svc.Progress(f.ctx, f.a.ID, j.ID)
+	if p.Job.Status != imports.StatusDone || p.Job.DryRun || p.Counts.Created != 1 || f.customers(t, f.a.ID)["ann@example.com"].Profile != `{"first_name":"Ann"}` {
+		t.Fatalf("run %+v %+v", p.Job, p.Counts)
+	}
+	if _, err := f.svc.RunAfterDry(f.ctx, f.a, cli, j.ID); !apperr.Is(err, apperr.Conflict) {
+		t.Fatalf("a finished run ran again: %v", err)
+	}
+}
