@@ -25,9 +25,10 @@ bench:
 generate:
 	$(GO) tool templ generate
 
-## assets: refresh the vendored htmx from the npm registry (pinned in assets/vendor-htmx.sh)
+## assets: refresh the vendored htmx and Redoc from the npm registry (pinned in assets/vendor-htmx.sh and assets/vendor-redoc.sh)
 assets:
 	sh assets/vendor-htmx.sh
+	sh assets/vendor-redoc.sh
 
 ## lint: the quality gates CI runs
 lint:

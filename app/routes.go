@@ -2,10 +2,12 @@ package app
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/accounts"
+	"gatehouse/app/api"
 	"gatehouse/app/hosted"
 	"gatehouse/app/logos"
 	"gatehouse/app/oidc"
@@ -136,6 +138,31 @@ func newHandler(s *services) (http.Handler, error) {
 		}
 	}
 
+	// The JSON API: bearer tokens, no cookies, problem+json errors. Its
+	// group has only the tenant middleware: no session is read.
+	if s.oidc != nil {
+		doc, err := api.Document()
+		if err != nil {
+			return nil, err
+		}
+		ref, err := api.NewReference(static)
+		if err != nil {
+			return nil, err
+		}
+		api.Mount(tenantEngine.Group(api.Base, tenants.Middleware(s.resolver, render.Error)), api.Deps{
+			DB: s.db.Gorm, Tokens: s.oidc, Apps: s.apps, Accounts: s.accounts, Imports: s.imports, Campaigns: s.campaigns,
+			Audit: s.audit, Limiter: s.limiter, Limits: s.apiLimits,
+			Issuer: func(host string) string { return cfg.PublicURL(host) }, Document: doc, Reference: ref, Log: log,
+		})
+	}
+	tenantEngine.NoRoute(func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, api.Base+"/") {
+			api.NotFound(c)
+			return
+		}
+		render.NotFound(c)
+	})
+
 	consoleEngine := newEngine()
 	if err := mountConsole(consoleEngine, s, render); err != nil {
 		return nil, err
@@ -150,6 +177,9 @@ func newHandler(s *services) (http.Handler, error) {
 	for _, path := range []string{oidc.TokenPath, oidc.UserinfoPath, oidc.RevokePath, oidc.IntrospectPath} {
 		cop.AddInsecureBypassPattern("POST " + path)
 	}
+	// The JSON API takes no cookie: the bearer token is the credential, so
+	// a cross-site request carries nothing of the visitor's.
+	cop.AddInsecureBypassPattern(api.Base + "/")
 	cop.SetDenyHandler(render.CrossOriginRefused())
 	// The security headers go on outside everything, so the refusals
 	// written before an engine runs carry them as every page does.

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/app/accounts"
+	"gatehouse/app/api"
 	"gatehouse/app/apps"
 	"gatehouse/app/audit"
 	"gatehouse/app/db"
@@ -62,6 +63,7 @@ type services struct {
 	apps        *apps.Store
 	oidc        *oidc.Storage // the OpenID Provider's storage; nil in the bench wiring
 	masterKey   []byte
+	apiLimits   api.Limits // zero: the API's default budgets
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {

@@ -16,6 +16,7 @@ const (
 	Invalid      Code = "invalid"      // the input is wrong; Field names it
 	NotFound     Code = "not_found"    // no such thing, or not visible to this caller
 	Conflict     Code = "conflict"     // it already exists or changed underneath
+	Precondition Code = "precondition" // a conditional request (If-Match) names a version that is no longer current
 	Unauthorized Code = "unauthorized" // not signed in, or the credentials are wrong
 	Forbidden    Code = "forbidden"    // signed in, but not allowed
 	TooMany      Code = "too_many"     // throttled; retry later

@@ -17,6 +17,8 @@ func StatusOf(err error) int {
 		return http.StatusNotFound
 	case apperr.Conflict:
 		return http.StatusConflict
+	case apperr.Precondition:
+		return http.StatusPreconditionFailed
 	case apperr.Unauthorized:
 		return http.StatusUnauthorized
 	case apperr.Forbidden:
