@@ -98,6 +98,7 @@ func Mount(g *gin.RouterGroup, d Deps) {
 		g.GET("/docs", d.Reference.serve)
 	}
 	mountManagement(g, d)
+	mountImports(g, d)
 }
 
 // framework is the middleware every API route runs through.

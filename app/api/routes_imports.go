@@ -16,9 +16,6 @@ import (
 	"gatehouse/tenants"
 )
 
-// ScopeImports is the scope a machine token needs for every /imports route.
-const ScopeImports = "imports:write"
-
 // importRoutes serve /imports: a brand's back-end streams a file of
 // customers into the same pipeline as the console's upload, then follows
 // it, reads its error report and pauses, resumes or cancels it.
@@ -27,12 +24,10 @@ type importRoutes struct {
 }
 
 // mountImports registers the import routes on g (the tenant's /api/v1).
-func mountImports(g *gin.RouterGroup, svc *imports.Service) {
-	if svc == nil {
-		return
-	}
-	h := importRoutes{svc: svc}
-	r := g.Group("/imports", RequireMachine(ScopeImports))
+// Every one needs a machine token with imports:write.
+func mountImports(g *gin.RouterGroup, d Deps) {
+	h := importRoutes{svc: d.Imports}
+	r := g.Group("/imports", RequireMachine(ScopeImportsWrite))
 	r.POST("", h.create)
 	r.GET("/:id", h.show)
 	r.GET("/:id/errors", h.report)
@@ -78,7 +73,7 @@ func submissionOf(c *gin.Context, t *tenants.Tenant) (imports.Submission, error)
 	q := c.Request.URL.Query()
 	for k := range q {
 		if !importOptions[k] {
-			return sub, apperr.Field(k, "is not a parameter of this endpoint: use dry_run, mode, map, date_format, country, legacy_passwords or name")
+			return sub, apperr.Field(clipParam(k), "%q is not a parameter of this endpoint: use dry_run, mode, map, date_format, country, legacy_passwords or name", clipParam(k))
 		}
 	}
 	if sub.DryRun, err = boolParam(q.Get("dry_run"), "dry_run"); err != nil {
@@ -115,7 +110,7 @@ func formatOf(contentType string) (imports.Format, error) {
 		return "", apperr.Field("Content-Type", "send the file as text/csv or application/x-ndjson")
 	}
 	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "us-ascii") {
-		return "", apperr.Field("Content-Type", "charset %q is not supported: send the file as UTF-8", cs)
+		return "", apperr.Field("Content-Type", "charset %q is not supported: send the file as UTF-8", clipParam(cs))
 	}
 	switch mt {
 	case "text/csv":
@@ -123,7 +118,15 @@ func formatOf(contentType string) (imports.Format, error) {
 	case "application/x-ndjson", "application/jsonl":
 		return imports.FormatJSONL, nil
 	}
-	return "", apperr.Field("Content-Type", "%q is not a format this endpoint takes: send text/csv or application/x-ndjson", mt)
+	return "", apperr.Field("Content-Type", "%q is not a format this endpoint takes: send text/csv or application/x-ndjson", clipParam(mt))
+}
+
+// clipParam keeps what a caller sent short enough to repeat in a message.
+func clipParam(s string) string {
+	if len(s) > 40 {
+		return strings.ToValidUTF8(s[:40], "") + "…"
+	}
+	return s
 }
 
 func boolParam(v, name string) (bool, error) {
@@ -133,7 +136,7 @@ func boolParam(v, name string) (bool, error) {
 	case "true", "1":
 		return true, nil
 	}
-	return false, apperr.Field(name, "%q is not true or false", v)
+	return false, apperr.Field(name, "%q is not true or false", clipParam(v))
 }
 
 // bodyError names the body in a file's own error (a line that cannot be

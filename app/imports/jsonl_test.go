@@ -147,19 +147,20 @@ func TestJSONLAndCSVGiveTheSameRecords(t *testing.T) {
 // rejected under its own line number, blank lines counted, and the rows
 // around it still read.
 func TestJSONLBadLinesNameTheirLine(t *testing.T) {
-	src := "{\"email\":\"a@x.io\"}\n\n{\"email\":\"b@x.io\",}\n[\"c@x.io\"]\n\"text\"\n{\"email\":\"d@x.io\"} {}\n\xff{}\n{\"email\":\"e@x.io\"}\n"
+	src := "{\"email\":\"a@x.io\"}\n{\"email\": \"cut@x.io\",\n\n{\"email\":\"b@x.io\",}\n[\"c@x.io\"]\n\"text\"\n{\"email\":\"d@x.io\"} {}\n\xff{}\n{\"email\":\"e@x.io\"}\n"
 	_, rows, err := readAll(t, "x.jsonl", src, "", Limits{ChunkRows: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
 		"1:a@x.io",
-		"3!is not valid JSON (at character 19: invalid character '}' looking for beginning of object key string)",
-		"4!is not a JSON object",
+		"2!is not valid JSON (the line ends before the object is closed)",
+		"4!is not valid JSON (at character 19: invalid character '}' looking for beginning of object key string)",
 		"5!is not a JSON object",
-		"6!holds more than one JSON value; put one object per line",
-		"7!is not valid UTF-8",
-		"8:e@x.io",
+		"6!is not a JSON object",
+		"7!holds more than one JSON value; put one object per line",
+		"8!is not valid UTF-8",
+		"9:e@x.io",
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Fatalf("rows\n got %q\nwant %q", rows, want)

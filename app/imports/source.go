@@ -744,6 +744,8 @@ func (r *jsonReader) row(l []byte) (Row, error) {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			reason = fmt.Sprintf("is not valid JSON (at character %d: %s)", se.Offset, se.Error())
+		} else if errors.Is(err, io.ErrUnexpectedEOF) {
+			reason = "is not valid JSON (the line ends before the object is closed)"
 		}
 		return row, &RowError{Line: r.line, Reason: reason}
 	}
