@@ -20,6 +20,7 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./tenants/ ./app/ ./app/passwords/
 	$(GO) test -run '^$$' -bench SearchMillion -benchtime 500x ./app/accounts/
+	$(GO) test -run '^$$' -bench APIListMillion -benchtime 500x ./app/
 
 ## generate: regenerate templ components (the generated files are committed)
 generate:

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,7 +64,7 @@ type services struct {
 	apps        *apps.Store
 	oidc        *oidc.Storage // the OpenID Provider's storage; nil in the bench wiring
 	masterKey   []byte
-	apiLimits   api.Limits // zero: the API's default budgets
+	apiLimits   api.Limits // from GATEHOUSE_API_*_LIMIT
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {
@@ -118,6 +119,8 @@ func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redi
 	}
 	s.imports = imports.NewService(imports.Deps{Store: importStore, Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
 	s.masterKey = key
+	s.apiLimits.PerIP, _ = strconv.Atoi(cfg.APIIPLimit)
+	s.apiLimits.PerClient, _ = strconv.Atoi(cfg.APIClientLimit)
 	s.apps = apps.NewStore(database.Gorm)
 	s.oidc = oidc.NewStorage(oidc.StorageDeps{
 		DB: database.Gorm, Apps: s.apps, Keys: oidc.NewKeys(database.Gorm, box),

@@ -45,6 +45,12 @@ type Config struct {
 	// brand's provider may run on the developer's machine; tests that run
 	// fake providers on httptest set it explicitly.
 	OutboundLoopback string
+
+	// APIIPLimit and APIClientLimit are the JSON API's budgets: requests
+	// per minute from one address, and with one app's tokens, per tenant
+	// (GATEHOUSE_API_IP_LIMIT, GATEHOUSE_API_CLIENT_LIMIT).
+	APIIPLimit     string
+	APIClientLimit string
 }
 
 // AllowLoopback reports whether outbound calls may reach loopback.
@@ -90,6 +96,8 @@ var settings = []setting{
 	{"GATEHOUSE_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config) *string { return &c.LogLevel }},
 	{"GATEHOUSE_TRUSTED_PROXIES", "trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed", func(c *Config) *string { return &c.Proxies }},
 	{"GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "outbound-allow-loopback", "", "true lets calls to tenants' providers reach loopback (default true only with --dev)", func(c *Config) *string { return &c.OutboundLoopback }},
+	{"GATEHOUSE_API_IP_LIMIT", "api-ip-limit", "1200", "JSON API requests per minute from one address, per tenant", func(c *Config) *string { return &c.APIIPLimit }},
+	{"GATEHOUSE_API_CLIENT_LIMIT", "api-client-limit", "3000", "JSON API requests per minute with one app's tokens", func(c *Config) *string { return &c.APIClientLimit }},
 	{"GATEHOUSE_PUBLIC_PORT", "public-port", "", "port in public links when not 80/443; auto = the listening port", func(c *Config) *string { return &c.PublicPort }},
 }
 
@@ -217,6 +225,11 @@ func (c *Config) Validate(needs ...Need) error {
 	}
 	if c.OutboundLoopback != "true" && c.OutboundLoopback != "false" && c.OutboundLoopback != "" {
 		return fmt.Errorf("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK: must be true or false, not %q", c.OutboundLoopback)
+	}
+	for name, v := range map[string]string{"GATEHOUSE_API_IP_LIMIT": c.APIIPLimit, "GATEHOUSE_API_CLIENT_LIMIT": c.APIClientLimit} {
+		if n, err := strconv.Atoi(v); v != "" && (err != nil || n < 1) {
+			return fmt.Errorf("%s: must be a whole number of requests per minute, at least 1, not %q", name, v)
+		}
 	}
 	if c.PublicPort != "" && c.PublicPort != "auto" {
 		if n, err := strconv.Atoi(c.PublicPort); err != nil || n < 1 || n > 65535 {

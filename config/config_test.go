@@ -143,3 +143,16 @@ func TestPublicURL(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+func TestAPILimitsAreValidated(t *testing.T) {
+	for _, name := range []string{"GATEHOUSE_API_IP_LIMIT", "GATEHOUSE_API_CLIENT_LIMIT"} {
+		for _, bad := range []string{"0", "-1", "lots"} {
+			if err := load(t, map[string]string{name: bad}).Validate(); err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%s: %v", name, bad, err)
+			}
+		}
+		if err := load(t, map[string]string{name: "50"}).Validate(); err != nil {
+			t.Errorf("%s=50: %v", name, err)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 // is looked at, so a flood of bad tokens is throttled too. IPv6 addresses
 // count by their /64, which one customer or host usually holds whole.
 func (f *framework) limitIP(c *gin.Context) {
-	t := tenants.FromGin(c)
+	t, _ := tenants.FromContext(c.Request.Context())
 	key := "api:ip:" + t.ID.String() + ":" + addressKey(c.ClientIP())
 	if err := f.d.Limiter.Allow(c.Request.Context(), key, f.d.Limits.PerIP, f.d.Limits.Window); err != nil {
 		Problem(c, err)

@@ -81,9 +81,7 @@ func Problem(c *gin.Context, err error) {
 		pt.slug = tp.slug
 	}
 	if status >= 500 && code != apperr.Unavailable {
-		if log := loggerOf(c); log != nil {
-			log.Error("api_request_failed", "request_id", web.RequestID(c), "method", c.Request.Method, "path", c.FullPath(), "error", err)
-		}
+		loggerOf(c).Error("api_request_failed", "request_id", web.RequestID(c), "method", c.Request.Method, "path", c.FullPath(), "error", err)
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		web.SetRetryAfter(c, err)
@@ -107,8 +105,10 @@ const logKey = "api.log"
 
 func loggerOf(c *gin.Context) *slog.Logger {
 	v, _ := c.Get(logKey)
-	l, _ := v.(*slog.Logger)
-	return l
+	if l, ok := v.(*slog.Logger); ok && l != nil {
+		return l
+	}
+	return slog.Default()
 }
 
 // fieldErrors lists what a validation error says about each field.

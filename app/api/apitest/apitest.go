@@ -109,9 +109,9 @@ func ValidateResponse(doc *Doc, req *http.Request, reqBody []byte, resp *http.Re
 }
 
 // Client calls the API on one tenant host of the real server and
-// validates every exchange against the served document.
+// validates every exchange against the served document. Each call takes
+// the (sub)test it belongs to.
 type Client struct {
-	t    testing.TB
 	srv  *apptest.Server
 	host string
 	Doc  *Doc
@@ -119,7 +119,7 @@ type Client struct {
 
 // New loads the document from host and returns a client for it.
 func New(t testing.TB, srv *apptest.Server, host string) *Client {
-	return &Client{t: t, srv: srv, host: host, Doc: Load(t, srv, host)}
+	return &Client{srv: srv, host: host, Doc: Load(t, srv, host)}
 }
 
 // Request is one call: Body is marshalled as JSON unless it is []byte or
@@ -184,8 +184,8 @@ func (p Problem) FieldNamed(field string) bool {
 }
 
 // Do sends r and validates the exchange.
-func (c *Client) Do(r Request) Response {
-	c.t.Helper()
+func (c *Client) Do(t testing.TB, r Request) Response {
+	t.Helper()
 	var body []byte
 	switch b := r.Body.(type) {
 	case nil:
@@ -196,13 +196,13 @@ func (c *Client) Do(r Request) Response {
 	default:
 		var err error
 		if body, err = json.Marshal(b); err != nil {
-			c.t.Fatal(err)
+			t.Fatal(err)
 		}
 	}
 	u := c.srv.URL(c.host, "/api/v1"+r.Path)
 	req, err := http.NewRequest(r.Method, u, bytes.NewReader(body))
 	if err != nil {
-		c.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if r.Body != nil {
 		ct := r.ContentType
@@ -217,22 +217,22 @@ func (c *Client) Do(r Request) Response {
 	for k, v := range r.Header {
 		req.Header.Set(k, v)
 	}
-	resp, respBody := c.srv.Do(c.t, req)
+	resp, respBody := c.srv.Do(t, req)
 	if !r.BadInput {
 		if err := ValidateRequest(c.Doc, req, body); err != nil {
-			c.t.Fatalf("%s %s: request does not match openapi.json: %v", r.Method, r.Path, err)
+			t.Fatalf("%s %s: request does not match openapi.json: %v", r.Method, r.Path, err)
 		}
 	}
 	if err := ValidateResponse(c.Doc, req, body, resp, []byte(respBody)); err != nil {
-		c.t.Fatalf("%s %s: response %d does not match openapi.json: %v\n%.500s", r.Method, r.Path, resp.StatusCode, err, respBody)
+		t.Fatalf("%s %s: response %d does not match openapi.json: %v\n%.500s", r.Method, r.Path, resp.StatusCode, err, respBody)
 	}
 	return Response{Status: resp.StatusCode, Header: resp.Header, Body: []byte(respBody)}
 }
 
 // Get is Do for a GET with a token.
-func (c *Client) Get(path, token string) Response {
-	c.t.Helper()
-	return c.Do(Request{Method: http.MethodGet, Path: path, Token: token})
+func (c *Client) Get(t testing.TB, path, token string) Response {
+	t.Helper()
+	return c.Do(t, Request{Method: http.MethodGet, Path: path, Token: token})
 }
 
 // Path escapes one path segment, for ids and emails in URLs.
