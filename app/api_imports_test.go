@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
@@ -11,8 +10,6 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"gatehouse/app/api/apitest"
 	"gatehouse/app/apptest"
@@ -37,22 +34,9 @@ type apiImport struct {
 
 var ndjsonDecoder sync.Once
 
-// machineToken gets a client_credentials token for app at host's real
-// token endpoint.
-func machineToken(t *testing.T, srv *apptest.Server, host string, app createdApp, scopes ...string) string {
-	t.Helper()
-	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client)
-	cc := clientcredentials.Config{ClientID: app.ClientID, ClientSecret: app.ClientSecret, TokenURL: srv.URL(host, "/oauth/token"), Scopes: scopes}
-	tok, err := cc.Token(ctx)
-	if err != nil {
-		t.Fatalf("client_credentials for %s: %v", app.ClientID, err)
-	}
-	return tok.AccessToken
-}
-
 // postImport streams body to POST /imports?query.
-func postImport(c *apitest.Client, token, contentType, query, body string) apitest.Response {
-	return c.Do(apitest.Request{Method: http.MethodPost, Path: "/imports?" + query, Token: token, Body: body, ContentType: contentType})
+func postImport(t *testing.T, c *apitest.Client, token, contentType, query, body string) apitest.Response {
+	return c.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports?" + query, Token: token, Body: body, ContentType: contentType})
 }
 
 // waitImport polls GET /imports/{id} until its status is want.
@@ -60,7 +44,7 @@ func waitImport(t *testing.T, c *apitest.Client, token, id, want string) apiImpo
 	t.Helper()
 	var got apiImport
 	apptest.Eventually(t, 60*time.Second, func() error {
-		r := c.Get("/imports/"+id, token)
+		r := c.Get(t, "/imports/"+id, token)
 		if r.Status != http.StatusOK {
 			return fmt.Errorf("GET: %d %s", r.Status, r.Body)
 		}
@@ -124,19 +108,19 @@ func TestImportsAPI(t *testing.T) {
 	const small = "email,first_name\nzoe@example.com,Zoe\n"
 
 	t.Run("no token", func(t *testing.T) {
-		r := postImport(acme, "", "text/csv", "", small)
+		r := postImport(t, acme, "", "text/csv", "", small)
 		if r.Status != http.StatusUnauthorized || r.Problem(t).Type != "https://gatehouse.dev/problems/unauthorized" {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("wrong scope", func(t *testing.T) {
-		r := postImport(acme, readTok, "text/csv", "", small)
+		r := postImport(t, acme, readTok, "text/csv", "", small)
 		if r.Status != http.StatusForbidden || !strings.Contains(r.Header.Get("WWW-Authenticate"), `scope="imports:write"`) {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 	})
 	t.Run("other tenant's token", func(t *testing.T) {
-		if r := postImport(acme, bravoTok, "text/csv", "", small); r.Status != http.StatusUnauthorized {
+		if r := postImport(t, acme, bravoTok, "text/csv", "", small); r.Status != http.StatusUnauthorized {
 			t.Fatalf("%d %s", r.Status, r.Body)
 		}
 		if n := countCustomers(t, env, "acme"); n != 0 {
@@ -147,24 +131,24 @@ func TestImportsAPI(t *testing.T) {
 	// No worker runs yet, so these imports wait in the queue to be paused and cancelled.
 	var paused apiImport
 	t.Run("pause and cancel while queued", func(t *testing.T) {
-		paused = acceptedImport(t, postImport(acme, tok, "text/csv", "name=paused.csv", "email,first_name\npia@example.com,Pia\npete@example.com,Pete\n"))
+		paused = acceptedImport(t, postImport(t, acme, tok, "text/csv", "name=paused.csv", "email,first_name\npia@example.com,Pia\npete@example.com,Pete\n"))
 		if paused.Status != "queued" || paused.DryRun || paused.Mode != "upsert" || paused.Rows != 2 {
 			t.Fatalf("created %+v", paused)
 		}
-		r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + paused.ID + "/pause", Token: tok})
+		r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + paused.ID + "/pause", Token: tok})
 		var j apiImport
 		if r.JSON(t, &j); r.Status != http.StatusOK || j.Status != "paused" {
 			t.Fatalf("pause: %d %s", r.Status, r.Body)
 		}
-		if r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + paused.ID + "/pause", Token: tok}); r.Status != http.StatusConflict {
+		if r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + paused.ID + "/pause", Token: tok}); r.Status != http.StatusConflict {
 			t.Fatalf("pausing twice: %d %s", r.Status, r.Body)
 		}
-		gone := acceptedImport(t, postImport(acme, tok, "text/csv", "", "email\ncancelled@example.com\n"))
-		r = acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + gone.ID + "/cancel", Token: tok})
+		gone := acceptedImport(t, postImport(t, acme, tok, "text/csv", "", "email\ncancelled@example.com\n"))
+		r = acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + gone.ID + "/cancel", Token: tok})
 		if r.JSON(t, &j); r.Status != http.StatusOK || j.Status != "cancelled" {
 			t.Fatalf("cancel: %d %s", r.Status, r.Body)
 		}
-		if r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + gone.ID + "/resume", Token: tok}); r.Status != http.StatusConflict {
+		if r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + gone.ID + "/resume", Token: tok}); r.Status != http.StatusConflict {
 			t.Fatalf("resuming a cancelled import: %d %s", r.Status, r.Body)
 		}
 	})
@@ -175,7 +159,7 @@ func TestImportsAPI(t *testing.T) {
 		if j := waitImport(t, acme, tok, paused.ID, "paused"); j.Counts.Created != 0 || countCustomers(t, env, "acme") != 0 {
 			t.Fatalf("a paused import wrote: %+v", j)
 		}
-		r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + paused.ID + "/resume", Token: tok})
+		r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + paused.ID + "/resume", Token: tok})
 		if r.Status != http.StatusOK {
 			t.Fatalf("resume: %d %s", r.Status, r.Body)
 		}
@@ -195,7 +179,7 @@ func TestImportsAPI(t *testing.T) {
 	var dry apiImport
 	t.Run("CSV dry run writes nothing", func(t *testing.T) {
 		before := countCustomers(t, env, "acme")
-		dry = acceptedImport(t, postImport(acme, tok, "text/csv; charset=utf-8", "dry_run=true&mode=create&map=Vorname%3Dfirst_name&map=Geburtstag%3Dbirthday&date_format=DD.MM.YYYY&name=crm.csv", csvFile))
+		dry = acceptedImport(t, postImport(t, acme, tok, "text/csv; charset=utf-8", "dry_run=true&mode=create&map=Vorname%3Dfirst_name&map=Geburtstag%3Dbirthday&date_format=DD.MM.YYYY&name=crm.csv", csvFile))
 		j := waitImport(t, acme, tok, dry.ID, "done")
 		if !j.DryRun || j.Mode != "create" || j.Counts.Rows != 3 || j.Counts.Created != 2 || j.Counts.Rejected != 1 {
 			t.Fatalf("dry run %+v", j)
@@ -205,7 +189,7 @@ func TestImportsAPI(t *testing.T) {
 		}
 	})
 	t.Run("the error report names the line and neutralises formulas", func(t *testing.T) {
-		r := acme.Get("/imports/"+dry.ID+"/errors", tok)
+		r := acme.Get(t, "/imports/"+dry.ID+"/errors", tok)
 		if r.Status != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/csv") ||
 			!strings.Contains(r.Header.Get("Content-Disposition"), "crm-errors.csv") {
 			t.Fatalf("%d %v %s", r.Status, r.Header, r.Body)
@@ -220,7 +204,7 @@ func TestImportsAPI(t *testing.T) {
 		}
 	})
 	t.Run("run after the dry run", func(t *testing.T) {
-		r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + dry.ID + "/run", Token: tok})
+		r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + dry.ID + "/run", Token: tok})
 		if r.Status != http.StatusAccepted {
 			t.Fatalf("run: %d %s", r.Status, r.Body)
 		}
@@ -228,7 +212,7 @@ func TestImportsAPI(t *testing.T) {
 		if j.DryRun || j.Counts.Created != 2 || customerProfile(t, env, "acme", "ann@example.com") != `{"birthday":"1990-02-01","first_name":"Ann"}` {
 			t.Fatalf("run %+v", j)
 		}
-		if r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + dry.ID + "/run", Token: tok}); r.Status != http.StatusConflict {
+		if r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + dry.ID + "/run", Token: tok}); r.Status != http.StatusConflict {
 			t.Fatalf("running twice: %d %s", r.Status, r.Body)
 		}
 	})
@@ -237,7 +221,7 @@ func TestImportsAPI(t *testing.T) {
 			`{"email":"ed@example.com","first_name":"Ed"}` + "\n" +
 			`{"email": "broken@example.com",` + "\n" +
 			`{"email":"fay@example.com"}` + "\n"
-		j := acceptedImport(t, postImport(acme, tok, "application/x-ndjson", "country=DE", body))
+		j := acceptedImport(t, postImport(t, acme, tok, "application/x-ndjson", "country=DE", body))
 		j = waitImport(t, acme, tok, j.ID, "done")
 		if j.Format != "jsonl" || j.Counts.Rows != 4 || j.Counts.Created != 3 || j.Counts.Rejected != 1 {
 			t.Fatalf("jsonl import %+v", j)
@@ -245,13 +229,13 @@ func TestImportsAPI(t *testing.T) {
 		if p := customerProfile(t, env, "acme", "dora@example.com"); p != `{"phone":"+4930901820","first_name":"Dora"}` && p != `{"first_name":"Dora","phone":"+4930901820"}` {
 			t.Fatalf("dora's profile %s", p)
 		}
-		r := acme.Get("/imports/"+j.ID+"/errors", tok)
+		r := acme.Get(t, "/imports/"+j.ID+"/errors", tok)
 		if r.Status != http.StatusOK || !strings.HasPrefix(string(r.Body), "line,reason,json\n3,is not valid JSON (the line ends before the object is closed)") {
 			t.Fatalf("report %d:\n%s", r.Status, r.Body)
 		}
 	})
 	t.Run("a file that cannot be read names the line", func(t *testing.T) {
-		r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports", Token: tok, ContentType: "text/csv",
+		r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports", Token: tok, ContentType: "text/csv",
 			Body: "email,first_name\nx@example.com,X\ny@example.com,\"Y\n", BadInput: true})
 		p := r.Problem(t)
 		if r.Status != http.StatusUnprocessableEntity || !p.FieldNamed("body") || !strings.Contains(p.Detail, "line 3") {
@@ -268,20 +252,45 @@ func TestImportsAPI(t *testing.T) {
 			{"application/json", "", "Content-Type", `"application/json" is not a format`},
 			{"text/csv; charset=latin1", "", "Content-Type", `charset "latin1"`},
 		} {
-			r := acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports?" + tc.query, Token: tok, ContentType: tc.ct, Body: "first_name\nx\n", BadInput: true})
+			r := acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports?" + tc.query, Token: tok, ContentType: tc.ct, Body: "first_name\nx\n", BadInput: true})
 			if p := r.Problem(t); r.Status != http.StatusUnprocessableEntity || !p.FieldNamed(tc.field) || !strings.Contains(p.Detail, tc.says) {
 				t.Errorf("%s %s: %d %s", tc.ct, tc.query, r.Status, r.Body)
 			}
 		}
 	})
+	t.Run("a retried POST with the same Idempotency-Key makes one import", func(t *testing.T) {
+		body := "email,first_name\nidem@example.com,Idem\n"
+		send := func(key, body string) apitest.Response {
+			return acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports?mode=create", Token: tok, ContentType: "text/csv", Body: body,
+				Header: map[string]string{"Idempotency-Key": key}})
+		}
+		first := acceptedImport(t, send("sync-42", body))
+		again := send("sync-42", body)
+		var j apiImport
+		if again.JSON(t, &j); again.Status != http.StatusAccepted || j.ID != first.ID || again.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("retry: %d %v %s", again.Status, again.Header, again.Body)
+		}
+		if r := send("sync-42", "email\nother@example.com\n"); r.Status != http.StatusUnprocessableEntity || r.Problem(t).Type != "https://gatehouse.dev/problems/idempotency-key-reused" {
+			t.Fatalf("another body with the key: %d %s", r.Status, r.Body)
+		}
+		waitImport(t, acme, tok, first.ID, "done")
+		if customerProfile(t, env, "acme", "idem@example.com") != `{"first_name":"Idem"}` || customerProfile(t, env, "acme", "other@example.com") != "" {
+			t.Fatal("the retried import did not make exactly the first customer")
+		}
+		// A refusal frees the key: the same key with a good file then runs.
+		if r := send("sync-43", "name\nNo email\n"); r.Status != http.StatusUnprocessableEntity {
+			t.Fatalf("%d %s", r.Status, r.Body)
+		}
+		acceptedImport(t, send("sync-43", "email\nlater@example.com\n"))
+	})
 	t.Run("another tenant's import id", func(t *testing.T) {
-		theirs := acceptedImport(t, postImport(bravo, bravoTok, "text/csv", "", "email\nbea@example.com\n"))
+		theirs := acceptedImport(t, postImport(t, bravo, bravoTok, "text/csv", "", "email\nbea@example.com\n"))
 		waitImport(t, bravo, bravoTok, theirs.ID, "done")
 		for _, r := range []apitest.Response{
-			acme.Get("/imports/"+theirs.ID, tok),
-			acme.Get("/imports/"+theirs.ID+"/errors", tok),
-			acme.Do(apitest.Request{Method: http.MethodPost, Path: "/imports/" + theirs.ID + "/cancel", Token: tok}),
-			acme.Get("/imports/not-a-uuid", tok),
+			acme.Get(t, "/imports/"+theirs.ID, tok),
+			acme.Get(t, "/imports/"+theirs.ID+"/errors", tok),
+			acme.Do(t, apitest.Request{Method: http.MethodPost, Path: "/imports/" + theirs.ID + "/cancel", Token: tok}),
+			acme.Get(t, "/imports/not-a-uuid", tok),
 		} {
 			if r.Status != http.StatusNotFound {
 				t.Fatalf("%d %s", r.Status, r.Body)

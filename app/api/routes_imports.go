@@ -25,16 +25,19 @@ type importRoutes struct {
 
 // mountImports registers the import routes on g (the tenant's /api/v1).
 // Every one needs a machine token with imports:write.
+// Every POST honours Idempotency-Key; the file upload hashes its body as
+// it streams (streamIdempotent) instead of reading it first.
 func mountImports(g *gin.RouterGroup, d Deps) {
 	h := importRoutes{svc: d.Imports}
+	f := &framework{d: d}
 	r := g.Group("/imports", RequireMachine(ScopeImportsWrite))
-	r.POST("", h.create)
+	r.POST("", f.streamIdempotent(func() int64 { return h.svc.MaxUpload() }), h.create)
 	r.GET("/:id", h.show)
 	r.GET("/:id/errors", h.report)
-	r.POST("/:id/pause", h.control((*imports.Service).Pause))
-	r.POST("/:id/resume", h.control((*imports.Service).Resume))
-	r.POST("/:id/cancel", h.control((*imports.Service).Cancel))
-	r.POST("/:id/run", h.run)
+	r.POST("/:id/pause", f.idempotent, h.control((*imports.Service).Pause))
+	r.POST("/:id/resume", f.idempotent, h.control((*imports.Service).Resume))
+	r.POST("/:id/cancel", f.idempotent, h.control((*imports.Service).Cancel))
+	r.POST("/:id/run", f.idempotent, h.run)
 }
 
 // importOptions are the query parameters POST /imports takes; any other
