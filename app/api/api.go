@@ -99,6 +99,7 @@ func Mount(g *gin.RouterGroup, d Deps) {
 	}
 	mountManagement(g, d)
 	mountSelf(g, d)
+	mountImports(g, d)
 }
 
 // framework is the middleware every API route runs through.

@@ -142,16 +142,8 @@ func goLayout(pattern string) (string, error) {
 // exactly one column is the email, and a password_hash column comes with
 // the legacy-passwords opt-in.
 func (m Mapping) Check(d Dialect, fields []tenants.Field) error {
-	if _, err := ParseMode(string(m.Mode)); err != nil || m.Mode == "" {
-		return apperr.Field("mode", "%q is not a mode: use create, upsert or update", clip(string(m.Mode)))
-	}
-	if _, err := goLayout(m.DateLayout); err != nil {
+	if err := m.checkOptions(); err != nil {
 		return err
-	}
-	if m.DefaultCountry != "" {
-		if _, err := tenants.ParsePhone("+1 202 555 0143", m.DefaultCountry); err != nil || !countryCode(m.DefaultCountry) {
-			return apperr.Field("country", "%q is not a country code like DE or US", clip(m.DefaultCountry))
-		}
 	}
 	have := map[string]bool{}
 	for _, c := range d.Columns {
@@ -187,6 +179,23 @@ func (m Mapping) Check(d Dialect, fields []tenants.Field) error {
 	}
 	if !email {
 		return apperr.Field("map", "no column holds the email address; the file's columns are %s: map one to email", quoteList(d.Columns))
+	}
+	return nil
+}
+
+// checkOptions validates what does not depend on the file: the mode, the
+// date layout and the default country.
+func (m Mapping) checkOptions() error {
+	if _, err := ParseMode(string(m.Mode)); err != nil || m.Mode == "" {
+		return apperr.Field("mode", "%q is not a mode: use create, upsert or update", clip(string(m.Mode)))
+	}
+	if _, err := goLayout(m.DateLayout); err != nil {
+		return err
+	}
+	if m.DefaultCountry != "" {
+		if _, err := tenants.ParsePhone("+1 202 555 0143", m.DefaultCountry); err != nil || !countryCode(m.DefaultCountry) {
+			return apperr.Field("country", "%q is not a country code like DE or US", clip(m.DefaultCountry))
+		}
 	}
 	return nil
 }

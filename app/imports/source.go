@@ -641,7 +641,11 @@ type Reader interface {
 // NewReader reads the rows of a chunk cut by Split from a file of dialect d.
 func NewReader(d Dialect, c Chunk) Reader {
 	if d.Format == FormatJSONL {
-		return &jsonReader{data: c.Data, line: c.FirstLine - 1, index: map[string]int{}}
+		// The file's first keys come first, in the order the file has them,
+		// so a row's problems are listed in the same column order as for CSV.
+		r := &jsonReader{data: c.Data, line: c.FirstLine - 1, index: map[string]int{}}
+		r.seed(d.Columns)
+		return r
 	}
 	cr := csv.NewReader(bytes.NewReader(c.Data))
 	delim, _ := utf8.DecodeRuneInString(d.Delimiter)
@@ -740,6 +744,8 @@ func (r *jsonReader) row(l []byte) (Row, error) {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			reason = fmt.Sprintf("is not valid JSON (at character %d: %s)", se.Offset, se.Error())
+		} else if errors.Is(err, io.ErrUnexpectedEOF) {
+			reason = "is not valid JSON (the line ends before the object is closed)"
 		}
 		return row, &RowError{Line: r.line, Reason: reason}
 	}
