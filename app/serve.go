@@ -17,9 +17,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/cli"
 	"gatehouse/app/mail"
+	"gatehouse/apperr"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"slices"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // registeredClaims are the claim names the JWT, OpenID Connect Core

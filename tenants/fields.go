@@ -16,7 +16,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // FieldType is what kind of value a registration field holds.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 func f64(v float64) *float64 { return &v }

@@ -3,7 +3,7 @@ package tenants
 import (
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Middleware resolves the tenant from the Host header, once per request, and

@@ -4,7 +4,7 @@ import (
 	"net"
 	"strings"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // reserved are slugs that would shadow Gatehouse's own hosts or read as

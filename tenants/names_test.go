@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 func TestValidateSlug(t *testing.T) {

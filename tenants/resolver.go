@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/sync/singleflight"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Lookup is what the resolver needs from the store on a cache miss.

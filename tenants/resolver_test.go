@@ -9,8 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Publisher tells every node that a tenant changed, so each drops its cached

@@ -1,6 +1,6 @@
 package tenants
 
-import "gatehouse/app/apperr"
+import "gatehouse/apperr"
 
 // Settings are a tenant's policies for its customers. Stored as JSON and
 // merged over the defaults, so a setting added later has a sane value for

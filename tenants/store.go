@@ -11,7 +11,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // tenantRow and domainRow are the gorm models; they never leave this file's

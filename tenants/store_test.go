@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -8,7 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Theme is a brand's look on its hosted pages. Every value is validated

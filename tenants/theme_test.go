@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 func TestThemeNormalize(t *testing.T) {

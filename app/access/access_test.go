@@ -15,11 +15,11 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
 	"gatehouse/app/audit"
 	"gatehouse/app/db"
 	"gatehouse/app/passwords"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -11,7 +11,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // ruleRow is one casbin rule in casbin_rules.

@@ -13,7 +13,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Role is what a staff member is in one domain.

@@ -17,9 +17,9 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/passwords"
+	"gatehouse/apperr"
 )
 
 // MinPasswordLength is the shortest staff password: staff can change every

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
+	"gatehouse/apperr"
 )
 
 func TestAuthenticate(t *testing.T) {

@@ -21,7 +21,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Status says whether a staff member may sign in.

@@ -16,8 +16,8 @@ import (
 	"github.com/pquerna/otp/totp"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/secrets"
+	"gatehouse/apperr"
 )
 
 // TOTP as every authenticator app reads it (RFC 6238 defaults): 6 digits

@@ -11,7 +11,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // PendingSignInTTL is how long the code page of a sign-in stays open

@@ -13,8 +13,8 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/secrets"
+	"gatehouse/apperr"
 )
 
 // totpStep is one TOTP time step: a code for now+totpStep is the next one,

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

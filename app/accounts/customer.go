@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Status of a customer account.

@@ -11,9 +11,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/hosted"
 	"gatehouse/app/web"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
 )

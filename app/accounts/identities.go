@@ -10,7 +10,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Claims is what a social or brand provider asserted about the person

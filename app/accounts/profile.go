@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/sessions"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -12,10 +12,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/mail"
 	"gatehouse/app/sessions"
 	"gatehouse/app/tokens"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 	"gatehouse/views/email"

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // SearchPage is one page of customers, and the cursor of the next page

@@ -9,12 +9,12 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/passwords"
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/sessions"
 	"gatehouse/app/tokens"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 )

@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/mail"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	"gatehouse/views/email"
 )

@@ -10,7 +10,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 type customerRow struct {

@@ -10,8 +10,8 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/sessions"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 )

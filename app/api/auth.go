@@ -7,8 +7,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // MaxBody caps a JSON request body. Imports stream their own bodies and do

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // CustomerJSON is a customer as the management API shows it. There is no

@@ -9,10 +9,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/headless"
 	"gatehouse/app/passwords"
 	"gatehouse/app/web"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -15,8 +15,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/web"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

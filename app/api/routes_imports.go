@@ -11,8 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/imports"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

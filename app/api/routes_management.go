@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

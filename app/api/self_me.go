@@ -7,7 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Type is what kind of software the client is, which decides how it

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
 	"gatehouse/app/apptest"
+	"gatehouse/apperr"
 )
 
 func TestBackchannelLogoutURI(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 type appRow struct {

@@ -10,10 +10,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
 	"gatehouse/app/apptest"
 	"gatehouse/app/db"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
 	"gatehouse/app/audit"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 func (r *runner) appRotateSecretCmd() *cobra.Command {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // ErrUsage marks an error as the operator's to fix (a bad setting, a

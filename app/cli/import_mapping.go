@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/imports"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

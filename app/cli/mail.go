@@ -6,8 +6,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/mail"
+	"gatehouse/apperr"
 	"gatehouse/config"
 	"gatehouse/tenants"
 	"gatehouse/views/email"

@@ -3,8 +3,8 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/mail"
+	"gatehouse/apperr"
 )
 
 // mailTestCmd queues a test message through the real path (queue, worker,

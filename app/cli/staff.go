@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/passwords"
+	"gatehouse/apperr"
 )
 
 // operator is who the audit log names for a CLI change.

@@ -4,7 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 func (r *runner) staffGrantCmd() *cobra.Command {

@@ -3,7 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 func (r *runner) staffPasswordCmd() *cobra.Command {

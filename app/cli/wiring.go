@@ -6,9 +6,9 @@ import (
 	"log/slog"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/db"
 	"gatehouse/app/imports"
+	"gatehouse/apperr"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"

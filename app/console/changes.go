@@ -7,10 +7,10 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/logos"
 	"gatehouse/app/socialapps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -14,9 +14,9 @@ import (
 
 	"gatehouse/app/access"
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/sessions"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	"gatehouse/views/components"
 	views "gatehouse/views/console"

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // DomainVerifier proves control of a custom domain: the tenant publishes a

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/console"
+	"gatehouse/apperr"
 )
 
 func TestDomainVerifier(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/sessions"
 	"gatehouse/app/web"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	views "gatehouse/views/console"
 )

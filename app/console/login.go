@@ -14,9 +14,9 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/sessions"
+	"gatehouse/apperr"
 	views "gatehouse/views/console"
 )
 

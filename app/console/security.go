@@ -14,10 +14,10 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
 	"gatehouse/app/ratelimit"
 	"gatehouse/app/sessions"
 	"gatehouse/app/web"
+	"gatehouse/apperr"
 	views "gatehouse/views/console"
 )
 

@@ -10,9 +10,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/socialapps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	"gatehouse/views/components"
 	views "gatehouse/views/console"

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/access"
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	"gatehouse/views/components"
 	views "gatehouse/views/console"

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/logos"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	"gatehouse/views/components"
 	views "gatehouse/views/console"

@@ -22,10 +22,10 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
 	"gatehouse/app/oidc"
 	"gatehouse/app/tokens"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

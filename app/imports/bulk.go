@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // The hot path of an import runs on database/sql with one statement per

@@ -11,11 +11,11 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/mail"
 	"gatehouse/app/passwords"
 	"gatehouse/app/tokens"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 	"gatehouse/views/email"

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/imports"
 	"gatehouse/app/passwords"
 	"gatehouse/app/tokens"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 )

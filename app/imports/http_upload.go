@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	views "gatehouse/views/imports"
 )
 

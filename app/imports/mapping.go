@@ -10,8 +10,8 @@ import (
 	"unicode"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/passwords"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

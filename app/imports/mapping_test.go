@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/imports"
+	"gatehouse/apperr"
 )
 
 const sample = "email;first_name;birthday;phone;notes\n" +

@@ -30,9 +30,9 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/csvsafe"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 )

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/csvsafe"
+	"gatehouse/apperr"
 )
 
 // Format is how a file writes its rows.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/imports"
+	"gatehouse/apperr"
 )
 
 func TestSubmit(t *testing.T) {

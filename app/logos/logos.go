@@ -23,7 +23,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -13,10 +13,10 @@ import (
 
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
 	"gatehouse/app/db"
 	"gatehouse/app/logos"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 )
 

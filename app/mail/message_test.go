@@ -12,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 )
 

@@ -9,7 +9,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/views/email"
 )

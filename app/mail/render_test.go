@@ -7,8 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/mail/mailtest"
+	"gatehouse/apperr"
 	"gatehouse/views/email"
 )
 

@@ -8,8 +8,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

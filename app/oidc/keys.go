@@ -20,9 +20,9 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
 	"gatehouse/app/secrets"
+	"gatehouse/apperr"
 )
 
 // Key rotation timing. A key signs for RotationPeriod; its successor is

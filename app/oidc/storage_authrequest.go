@@ -12,8 +12,8 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -12,8 +12,8 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/apps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -8,7 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // TokenRetention is how long token rows outlive their expiry before the

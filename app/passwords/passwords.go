@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/crypto/argon2"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Params are argon2id's cost settings.

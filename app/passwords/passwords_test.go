@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 var fast = Params{Memory: 64, Time: 1, Threads: 1}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Limiter counts in Redis under prefix.

@@ -7,9 +7,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
 	"gatehouse/app/ratelimit"
+	"gatehouse/apperr"
 )
 
 func limiter(t *testing.T) *ratelimit.Limiter {

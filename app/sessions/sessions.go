@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // Kind says whose session it is.

@@ -9,10 +9,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
 	"gatehouse/app/db"
 	"gatehouse/app/sessions"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

@@ -6,8 +6,8 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/outbound"
+	"gatehouse/apperr"
 )
 
 // The reasons a federated sign-in fails, as logs (`social_failed`), audit

@@ -18,10 +18,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/outbound"
 	"gatehouse/app/socialapps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
 )

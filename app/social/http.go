@@ -8,9 +8,9 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/hosted"
 	"gatehouse/app/web"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	views "gatehouse/views/hosted"
 )

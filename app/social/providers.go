@@ -26,8 +26,8 @@ import (
 	"golang.org/x/oauth2"
 
 	"gatehouse/app/accounts"
-	"gatehouse/app/apperr"
 	"gatehouse/app/socialapps"
+	"gatehouse/apperr"
 )
 
 // flow is what a provider needs to start and finish one sign-in.

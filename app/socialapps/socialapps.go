@@ -22,8 +22,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/secrets"
+	"gatehouse/apperr"
 )
 
 // Kind is a provider type.

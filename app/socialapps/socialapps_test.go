@@ -9,11 +9,11 @@ import (
 
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
 	"gatehouse/app/db"
 	"gatehouse/app/secrets"
 	"gatehouse/app/socialapps"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
 

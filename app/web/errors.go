@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 // StatusOf is the one mapping from a domain error code to an HTTP status.

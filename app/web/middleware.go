@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 const requestIDKey = "gatehouse.request_id"

@@ -13,7 +13,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 	"gatehouse/assets"
 	"gatehouse/views/hosted"
 	"gatehouse/views/layout"

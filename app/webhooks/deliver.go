@@ -12,8 +12,8 @@ import (
 
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 )
 

@@ -12,9 +12,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/web"
+	"gatehouse/apperr"
 	"gatehouse/tenants"
 	"gatehouse/views/layout"
 	views "gatehouse/views/webhooks"

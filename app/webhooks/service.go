@@ -14,9 +14,9 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/audit"
 	"gatehouse/app/secrets"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 )
 

@@ -14,12 +14,12 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
 	"gatehouse/app/apptest"
 	"gatehouse/app/db"
 	"gatehouse/app/outbound"
 	"gatehouse/app/secrets"
 	"gatehouse/app/webhooks"
+	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 )

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apperr"
+	"gatehouse/apperr"
 )
 
 type endpointRow struct {
