@@ -15,6 +15,7 @@ import (
 	"gatehouse/app/imports"
 	"gatehouse/app/passwords"
 	"gatehouse/app/tokens"
+	"gatehouse/app/webhooks"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
@@ -89,7 +90,9 @@ func (wiring) Imports(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		return nil, err
 	}
 	svc := imports.NewService(imports.Deps{
-		Store: store, Tenants: tenants.NewStore(database.Gorm), Audit: audit.NewRecorder(database.Gorm, log), Log: log, Window: workers,
+		// The events only: import.completed goes into the outbox in the
+		// job's own transaction, and the serving nodes deliver it.
+		Store: store.WithEvents(webhooks.NewService(webhooks.Deps{DB: database.Gorm, Log: log})), Tenants: tenants.NewStore(database.Gorm), Audit: audit.NewRecorder(database.Gorm, log), Log: log, Window: workers,
 	})
 	if cfg.RedisURL == "" {
 		qctx, cancel := context.WithCancel(ctx)
