@@ -67,6 +67,11 @@ func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) 
 	if err != nil {
 		return err
 	}
+	// A disabled customer gets no link, as an unknown address gets none:
+	// the page said the same to both, and staff decide when they return.
+	if c.Status != StatusActive {
+		return nil
+	}
 	brand := mail.BrandOf(t, s.links(t, ""))
 	env := mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email}
 	var msg jobs.SendMail
@@ -178,7 +183,9 @@ func (s *Service) ResetPassword(ctx context.Context, t *tenants.Tenant, token, p
 	}
 	store := s.store.For(t.ID)
 	c, err := store.ByID(ctx, red.SubjectID)
-	if err != nil {
+	// A link mailed before staff disabled the customer is dead with the
+	// account: it must not change the password of an account on hold.
+	if err != nil || c.Status != StatusActive {
 		return nil, tokens.ErrInvalid
 	}
 	if err := store.SetPasswordHash(ctx, c.ID, hash); err != nil {
