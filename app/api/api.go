@@ -22,7 +22,7 @@ import (
 // OpenID Provider's storage (*oidc.Storage) is the one implementation.
 type Tokens interface {
 	VerifyAccessToken(ctx context.Context, t *tenants.Tenant, issuer, raw string) (oidc.AccessToken, error)
-	RevokeCustomerTokens(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID) error
+	RevokeCustomer(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID) error
 }
 
 // Apps lists a tenant's apps, for CORS: only spa apps' origins may call

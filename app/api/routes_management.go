@@ -277,7 +277,7 @@ func (m *management) setStatus(status string) gin.HandlerFunc {
 			}
 			if status == accounts.StatusDisabled {
 				// The customer's apps lose their tokens at once too.
-				if err := m.d.Tokens.RevokeCustomerTokens(c.Request.Context(), tenants.FromGin(c), cust.ID); err != nil {
+				if err := m.d.Tokens.RevokeCustomer(c.Request.Context(), tenants.FromGin(c), cust.ID); err != nil {
 					Problem(c, err)
 					return
 				}
@@ -390,7 +390,7 @@ func (m *management) revokeTokens(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := m.d.Tokens.RevokeCustomerTokens(c.Request.Context(), tenants.FromGin(c), cust.ID); err != nil {
+	if err := m.d.Tokens.RevokeCustomer(c.Request.Context(), tenants.FromGin(c), cust.ID); err != nil {
 		Problem(c, err)
 		return
 	}

@@ -78,25 +78,10 @@ func applyMapFlags(m *imports.Mapping, maps []string, fields []tenants.Field) er
 			if err != nil {
 				return err
 			}
-			mapColumn(m, col, tg)
+			m.Place(imports.ColumnMap{Column: col, Target: tg})
 		}
 	}
 	return nil
-}
-
-// mapColumn maps col to tg; the target moves from any other column.
-func mapColumn(m *imports.Mapping, col string, tg imports.Target) {
-	found := false
-	for i := range m.Columns {
-		if m.Columns[i].Column == col {
-			m.Columns[i].Target, found = tg, true
-		} else if m.Columns[i].Target == tg && tg != imports.TargetIgnore {
-			m.Columns[i].Target = imports.TargetIgnore
-		}
-	}
-	if !found {
-		m.Columns = append(m.Columns, imports.ColumnMap{Column: col, Target: tg})
-	}
 }
 
 func printMapping(w io.Writer, m imports.Mapping, fields []tenants.Field) {

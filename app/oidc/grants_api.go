@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"gatehouse/apperr"
 	"gatehouse/tenants"
@@ -16,6 +15,7 @@ import (
 // ConnectedApp is one app a customer has let in: it holds live tokens for
 // them, or their consent, or both.
 type ConnectedApp struct {
+	AppID      uuid.UUID
 	ClientID   string
 	Name       string
 	FirstParty bool
@@ -86,7 +86,7 @@ func (s *Storage) CustomerApps(ctx context.Context, t *tenants.Tenant, customerI
 		if !ok {
 			continue
 		}
-		c.ClientID, c.Name, c.FirstParty = a.ClientID, a.Name, a.FirstParty
+		c.AppID, c.ClientID, c.Name, c.FirstParty = a.ID, a.ClientID, a.Name, a.FirstParty
 		sort.Strings(c.Scopes)
 		out = append(out, *c)
 	}
@@ -105,30 +105,11 @@ func (s *Storage) RevokeCustomerApp(ctx context.Context, t *tenants.Tenant, cust
 		}
 		return err
 	}
-	now := s.now()
-	var changed int64
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&refreshRow{}).Where("tenant_id = ? AND customer_id = ? AND app_id = ? AND revoked_at IS NULL AND expires_at > ?", t.ID, customerID, a.ID, now).
-			Update("revoked_at", now)
-		if res.Error != nil {
-			return res.Error
+	if err := s.RevokeApp(ctx, t, customerID, a.ID); err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return errNotConnected
 		}
-		changed += res.RowsAffected
-		res = tx.Model(&accessRow{}).Where("tenant_id = ? AND customer_id = ? AND app_id = ? AND revoked_at IS NULL AND expires_at > ?", t.ID, customerID, a.ID, now).
-			Update("revoked_at", now)
-		if res.Error != nil {
-			return res.Error
-		}
-		changed += res.RowsAffected
-		res = tx.Where("tenant_id = ? AND customer_id = ? AND app_id = ?", t.ID, customerID, a.ID).Delete(&consentRow{})
-		changed += res.RowsAffected
-		return res.Error
-	})
-	if err != nil {
-		return apperr.Wrap(err, "oidc: revoke app")
-	}
-	if changed == 0 {
-		return errNotConnected
+		return err
 	}
 	s.record(ctx, t, "customer:"+customerID.String(), "oidc.app.revoked", a.ClientID, map[string]any{"app": a.Name})
 	return nil

@@ -145,15 +145,6 @@ func (s *Storage) liveToken(ctx context.Context, t *tenants.Tenant, id uuid.UUID
 	return row, nil
 }
 
-// RevokeCustomerTokens revokes every access and refresh token issued to a
-// customer of t, for the management API's "sign out everywhere".
-func (s *Storage) RevokeCustomerTokens(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID) error {
-	if err := s.revokeWhere(ctx, t, "customer_id = ?", customerID); err != nil {
-		return apperr.Wrap(err, "oidc: revoke customer tokens")
-	}
-	return nil
-}
-
 // HasScope reports whether the token was granted scope.
 func (a AccessToken) HasScope(scope string) bool {
 	return slices.Contains(a.Scopes, scope)
