@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"gatehouse/app/apptest"
 )
 
@@ -80,13 +82,32 @@ func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// verifyStandardWebhook follows the spec: the signed content is
+// verifyStandardWebhook checks a delivery twice, with software we did not
+// write and from the spec, and both must accept it. First the Standard
+// Webhooks project's own Go library; then the spec: the signed content is
 // "id.timestamp.body", the key is the base64 after "whsec_", and the
 // header lists space-separated "v1,<base64 HMAC-SHA256>" signatures of
 // which one must match. The timestamp must be within five minutes.
 func verifyStandardWebhook(secrets []string, id, ts, header string, body []byte) error {
 	if id == "" || ts == "" || header == "" {
 		return fmt.Errorf("missing webhook headers")
+	}
+	headers := http.Header{}
+	headers.Set("webhook-id", id)
+	headers.Set("webhook-timestamp", ts)
+	headers.Set("webhook-signature", header)
+	libraryOK := false
+	for _, s := range secrets {
+		wh, err := standardwebhooks.NewWebhook(s)
+		if err != nil {
+			return err
+		}
+		if wh.Verify(body, headers) == nil {
+			libraryOK = true
+		}
+	}
+	if !libraryOK {
+		return fmt.Errorf("the standard-webhooks library accepts no signature")
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
