@@ -74,6 +74,8 @@ func newHandler(s *services) (http.Handler, error) {
 	public := tenantEngine.Group("", web.FormsMayLeave, tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
 	public.GET("/", pages.Home)
 	public.GET("/theme.css", pages.ThemeCSS)
+	public.GET(hosted.FaviconPath, pages.Favicon)
+	public.GET("/favicon.ico", pages.Favicon)
 	if logoStore != nil {
 		public.GET("/logo", logos.Serve(logoStore, render.Error))
 	}

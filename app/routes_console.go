@@ -187,6 +187,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Federation:    federation{client: s.outbound, accounts: s.accounts},
 		Outbox:        outbox,
 		ConsoleCSSURL: static.URL("console.css"),
+		IconURL:       static.URL("console-icon.svg"),
 		BaseDomain:    s.cfg.BaseDomain,
 		PublicURL:     s.cfg.PublicURL,
 		Secure:        s.cfg.PublicScheme == "https",
@@ -212,6 +213,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
 		Notify: handlers.Notify,
 	})
+	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusFound, static.URL("console-icon.svg")) })
 	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp, appPages, hooks))
 	return nil
 }
