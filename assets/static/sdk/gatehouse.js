@@ -525,6 +525,10 @@ class Client {
     const params = u.searchParams;
     const state = params.get("state");
     if (!state || (!params.has("code") && !params.has("error"))) return null;
+    const code = params.get("code");
+    const error = params.get("error");
+    const errorDescription = params.get("error_description");
+    const iss = params.get("iss");
     const flows = this._flows();
     const flow = flows[state];
     if (flow) {
@@ -538,12 +542,11 @@ class Client {
     if (!flow) {
       throw new GatehouseError("This sign-in answer does not belong to a sign-in started here (state mismatch).", { code: "state_mismatch" });
     }
-    if (params.get("iss") && params.get("iss") !== this.issuer) {
+    if (iss && iss !== this.issuer) {
       throw new GatehouseError("The sign-in answer comes from another issuer.", { code: "issuer_mismatch" });
     }
-    const error = params.get("error");
     if (error) {
-      const msg = params.get("error_description") || error;
+      const msg = errorDescription || error;
       if (["login_required", "interaction_required", "consent_required", "account_selection_required"].includes(error)) {
         throw new LoginRequired(msg, { code: error });
       }
@@ -551,7 +554,7 @@ class Client {
     }
     const resp = await this._token({
       grant_type: "authorization_code",
-      code: params.get("code"),
+      code,
       redirect_uri: flow.redirectUri,
       code_verifier: flow.verifier,
     });
@@ -818,7 +821,7 @@ function errorOf(resp, body) {
   const status = resp.status;
   const requestId = b.request_id || resp.headers.get("X-Request-Id") || "";
   const code = b.error || "";
-  const message = b.error_description || b.detail || b.title || `HTTP ${status}`;
+  const message = b.error_description || b.detail || b.title || code || `HTTP ${status}`;
   const fields = Array.isArray(b.errors) ? b.errors.map((e) => ({ field: String(e.field || ""), message: String(e.message || "") })) : [];
   const opts = { status, requestId };
   if (code === "insufficient_authorization") {
