@@ -17,6 +17,13 @@ import (
 	"gatehouse/tenants"
 )
 
+// The web SDK's stable URLs on every host (assets/static/sdk/). Version 1
+// keeps its API; a breaking change would get /sdk/v2/.
+const (
+	SDKPath      = "/sdk/v1/gatehouse.js"
+	SDKTypesPath = "/sdk/v1/gatehouse.d.ts"
+)
+
 // newHandler builds the whole HTTP surface: one gin engine for the console
 // host and one for tenant hosts, chosen by Host, all of it behind Go's
 // cross-origin protection so no state-changing request is accepted from
@@ -47,6 +54,9 @@ func newHandler(s *services) (http.Handler, error) {
 		e.GET("/healthz", web.Live)
 		e.GET("/readyz", web.Ready(checks...))
 		e.GET("/static/*file", gin.WrapH(static.Handler()))
+		// The web SDK's stable aliases; the hashed names are under /static/sdk/.
+		e.GET(SDKPath, gin.WrapH(static.Alias("sdk/gatehouse.js")))
+		e.GET(SDKTypesPath, gin.WrapH(static.Alias("sdk/gatehouse.d.ts")))
 		e.NoRoute(render.NotFound)
 		return e
 	}
