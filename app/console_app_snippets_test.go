@@ -64,6 +64,10 @@ func TestConsoleAppSnippets(t *testing.T) {
 			!strings.Contains(s, `createClient({ clientId: "`+spa.ClientID+`", redirectUri: "http://shop.localhost:3000/" })`) {
 			t.Fatalf("spa snippet:\n%s", s)
 		}
+		resp, body := srv.Get(t, acme, "/sdk/v1/gatehouse.js")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "javascript") || !strings.Contains(body, "export function createClient") {
+			t.Fatalf("the script the snippet imports: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
 	})
 	t.Run("web and native: discovery, client id, redirect", func(t *testing.T) {
 		for _, a := range []struct {

@@ -8,6 +8,7 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/api"
+	"gatehouse/app/devshop"
 	"gatehouse/app/hosted"
 	"gatehouse/app/logos"
 	"gatehouse/app/oidc"
@@ -195,11 +196,15 @@ func newHandler(s *services) (http.Handler, error) {
 	cop.SetDenyHandler(render.CrossOriginRefused())
 	// The security headers go on outside everything, so the refusals
 	// written before an engine runs carry them as every page does.
-	return web.SecurityHeaders(cop.Handler(hostSwitch{
+	hosts := hostSwitch{
 		consoleHost: "console." + cfg.BaseDomain,
 		console:     consoleEngine,
 		tenants:     tenantEngine,
-	}), secure), nil
+	}
+	if s.shop != nil && cfg.Dev { // the demo brand app, never in production
+		hosts.shopHost, hosts.shop = devshop.Host+"."+cfg.BaseDomain, s.shop
+	}
+	return web.SecurityHeaders(cop.Handler(hosts), secure), nil
 }
 
 // hostSwitch refuses a malformed Host header with a 400 (a port such as
@@ -210,6 +215,8 @@ type hostSwitch struct {
 	consoleHost string
 	console     http.Handler
 	tenants     http.Handler
+	shopHost    string       // "" unless --dev
+	shop        http.Handler // Demo Coffee Shop, on shopHost
 }
 
 func (h hostSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +226,8 @@ func (h hostSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		web.MalformedHost(w, web.PublicMessage(err))
 	case host == h.consoleHost:
 		h.console.ServeHTTP(w, r)
+	case h.shop != nil && host == h.shopHost:
+		h.shop.ServeHTTP(w, r)
 	default:
 		h.tenants.ServeHTTP(w, r)
 	}
