@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +100,7 @@ func TestExampleWebApp(t *testing.T) {
 
 	// Sign in: the example sends the browser to the hosted login page.
 	resp, body := get(base + "/login")
-	if resp.Request.URL.Host != acme+":"+srv.Port || resp.Request.URL.Path != "/login" {
+	if resp.Request.URL.Host != acme+":"+srv.Port || resp.Request.URL.Path != "/login" || !strings.Contains(body, `action="/login"`) {
 		t.Fatalf("sign-in did not reach the hosted login page: %s", resp.Request.URL)
 	}
 	returnTo := resp.Request.URL.Query().Get("return_to")
@@ -128,15 +127,13 @@ func TestExampleWebApp(t *testing.T) {
 	}
 }
 
-// goTool is the go command that runs this test.
+// goTool is the go command: the one on PATH, as `go test` was run.
 func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
 	return "go"
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // freeLoopbackAddr is a 127.0.0.1 port nobody listens on now, for a
 // program that must know its own URL before it starts.
