@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/app/apptest"
@@ -151,6 +152,39 @@ func TestBrowserDemoShop(t *testing.T) {
 		// Leave signed out, so the next size starts as a newcomer.
 		run(chromedp.Click(`#sign-out`), chromedp.WaitVisible(`#status[data-state="signed-out"]`))
 	}
+
+	t.Run("console snippet copies with its button", func(t *testing.T) {
+		_, clientID := shopConfig(t, srv)
+		origin := srv.URL(consoleHost, "")
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+				Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted, Origin: origin}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		btn := `button[data-copy="snip-` + clientID + `-sdk"]`
+		run(
+			chromedp.EmulateViewport(1280, 900),
+			chromedp.Navigate(origin+"/login"),
+			chromedp.WaitVisible(`form[action="/login"] input[name="email"]`),
+			chromedp.SendKeys(`form[action="/login"] input[name="email"]`, "owner@demo.test"),
+			chromedp.SendKeys(`form[action="/login"] input[name="password"]`, staffPassword),
+			chromedp.Click(`form[action="/login"] button[type="submit"]`),
+			chromedp.WaitVisible(`[data-testid="staff-email"]`),
+			chromedp.Navigate(origin+"/t/demo/apps"),
+			chromedp.WaitVisible(btn), // copy.js ran under the console's CSP and showed it
+			chromedp.Click(btn),
+			chromedp.WaitVisible(btn+`[data-copied="yes"]`),
+		)
+		copied, err := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown := text(`#snip-` + clientID + `-sdk`)
+		if copied != shown || !strings.Contains(copied, `clientId: "`+clientID+`"`) {
+			t.Fatalf("the clipboard holds %q, the page shows %q", copied, shown)
+		}
+	})
 
 	t.Run("headless form shows the API's field error", func(t *testing.T) {
 		// What the API itself says about a sign-up without the first name.
