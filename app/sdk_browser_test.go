@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -303,46 +305,11 @@ func TestBrowserSDK(t *testing.T) {
 			}
 			// Both tabs want a token valid for longer than any is: each
 			// asks for a refresh at the same moment.
-			var wg sync.WaitGroup
-			got := make([]jsResult, 2)
-			for i, p := range []sdkPage{tab, other} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if err := p.try(`gh.getAccessToken({ minValidity: 1e9 })`+catchJS, &got[i]); err != nil {
-						got[i].Message = err.Error()
-					}
-				}()
-			}
-			wg.Wait()
-			for i, r := range got {
-				if !r.OK {
-					t.Fatalf("round %d, tab %d: %+v", round, i+1, r)
-				}
-			}
-			if string(got[0].Value) != string(got[1].Value) || strings.Trim(string(got[0].Value), `"`) == before {
-				t.Fatalf("round %d: the tabs hold %s and %s (before: %s)", round, got[0].Value, got[1].Value, before)
-			}
-			before = strings.Trim(string(got[0].Value), `"`)
+			before = refreshAtOnce(t, round, before, tab, other)
 		}
-		type row struct {
-			UsedAt    *string
-			RevokedAt *string
-		}
-		var rows []row
-		env.DB().Gorm.Table("oidc_refresh_tokens").Where("customer_id = ?", kim).Select("used_at, revoked_at").Scan(&rows)
-		used := 0
-		for _, r := range rows {
-			if r.RevokedAt != nil {
-				t.Fatalf("a refresh token was revoked: reuse was detected (%d rows)", len(rows))
-			}
-			if r.UsedAt != nil {
-				used++
-			}
-		}
-		if len(rows) != rounds+1 || used != rounds {
-			t.Fatalf("%d refresh tokens, %d used; want %d, %d (one rotation per round)", len(rows), used, rounds+1, rounds)
-		}
+		var rt string
+		tab.eval(`gh._store.read().refresh_token`, &rt)
+		wantOneUseEach(t, env, rt, rounds)
 		// Both tabs' token works on the API.
 		var email string
 		other.eval(`gh.me().then(m => m.email)`, &email)
@@ -416,6 +383,41 @@ func TestBrowserSDK(t *testing.T) {
 		}
 	})
 
+	t.Run("without Web Locks, tabs sharing localStorage rotate once", func(t *testing.T) {
+		local := page + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}, "storage": {"local"}, "nolocks": {"1"}}.Encode()
+		var tabs []sdkPage
+		for range 2 {
+			c, cancel := chromedp.NewContext(ctx)
+			t.Cleanup(cancel)
+			p := sdkPage{t: t, ctx: c}
+			p.do(chromedp.Navigate(local))
+			p.loaded()
+			tabs = append(tabs, p)
+		}
+		var r jsResult
+		tabs[0].eval(`gh.signIn({ email: "lee@example.com", password: "`+custPassword+`" })`+catchJS, &r)
+		if !r.OK {
+			t.Fatalf("sign-in: %+v", r)
+		}
+		// localStorage reaches another tab's renderer a moment later.
+		apptest.Eventually(t, 5*time.Second, func() error {
+			var held bool
+			tabs[1].eval(`navigator.locks === undefined && gh.isAuthenticated()`, &held)
+			if !held {
+				return errString("the second tab does not see the session in localStorage (or has Web Locks)")
+			}
+			return nil
+		})
+		before := ""
+		const rounds = 3
+		for round := range rounds {
+			before = refreshAtOnce(t, round, before, tabs...)
+		}
+		var rt string
+		tabs[0].eval(`JSON.parse(localStorage.getItem(gh._key + ":tokens")).refresh_token`, &rt)
+		wantOneUseEach(t, env, rt, rounds)
+	})
+
 	t.Run("logout ends the hosted session", func(t *testing.T) {
 		tab.leave(`gh.logout({ returnTo: location.origin + "/sdk.html" })`)
 		if st := tab.loaded(); st != "signed-out" {
@@ -440,5 +442,68 @@ func checkPKCE(t *testing.T, verifier, challenge string) {
 	sum := sha256.Sum256([]byte(verifier))
 	if want := base64.RawURLEncoding.EncodeToString(sum[:]); challenge != want {
 		t.Fatalf("challenge %q, want base64url(sha256(%q)) = %q", challenge, verifier, want)
+	}
+}
+
+// refreshAtOnce has every tab ask for a token valid longer than any is, at
+// the same moment, so each wants a refresh; they must end with one new
+// token, not the one they had before.
+func refreshAtOnce(t *testing.T, round int, before string, tabs ...sdkPage) string {
+	t.Helper()
+	var wg sync.WaitGroup
+	got := make([]jsResult, len(tabs))
+	for i, p := range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.try(`gh.getAccessToken({ minValidity: 1e9 })`+catchJS, &got[i]); err != nil {
+				got[i].Message = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, r := range got {
+		if !r.OK {
+			t.Fatalf("round %d, tab %d: %+v", round, i+1, r)
+		}
+		if string(r.Value) != string(got[0].Value) {
+			t.Fatalf("round %d: the tabs hold %s and %s", round, got[0].Value, r.Value)
+		}
+	}
+	token := strings.Trim(string(got[0].Value), `"`)
+	if token == before {
+		t.Fatalf("round %d: no refresh happened", round)
+	}
+	return token
+}
+
+// wantOneUseEach: the sign-in that refresh token belongs to rotated
+// exactly rounds times, each old token used once, and the server never saw
+// a used one again (which would have revoked the family).
+func wantOneUseEach(t *testing.T, env *apptest.Env, refreshToken string, rounds int) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(refreshToken))
+	var family string
+	env.DB().Gorm.Table("oidc_refresh_tokens").Where("token_hash = ?", hex.EncodeToString(sum[:])).Pluck("family_id", &family)
+	if family == "" {
+		t.Fatal("the tab's refresh token is unknown to the server")
+	}
+	type row struct {
+		UsedAt    *string
+		RevokedAt *string
+	}
+	var rows []row
+	env.DB().Gorm.Table("oidc_refresh_tokens").Where("family_id = ?", family).Select("used_at, revoked_at").Scan(&rows)
+	used := 0
+	for _, r := range rows {
+		if r.RevokedAt != nil {
+			t.Fatalf("a refresh token was revoked: the server saw one used twice (%d rows)", len(rows))
+		}
+		if r.UsedAt != nil {
+			used++
+		}
+	}
+	if len(rows) != rounds+1 || used != rounds {
+		t.Fatalf("%d refresh tokens, %d used; want %d and %d (one rotation per round)", len(rows), used, rounds+1, rounds)
 	}
 }

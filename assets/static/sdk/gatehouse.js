@@ -251,11 +251,22 @@ class Client {
   // `<key>:leader` is the only one that refreshes; others ask it over the
   // BroadcastChannel and adopt whatever it answers. Without Web Locks or
   // BroadcastChannel each tab keeps its own tokens, which is safe too: two
-  // tabs then never hold the same refresh token.
+  // tabs then never hold the same refresh token. The exception is
+  // storage: "local", where every tab reads the same refresh token: there
+  // each tab refreshes for itself under a lease kept in localStorage.
   async _init() {
     const shared = typeof BroadcastChannel === "function" && typeof navigator !== "undefined" && navigator.locks;
     if (!shared) {
       this._leader = true;
+      if (this.storage === "local") {
+        this._lease = this._key + ":refreshing";
+        addEventListener("storage", (ev) => {
+          if (ev.key !== this._key + ":tokens") return;
+          const was = ev.oldValue ? JSON.parse(ev.oldValue).family : undefined;
+          const is = ev.newValue ? JSON.parse(ev.newValue).family : undefined;
+          if (was !== is) for (const fn of this._listeners) queueMicrotask(() => fn(!!is));
+        });
+      }
       return;
     }
     this._bc = new BroadcastChannel(this._key);
@@ -376,11 +387,12 @@ class Client {
 
   /**
    * Verifies an id_token: signature against the JWKS, then iss, aud, azp,
-   * exp, iat and, when given, nonce and sub. Returns its claims.
+   * exp (unless allowExpired), iat and, when given, nonce and sub. Returns
+   * its claims.
    */
-  async _verify(idToken, { nonce, sub } = {}) {
+  async _verify(idToken, { nonce, sub, allowExpired = false } = {}) {
     const cached = this._verified.get(idToken);
-    if (cached && cached.exp + LEEWAY > nowSeconds()) return cached;
+    if (cached && nonce === undefined && sub === undefined && (allowExpired || cached.exp + LEEWAY > nowSeconds())) return cached;
     const bad = (why) => new GatehouseError("The id_token is not valid: " + why + ".", { code: "invalid_id_token" });
     const { header, claims, signed, signature } = decodeJWT(idToken);
     const alg = ALGS[header.alg];
@@ -401,7 +413,7 @@ class Client {
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!aud.includes(this.clientId)) throw bad("it was issued to another app");
     if (aud.length > 1 && claims.azp !== this.clientId) throw bad("azp is not this app");
-    if (typeof claims.exp !== "number" || claims.exp + LEEWAY < now) throw bad("it has expired");
+    if (typeof claims.exp !== "number" || (!allowExpired && claims.exp + LEEWAY < now)) throw bad("it has expired");
     if (typeof claims.iat === "number" && claims.iat - LEEWAY > now) throw bad("it was issued in the future");
     if (nonce !== undefined && claims.nonce !== nonce) throw bad("the nonce does not match this sign-in");
     if (sub !== undefined && claims.sub !== sub) throw bad("it is for another customer");
@@ -519,7 +531,17 @@ class Client {
    * Resolves to { user, returnTo } after a sign-in, or null when the URL is
    * no sign-in answer. The code and state are removed from the address bar.
    */
-  async handleRedirect(url = location.href) {
+  handleRedirect(url = location.href) {
+    // Called twice for one answer (a framework's double render), the second
+    // call gets the first one's result rather than a null.
+    const href = new URL(url, location.href).href;
+    if (this._handling && this._handling.href === href) return this._handling.result;
+    const result = this._handleRedirect(href);
+    this._handling = { href, result };
+    return result;
+  }
+
+  async _handleRedirect(url) {
     await this._ready;
     const u = new URL(url, location.href);
     const params = u.searchParams;
@@ -566,21 +588,18 @@ class Client {
 
   // --- tokens ----------------------------------------------------------------------
 
-  /** The id_token's verified claims, or null when nobody is signed in. */
+  /**
+   * The id_token's verified claims, or null when nobody is signed in. The
+   * token was checked in full when it arrived; here its signature, issuer
+   * and audience are checked again (it may come from storage), but not its
+   * expiry: whether the session still lives is the refresh token's to say,
+   * and getAccessToken() or me() find out.
+   */
   async getUser() {
     await this._ready;
     const ts = this._store.read();
     if (!ts || !ts.id_token) return null;
-    try {
-      return await this._verify(ts.id_token);
-    } catch (e) {
-      if (e.code === "invalid_id_token" && /expired/.test(e.message) && ts.refresh_token) {
-        await this.getAccessToken({ forceRefresh: true });
-        const next = this._store.read();
-        return next ? this._verify(next.id_token) : null;
-      }
-      throw e;
-    }
+    return this._verify(ts.id_token, { allowExpired: true });
   }
 
   /** Whether a token set is held (it may still need a refresh). */
@@ -650,7 +669,8 @@ class Client {
       this._adopt(next, true);
       return next;
     };
-    const p = this._queue.then(run, run);
+    const guarded = this._lease ? () => withLease(this._lease, run) : run;
+    const p = this._queue.then(guarded, guarded);
     this._queue = p.catch(() => {});
     return p;
   }
@@ -813,6 +833,41 @@ class Client {
     this._adopt(ts, true);
     return ts.id_token ? this._verify(ts.id_token) : null;
   }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// withLease runs fn while holding a lease in localStorage, for browsers
+// without Web Locks: write a claim, wait for racing writers to land, and
+// go ahead only if the claim that stayed is ours. Not as strict as a Web
+// Lock, but it keeps tabs from refreshing at the same moment; the lease
+// expires on its own if its tab dies holding it.
+async function withLease(key, fn) {
+  const me = randomString(12);
+  const read = () => {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "null");
+    } catch {
+      return null;
+    }
+  };
+  for (let tries = 0; tries < 150; tries++) {
+    const cur = read();
+    if (!cur || cur.until < Date.now()) {
+      localStorage.setItem(key, JSON.stringify({ me, until: Date.now() + 15000 }));
+      await sleep(100);
+      const kept = read();
+      if (kept && kept.me === me) {
+        try {
+          return await fn();
+        } finally {
+          if ((read() || {}).me === me) localStorage.removeItem(key);
+        }
+      }
+    }
+    await sleep(50 + Math.random() * 100);
+  }
+  throw new GatehouseError("Another tab kept the refresh lease too long.", { code: "lease_timeout" });
 }
 
 // errorOf turns an error answer (OAuth JSON or problem+json) into a typed error.
