@@ -135,6 +135,10 @@ func TestBrowserSDK(t *testing.T) {
 	env := appEnv(t)
 	spa := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "spa", "--first-party",
 		"--redirect-uri", page, "--cors-origin", origin, "--post-logout-uri", page)
+	// bravo's app allows the same page, so the browser lets it read
+	// bravo's refusals.
+	bravoApp := createApp(t, env, "--tenant", "bravo", "--name", "Bravo", "--type", "spa", "--first-party",
+		"--redirect-uri", page, "--cors-origin", origin)
 	acmeTenant, err := env.Tenants().BySlug(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
@@ -380,6 +384,22 @@ func TestBrowserSDK(t *testing.T) {
 		tab.eval(`gh.schema()`, &schema)
 		if len(schema.Fields) != 2 || !regexp.MustCompile(`^#[0-9a-f]{6}$`).MatchString(schema.Theme.PrimaryColor) {
 			t.Fatalf("schema() = %+v", schema)
+		}
+	})
+
+	t.Run("another tenant knows neither the app nor the customer", func(t *testing.T) {
+		bravo := srv.URL("bravo.localhost", "")
+		try := func(clientID, email string) jsResult {
+			var r jsResult
+			tab.eval(`sdk.createClient({ issuer: "`+bravo+`", clientId: "`+clientID+`", redirectUri: location.href })`+
+				`.signIn({ email: "`+email+`", password: "`+custPassword+`" })`+catchJS, &r)
+			return r
+		}
+		if r := try(spa.ClientID, "kim@example.com"); r.OK || r.Code != "invalid_client" {
+			t.Fatalf("acme's app on bravo's host: %+v", r)
+		}
+		if r := try(bravoApp.ClientID, "kim@example.com"); r.OK || r.Name != "InvalidGrant" {
+			t.Fatalf("acme's customer on bravo's app: %+v", r)
 		}
 	})
 
