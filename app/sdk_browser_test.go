@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/app/apptest"
@@ -130,15 +131,15 @@ func TestBrowserSDK(t *testing.T) {
 	site := httptest.NewServer(http.FileServer(http.Dir("testdata/sdk")))
 	t.Cleanup(site.Close)
 	origin := site.URL
-	page := origin + "/sdk.html"
+	pageURL := origin + "/sdk.html"
 
 	env := appEnv(t)
 	spa := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "spa", "--first-party",
-		"--redirect-uri", page, "--cors-origin", origin, "--post-logout-uri", page)
+		"--redirect-uri", pageURL, "--cors-origin", origin, "--post-logout-uri", pageURL)
 	// bravo's app allows the same page, so the browser lets it read
 	// bravo's refusals.
 	bravoApp := createApp(t, env, "--tenant", "bravo", "--name", "Bravo", "--type", "spa", "--first-party",
-		"--redirect-uri", page, "--cors-origin", origin)
+		"--redirect-uri", pageURL, "--cors-origin", origin)
 	acmeTenant, err := env.Tenants().BySlug(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestBrowserSDK(t *testing.T) {
 	const acme = "acme.localhost"
 	issuer := srv.URL(acme, "")
 	sdkURL := srv.URL(acme, "/sdk/v1/gatehouse.js")
-	start := page + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}}.Encode()
+	start := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}}.Encode()
 
 	var reqs requestLog
 	if err := chromedp.Listen(ctx, reqs.add); err != nil {
@@ -311,9 +312,37 @@ func TestBrowserSDK(t *testing.T) {
 			// asks for a refresh at the same moment.
 			before = refreshAtOnce(t, round, before, tab, other)
 		}
+		// The leading tab (the second, since the first reloaded) is frozen
+		// in the background, keeping its lock: the first tab takes over.
+		freeze := func(state page.SetWebLifecycleStateState) {
+			t.Helper()
+			if _, err := chromedp.Call(second, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		freeze(page.SetWebLifecycleStateStateFrozen)
+		// Told it is being frozen, it hands the lead on.
+		apptest.Eventually(t, 3*time.Second, func() error {
+			var leads bool
+			tab.eval(`gh._leader`, &leads)
+			if !leads {
+				return errString("the first tab does not lead")
+			}
+			return nil
+		})
+		before = refreshAtOnce(t, rounds, before, tab)
+		// Thawed, the second tab follows: the two rotate once more, together.
+		freeze(page.SetWebLifecycleStateStateActive)
+		before = refreshAtOnce(t, rounds+1, before, tab, other)
+		// The leading tab (the first now) hangs without warning: the second
+		// finds it unresponsive, steals the lead and refreshes; the first,
+		// once it runs again, follows.
+		tab.eval(`setTimeout(() => { const end = Date.now() + 3000; while (Date.now() < end); }, 0)`, nil)
+		before = refreshAtOnce(t, rounds+2, before, other)
+		before = refreshAtOnce(t, rounds+3, before, tab, other)
 		var rt string
 		tab.eval(`gh._store.read().refresh_token`, &rt)
-		wantOneUseEach(t, env, rt, rounds)
+		wantOneUseEach(t, env, rt, rounds+4)
 		// Both tabs' token works on the API.
 		var email string
 		other.eval(`gh.me().then(m => m.email)`, &email)
@@ -404,7 +433,7 @@ func TestBrowserSDK(t *testing.T) {
 	})
 
 	t.Run("without Web Locks, tabs sharing localStorage rotate once", func(t *testing.T) {
-		local := page + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}, "storage": {"local"}, "nolocks": {"1"}}.Encode()
+		local := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}, "storage": {"local"}, "nolocks": {"1"}}.Encode()
 		var tabs []sdkPage
 		for range 2 {
 			c, cancel := chromedp.NewContext(ctx)
@@ -444,7 +473,7 @@ func TestBrowserSDK(t *testing.T) {
 			t.Fatalf("after logout: %q %s", st, tab.text("#error"))
 		}
 		es := reqs.last("/oauth/end_session")
-		if es == nil || es.Query().Get("id_token_hint") == "" || es.Query().Get("post_logout_redirect_uri") != page {
+		if es == nil || es.Query().Get("id_token_hint") == "" || es.Query().Get("post_logout_redirect_uri") != pageURL {
 			t.Fatalf("end_session request %v", es)
 		}
 		tab.leave(`gh.login()`)
