@@ -298,7 +298,7 @@ func TestBrowserSDK(t *testing.T) {
 		}
 		var before string
 		tab.eval(`gh.getAccessToken()`, &before)
-		const rounds = 4
+		const rounds = 3
 		for round := range rounds {
 			if round == rounds-1 {
 				// The first tab, which did the refreshing, reloads: the
@@ -337,7 +337,7 @@ func TestBrowserSDK(t *testing.T) {
 		// The leading tab (the first now) hangs without warning: the second
 		// finds it unresponsive, steals the lead and refreshes; the first,
 		// once it runs again, follows.
-		tab.eval(`setTimeout(() => { const end = Date.now() + 3000; while (Date.now() < end); }, 0)`, nil)
+		tab.eval(`setTimeout(() => { const end = Date.now() + 2500; while (Date.now() < end); }, 0)`, nil)
 		before = refreshAtOnce(t, rounds+2, before, other)
 		before = refreshAtOnce(t, rounds+3, before, tab, other)
 		var rt string
@@ -432,6 +432,31 @@ func TestBrowserSDK(t *testing.T) {
 		}
 	})
 
+	t.Run("storage session keeps the sign-in across a reload", func(t *testing.T) {
+		c, cancel := chromedp.NewContext(ctx)
+		t.Cleanup(cancel)
+		p := sdkPage{t: t, ctx: c}
+		p.do(chromedp.Navigate(pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {bravoApp.ClientID}, "storage": {"session"}}.Encode()))
+		p.loaded()
+		// bravo's app, so no other tab shares the session: only storage can keep it.
+		var r jsResult
+		p.eval(`sdk.createClient({ issuer: "`+srv.URL("bravo.localhost", "")+`", clientId: "`+bravoApp.ClientID+`", redirectUri: location.href, storage: "session" })`+
+			`.signUp({ email: "sam@example.com", password: "`+custPassword+`" })`+catchJS, &r)
+		if !r.OK {
+			t.Fatalf("bravo sign-up: %+v", r)
+		}
+		p.do(chromedp.Reload())
+		p.loaded()
+		var sub string
+		p.eval(`sdk.createClient({ issuer: "`+srv.URL("bravo.localhost", "")+`", clientId: "`+bravoApp.ClientID+`", redirectUri: location.href, storage: "session" })`+
+			`.getUser().then(u => u ? u.sub : "")`, &sub)
+		var claims map[string]any
+		_ = json.Unmarshal(r.Value, &claims)
+		if sub == "" || sub != claims["sub"] {
+			t.Fatalf("after a reload getUser().sub = %q, want %v", sub, claims["sub"])
+		}
+	})
+
 	t.Run("without Web Locks, tabs sharing localStorage rotate once", func(t *testing.T) {
 		local := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}, "storage": {"local"}, "nolocks": {"1"}}.Encode()
 		var tabs []sdkPage
@@ -458,7 +483,7 @@ func TestBrowserSDK(t *testing.T) {
 			return nil
 		})
 		before := ""
-		const rounds = 3
+		const rounds = 2
 		for round := range rounds {
 			before = refreshAtOnce(t, round, before, tabs...)
 		}

@@ -279,6 +279,7 @@ class Client {
     document.addEventListener("resume", () => this._resume());
     addEventListener("pagehide", (ev) => ev.persisted && this._freeze());
     addEventListener("pageshow", (ev) => ev.persisted && this._resume());
+    this._holdGeneration(this._store.read()); // tokens kept in storage
     if (!(await this._lead({ ifAvailable: true }))) {
       this._lead(); // wait in line to lead when the leading tab goes
       if (!this._store.read()) {
@@ -836,9 +837,20 @@ class Client {
       };
       // One refresh at a time across tabs, even while two tabs both think
       // they lead (one hung as the other took over).
-      const next = this._bc
-        ? await navigator.locks.request(this._key + ":refresh", { signal: AbortSignal.timeout(25000) }, spend)
-        : await spend();
+      let next;
+      if (this._bc) {
+        const options = typeof AbortSignal.timeout === "function" ? { signal: AbortSignal.timeout(25000) } : {};
+        try {
+          next = await navigator.locks.request(this._key + ":refresh", options, spend);
+        } catch (e) {
+          if (e && (e.name === "TimeoutError" || e.name === "AbortError")) {
+            throw new LoginRequired("Another tab of this app is stuck refreshing the session; sign in again.");
+          }
+          throw e;
+        }
+      } else {
+        next = await spend();
+      }
       if (next) return next;
       // Another tab rotated this sign-in already; its tokens are on the way.
       const newer = await this._waitNewer(cur, 3000);
