@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,8 +13,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"gatehouse/app/apptest"
@@ -128,11 +131,15 @@ func TestBrowserSDK(t *testing.T) {
 	site := httptest.NewServer(http.FileServer(http.Dir("testdata/sdk")))
 	t.Cleanup(site.Close)
 	origin := site.URL
-	page := origin + "/sdk.html"
+	pageURL := origin + "/sdk.html"
 
 	env := appEnv(t)
 	spa := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "spa", "--first-party",
-		"--redirect-uri", page, "--cors-origin", origin, "--post-logout-uri", page)
+		"--redirect-uri", pageURL, "--cors-origin", origin, "--post-logout-uri", pageURL)
+	// bravo's app allows the same page, so the browser lets it read
+	// bravo's refusals.
+	bravoApp := createApp(t, env, "--tenant", "bravo", "--name", "Bravo", "--type", "spa", "--first-party",
+		"--redirect-uri", pageURL, "--cors-origin", origin)
 	acmeTenant, err := env.Tenants().BySlug(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +155,7 @@ func TestBrowserSDK(t *testing.T) {
 	const acme = "acme.localhost"
 	issuer := srv.URL(acme, "")
 	sdkURL := srv.URL(acme, "/sdk/v1/gatehouse.js")
-	start := page + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}}.Encode()
+	start := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}}.Encode()
 
 	var reqs requestLog
 	if err := chromedp.Listen(ctx, reqs.add); err != nil {
@@ -291,7 +298,7 @@ func TestBrowserSDK(t *testing.T) {
 		}
 		var before string
 		tab.eval(`gh.getAccessToken()`, &before)
-		const rounds = 4
+		const rounds = 3
 		for round := range rounds {
 			if round == rounds-1 {
 				// The first tab, which did the refreshing, reloads: the
@@ -303,46 +310,39 @@ func TestBrowserSDK(t *testing.T) {
 			}
 			// Both tabs want a token valid for longer than any is: each
 			// asks for a refresh at the same moment.
-			var wg sync.WaitGroup
-			got := make([]jsResult, 2)
-			for i, p := range []sdkPage{tab, other} {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if err := p.try(`gh.getAccessToken({ minValidity: 1e9 })`+catchJS, &got[i]); err != nil {
-						got[i].Message = err.Error()
-					}
-				}()
-			}
-			wg.Wait()
-			for i, r := range got {
-				if !r.OK {
-					t.Fatalf("round %d, tab %d: %+v", round, i+1, r)
-				}
-			}
-			if string(got[0].Value) != string(got[1].Value) || strings.Trim(string(got[0].Value), `"`) == before {
-				t.Fatalf("round %d: the tabs hold %s and %s (before: %s)", round, got[0].Value, got[1].Value, before)
-			}
-			before = strings.Trim(string(got[0].Value), `"`)
+			before = refreshAtOnce(t, round, before, tab, other)
 		}
-		type row struct {
-			UsedAt    *string
-			RevokedAt *string
-		}
-		var rows []row
-		env.DB().Gorm.Table("oidc_refresh_tokens").Where("customer_id = ?", kim).Select("used_at, revoked_at").Scan(&rows)
-		used := 0
-		for _, r := range rows {
-			if r.RevokedAt != nil {
-				t.Fatalf("a refresh token was revoked: reuse was detected (%d rows)", len(rows))
-			}
-			if r.UsedAt != nil {
-				used++
+		// The leading tab (the second, since the first reloaded) is frozen
+		// in the background, keeping its lock: the first tab takes over.
+		freeze := func(state page.SetWebLifecycleStateState) {
+			t.Helper()
+			if _, err := chromedp.Call(second, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
+				t.Fatal(err)
 			}
 		}
-		if len(rows) != rounds+1 || used != rounds {
-			t.Fatalf("%d refresh tokens, %d used; want %d, %d (one rotation per round)", len(rows), used, rounds+1, rounds)
-		}
+		freeze(page.SetWebLifecycleStateStateFrozen)
+		// Told it is being frozen, it hands the lead on.
+		apptest.Eventually(t, 3*time.Second, func() error {
+			var leads bool
+			tab.eval(`gh._leader`, &leads)
+			if !leads {
+				return errString("the first tab does not lead")
+			}
+			return nil
+		})
+		before = refreshAtOnce(t, rounds, before, tab)
+		// Thawed, the second tab follows: the two rotate once more, together.
+		freeze(page.SetWebLifecycleStateStateActive)
+		before = refreshAtOnce(t, rounds+1, before, tab, other)
+		// The leading tab (the first now) hangs without warning: the second
+		// finds it unresponsive, steals the lead and refreshes; the first,
+		// once it runs again, follows.
+		tab.eval(`setTimeout(() => { const end = Date.now() + 2500; while (Date.now() < end); }, 0)`, nil)
+		before = refreshAtOnce(t, rounds+2, before, other)
+		before = refreshAtOnce(t, rounds+3, before, tab, other)
+		var rt string
+		tab.eval(`gh._store.read().refresh_token`, &rt)
+		wantOneUseEach(t, env, rt, rounds+4)
 		// Both tabs' token works on the API.
 		var email string
 		other.eval(`gh.me().then(m => m.email)`, &email)
@@ -416,13 +416,89 @@ func TestBrowserSDK(t *testing.T) {
 		}
 	})
 
+	t.Run("another tenant knows neither the app nor the customer", func(t *testing.T) {
+		bravo := srv.URL("bravo.localhost", "")
+		try := func(clientID, email string) jsResult {
+			var r jsResult
+			tab.eval(`sdk.createClient({ issuer: "`+bravo+`", clientId: "`+clientID+`", redirectUri: location.href })`+
+				`.signIn({ email: "`+email+`", password: "`+custPassword+`" })`+catchJS, &r)
+			return r
+		}
+		if r := try(spa.ClientID, "kim@example.com"); r.OK || r.Code != "invalid_client" {
+			t.Fatalf("acme's app on bravo's host: %+v", r)
+		}
+		if r := try(bravoApp.ClientID, "kim@example.com"); r.OK || r.Name != "InvalidGrant" {
+			t.Fatalf("acme's customer on bravo's app: %+v", r)
+		}
+	})
+
+	t.Run("storage session keeps the sign-in across a reload", func(t *testing.T) {
+		c, cancel := chromedp.NewContext(ctx)
+		t.Cleanup(cancel)
+		p := sdkPage{t: t, ctx: c}
+		p.do(chromedp.Navigate(pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {bravoApp.ClientID}, "storage": {"session"}}.Encode()))
+		p.loaded()
+		// bravo's app, so no other tab shares the session: only storage can keep it.
+		var r jsResult
+		p.eval(`sdk.createClient({ issuer: "`+srv.URL("bravo.localhost", "")+`", clientId: "`+bravoApp.ClientID+`", redirectUri: location.href, storage: "session" })`+
+			`.signUp({ email: "sam@example.com", password: "`+custPassword+`" })`+catchJS, &r)
+		if !r.OK {
+			t.Fatalf("bravo sign-up: %+v", r)
+		}
+		p.do(chromedp.Reload())
+		p.loaded()
+		var sub string
+		p.eval(`sdk.createClient({ issuer: "`+srv.URL("bravo.localhost", "")+`", clientId: "`+bravoApp.ClientID+`", redirectUri: location.href, storage: "session" })`+
+			`.getUser().then(u => u ? u.sub : "")`, &sub)
+		var claims map[string]any
+		_ = json.Unmarshal(r.Value, &claims)
+		if sub == "" || sub != claims["sub"] {
+			t.Fatalf("after a reload getUser().sub = %q, want %v", sub, claims["sub"])
+		}
+	})
+
+	t.Run("without Web Locks, tabs sharing localStorage rotate once", func(t *testing.T) {
+		local := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}, "storage": {"local"}, "nolocks": {"1"}}.Encode()
+		var tabs []sdkPage
+		for range 2 {
+			c, cancel := chromedp.NewContext(ctx)
+			t.Cleanup(cancel)
+			p := sdkPage{t: t, ctx: c}
+			p.do(chromedp.Navigate(local))
+			p.loaded()
+			tabs = append(tabs, p)
+		}
+		var r jsResult
+		tabs[0].eval(`gh.signIn({ email: "lee@example.com", password: "`+custPassword+`" })`+catchJS, &r)
+		if !r.OK {
+			t.Fatalf("sign-in: %+v", r)
+		}
+		// localStorage reaches another tab's renderer a moment later.
+		apptest.Eventually(t, 5*time.Second, func() error {
+			var held bool
+			tabs[1].eval(`navigator.locks === undefined && gh.isAuthenticated()`, &held)
+			if !held {
+				return errString("the second tab does not see the session in localStorage (or has Web Locks)")
+			}
+			return nil
+		})
+		before := ""
+		const rounds = 2
+		for round := range rounds {
+			before = refreshAtOnce(t, round, before, tabs...)
+		}
+		var rt string
+		tabs[0].eval(`JSON.parse(localStorage.getItem(gh._key + ":tokens")).refresh_token`, &rt)
+		wantOneUseEach(t, env, rt, rounds)
+	})
+
 	t.Run("logout ends the hosted session", func(t *testing.T) {
 		tab.leave(`gh.logout({ returnTo: location.origin + "/sdk.html" })`)
 		if st := tab.loaded(); st != "signed-out" {
 			t.Fatalf("after logout: %q %s", st, tab.text("#error"))
 		}
 		es := reqs.last("/oauth/end_session")
-		if es == nil || es.Query().Get("id_token_hint") == "" || es.Query().Get("post_logout_redirect_uri") != page {
+		if es == nil || es.Query().Get("id_token_hint") == "" || es.Query().Get("post_logout_redirect_uri") != pageURL {
 			t.Fatalf("end_session request %v", es)
 		}
 		tab.leave(`gh.login()`)
@@ -440,5 +516,68 @@ func checkPKCE(t *testing.T, verifier, challenge string) {
 	sum := sha256.Sum256([]byte(verifier))
 	if want := base64.RawURLEncoding.EncodeToString(sum[:]); challenge != want {
 		t.Fatalf("challenge %q, want base64url(sha256(%q)) = %q", challenge, verifier, want)
+	}
+}
+
+// refreshAtOnce has every tab ask for a token valid longer than any is, at
+// the same moment, so each wants a refresh; they must end with one new
+// token, not the one they had before.
+func refreshAtOnce(t *testing.T, round int, before string, tabs ...sdkPage) string {
+	t.Helper()
+	var wg sync.WaitGroup
+	got := make([]jsResult, len(tabs))
+	for i, p := range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.try(`gh.getAccessToken({ minValidity: 1e9 })`+catchJS, &got[i]); err != nil {
+				got[i].Message = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, r := range got {
+		if !r.OK {
+			t.Fatalf("round %d, tab %d: %+v", round, i+1, r)
+		}
+		if string(r.Value) != string(got[0].Value) {
+			t.Fatalf("round %d: the tabs hold %s and %s", round, got[0].Value, r.Value)
+		}
+	}
+	token := strings.Trim(string(got[0].Value), `"`)
+	if token == before {
+		t.Fatalf("round %d: no refresh happened", round)
+	}
+	return token
+}
+
+// wantOneUseEach: the sign-in that refresh token belongs to rotated
+// exactly rounds times, each old token used once, and the server never saw
+// a used one again (which would have revoked the family).
+func wantOneUseEach(t *testing.T, env *apptest.Env, refreshToken string, rounds int) {
+	t.Helper()
+	sum := sha256.Sum256([]byte(refreshToken))
+	var family string
+	env.DB().Gorm.Table("oidc_refresh_tokens").Where("token_hash = ?", hex.EncodeToString(sum[:])).Pluck("family_id", &family)
+	if family == "" {
+		t.Fatal("the tab's refresh token is unknown to the server")
+	}
+	type row struct {
+		UsedAt    *string
+		RevokedAt *string
+	}
+	var rows []row
+	env.DB().Gorm.Table("oidc_refresh_tokens").Where("family_id = ?", family).Select("used_at, revoked_at").Scan(&rows)
+	used := 0
+	for _, r := range rows {
+		if r.RevokedAt != nil {
+			t.Fatalf("a refresh token was revoked: the server saw one used twice (%d rows)", len(rows))
+		}
+		if r.UsedAt != nil {
+			used++
+		}
+	}
+	if len(rows) != rounds+1 || used != rounds {
+		t.Fatalf("%d refresh tokens, %d used; want %d and %d (one rotation per round)", len(rows), used, rounds+1, rounds)
 	}
 }

@@ -6,12 +6,17 @@
 // sessionStorage "tamper" = "signature" flips a bit of the signature of
 // every id_token the token endpoint returns, before the SDK sees it.
 // window.requests records the page's fetches (URL, method, body).
+// ?storage= picks the SDK's token storage, ?nolocks=1 hides navigator.locks.
 
 const q = new URLSearchParams(location.search);
 if (q.get("sdk")) {
-  sessionStorage.setItem("cfg", JSON.stringify({ sdk: q.get("sdk"), clientId: q.get("client_id"), storage: q.get("storage") || "memory" }));
+  sessionStorage.setItem("cfg", JSON.stringify({ sdk: q.get("sdk"), clientId: q.get("client_id"), storage: q.get("storage") || "memory", nolocks: !!q.get("nolocks") }));
 }
 const cfg = JSON.parse(sessionStorage.getItem("cfg") || "{}");
+if (cfg.nolocks) {
+  // A browser without Web Locks, for the SDK's fallback.
+  Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined, configurable: true });
+}
 
 window.requests = [];
 const realFetch = window.fetch.bind(window);

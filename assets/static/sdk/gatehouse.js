@@ -31,6 +31,9 @@ const DEFAULT_MIN_VALIDITY = 30;
 // Seconds of clock skew tolerated when checking exp and iat.
 const LEEWAY = 120;
 const DEFAULT_SCOPE = "openid profile email offline_access";
+// Milliseconds the leading tab has to acknowledge a refresh question before
+// the asking tab decides it is frozen and takes over.
+const ACK_MS = 1500;
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -241,6 +244,7 @@ class Client {
     this._verified = new Map(); // id_token -> claims
     this._queue = Promise.resolve(); // serialises refreshes within the tab
     this._pending = new Map(); // request id -> { resolve, reject, timer }
+    this._adoptWaiters = [];
     this._leader = false;
     this._ready = this._init();
   }
@@ -251,34 +255,33 @@ class Client {
   // `<key>:leader` is the only one that refreshes; others ask it over the
   // BroadcastChannel and adopt whatever it answers. Without Web Locks or
   // BroadcastChannel each tab keeps its own tokens, which is safe too: two
-  // tabs then never hold the same refresh token.
+  // tabs then never hold the same refresh token. The exception is
+  // storage: "local", where every tab reads the same refresh token: there
+  // each tab refreshes for itself under a lease kept in localStorage.
   async _init() {
     const shared = typeof BroadcastChannel === "function" && typeof navigator !== "undefined" && navigator.locks;
     if (!shared) {
       this._leader = true;
+      if (this.storage === "local") {
+        this._lease = this._key + ":refreshing";
+        addEventListener("storage", (ev) => {
+          if (ev.key !== this._key + ":tokens") return;
+          const was = ev.oldValue ? JSON.parse(ev.oldValue).family : undefined;
+          const is = ev.newValue ? JSON.parse(ev.newValue).family : undefined;
+          if (was !== is) for (const fn of this._listeners) queueMicrotask(() => fn(!!is));
+        });
+      }
       return;
     }
     this._bc = new BroadcastChannel(this._key);
     this._bc.onmessage = (ev) => this._onMessage(ev.data || {});
-    const lockName = this._key + ":leader";
-    const lead = () => {
-      this._leader = true;
-      return new Promise(() => {}); // held for the life of the tab
-    };
-    const got = await new Promise((resolve) => {
-      navigator.locks
-        .request(lockName, { ifAvailable: true }, (lock) => {
-          if (!lock) {
-            resolve(false);
-            return undefined;
-          }
-          resolve(true);
-          return lead();
-        })
-        .catch(() => resolve(false));
-    });
-    if (!got) {
-      navigator.locks.request(lockName, lead).catch(() => {});
+    document.addEventListener("freeze", () => this._freeze());
+    document.addEventListener("resume", () => this._resume());
+    addEventListener("pagehide", (ev) => ev.persisted && this._freeze());
+    addEventListener("pageshow", (ev) => ev.persisted && this._resume());
+    this._holdGeneration(this._store.read()); // tokens kept in storage
+    if (!(await this._lead({ ifAvailable: true }))) {
+      this._lead(); // wait in line to lead when the leading tab goes
       if (!this._store.read()) {
         // A new tab: adopt the session another tab already has.
         try {
@@ -291,19 +294,91 @@ class Client {
     }
   }
 
+  /**
+   * Asks for the leader lock: { ifAvailable: true } to take it only if
+   * free, { steal: true } to take it from a tab that stopped answering, or
+   * nothing to wait in line. Resolves to whether this tab now leads. The
+   * lock is held until the tab goes, is frozen (it hands the lock on, see
+   * _freeze), or has it stolen; then it waits in line again.
+   */
+  _lead(options = {}) {
+    let signal;
+    if (!options.ifAvailable && !options.steal) {
+      if (this._waiting) return Promise.resolve(false); // already in line
+      this._waiting = new AbortController();
+      signal = this._waiting.signal;
+      options = { signal };
+    }
+    return new Promise((resolve) => {
+      navigator.locks
+        .request(this._key + ":leader", options, (lock) => {
+          if (signal) this._waiting = null;
+          if (!lock) {
+            resolve(false);
+            return undefined;
+          }
+          this._leader = true;
+          resolve(true);
+          return new Promise((release) => {
+            this._release = release;
+          });
+        })
+        .then(
+          () => {},
+          () => {
+            resolve(false);
+            if (signal && signal.aborted) return; // left the line (frozen)
+            // Stolen by a tab that found this one unresponsive: follow.
+            this._leader = false;
+            this._release = null;
+            this._lead();
+          },
+        );
+    });
+  }
+
+  // Page Lifecycle: a tab about to be frozen in the background (or put in
+  // the back/forward cache) could not answer the others, so it hands the
+  // lock on and leaves the line; it lines up again when it resumes.
+  _freeze() {
+    if (this._waiting) {
+      this._waiting.abort();
+      this._waiting = null;
+    }
+    if (this._leader && this._release) {
+      this._leader = false;
+      const release = this._release;
+      this._release = null;
+      release();
+    }
+  }
+
+  _resume() {
+    if (!this._leader) this._lead();
+  }
+
   _post(msg) {
     if (this._bc) this._bc.postMessage(msg);
   }
 
-  _ask(msg, timeoutMs) {
+  // _ask posts msg and waits for its reply. With ackMs, the leading tab
+  // must acknowledge within ackMs (it does at once, before refreshing), or
+  // the question fails with code "tab_frozen".
+  _ask(msg, timeoutMs, ackMs = 0) {
     const id = randomString(12);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const fail = (code, text) => () => {
+        const p = this._pending.get(id);
+        if (!p) return;
         this._pending.delete(id);
-        reject(new GatehouseError("No other tab answered.", { code: "tab_timeout" }));
-      }, timeoutMs);
-      this._pending.set(id, { resolve, reject, timer });
-      this._post({ ...msg, id });
+        clearTimeout(p.timer);
+        clearTimeout(p.ackTimer);
+        reject(new GatehouseError(text, { code }));
+      };
+      const entry = { resolve, reject, timer: setTimeout(fail("tab_timeout", "No other tab answered."), timeoutMs) };
+      if (ackMs) entry.ackTimer = setTimeout(fail("tab_frozen", "The tab that refreshes did not answer."), ackMs);
+      this._pending.set(id, entry);
+      this._post({ ...msg, id, at: Date.now() });
     });
   }
 
@@ -319,7 +394,10 @@ class Client {
         if (this._leader) this._post({ type: "reply", replyTo: msg.id, tokens: this._store.read() });
         break;
       case "refresh":
-        if (!this._leader) break;
+        // A question older than the asker waits for an acknowledgement
+        // was given up on (and the asker may have taken over since).
+        if (!this._leader || Date.now() - msg.at > ACK_MS) break;
+        this._post({ type: "ack", replyTo: msg.id });
         try {
           const ts = await this._refreshHere(msg.tokens, msg.seen, msg.minValidity, msg.force);
           this._post({ type: "reply", replyTo: msg.id, tokens: ts });
@@ -327,11 +405,17 @@ class Client {
           this._post({ type: "reply", replyTo: msg.id, error: { name: e.name, message: e.message, code: e.code, status: e.status } });
         }
         break;
+      case "ack": {
+        const p = this._pending.get(msg.replyTo);
+        if (p) clearTimeout(p.ackTimer);
+        break;
+      }
       case "reply": {
         const p = this._pending.get(msg.replyTo);
         if (!p) break;
         this._pending.delete(msg.replyTo);
         clearTimeout(p.timer);
+        clearTimeout(p.ackTimer);
         if (msg.error) p.reject(reviveError(msg.error));
         else p.resolve(msg.tokens || null);
         break;
@@ -342,11 +426,71 @@ class Client {
   /** Stores ts (or null: signed out) and tells listeners; broadcast says whether other tabs must hear of it. */
   _adopt(ts, broadcast) {
     const before = this._store.read();
+    if (ts && before && ts.family === before.family && ts.gen < before.gen) return; // an old message
     this._store.write(ts || null);
+    this._holdGeneration(ts);
     if (broadcast) this._post(ts ? { type: "tokens", tokens: ts } : { type: "logout" });
     const was = before && before.family;
     const is = ts && ts.family;
     if (was !== is) for (const fn of this._listeners) queueMicrotask(() => fn(!!ts));
+    for (const wake of this._adoptWaiters.splice(0)) wake();
+  }
+
+  // Every tab holds a shared Web Lock named after the generation of the
+  // token set it has (<key>:gen:<family>:<gen>). A tab about to spend a
+  // refresh token first asks the lock manager whether any tab holds a
+  // newer generation of the same sign-in (_isNewest): the lock manager,
+  // unlike messages between tabs, has no delivery delay, so a tab that
+  // missed a rotation (it hung while another tab took over) finds out
+  // before it spends a used token. Resolves once the lock is held.
+  _holdGeneration(ts) {
+    if (!this._bc) return Promise.resolve();
+    const name = ts ? `${this._key}:gen:${ts.family}:${ts.gen}` : "";
+    if (name === this._genName) return this._genHeld;
+    if (this._genRelease) this._genRelease();
+    this._genRelease = null;
+    this._genName = name;
+    this._genHeld = !name
+      ? Promise.resolve()
+      : new Promise((held) => {
+          navigator.locks
+            .request(name, { mode: "shared" }, () => {
+              held();
+              return new Promise((release) => {
+                this._genRelease = release;
+              });
+            })
+            .catch(() => held());
+        });
+    return this._genHeld;
+  }
+
+  async _isNewest(ts) {
+    if (!this._bc) return true;
+    const prefix = `${this._key}:gen:${ts.family}:`;
+    const { held = [] } = await navigator.locks.query();
+    return !held.some((l) => l.name.startsWith(prefix) && Number(l.name.slice(prefix.length)) > ts.gen);
+  }
+
+  // Resolves to the token set once a newer one than ts arrives, or to null
+  // after ms.
+  _waitNewer(ts, ms) {
+    const newer = () => {
+      const cur = this._store.read();
+      return cur && (cur.family !== ts.family || cur.gen > ts.gen) ? cur : null;
+    };
+    return new Promise((resolve) => {
+      if (newer()) return resolve(newer());
+      const timer = setTimeout(() => resolve(newer()), ms);
+      const wake = () => {
+        const cur = newer();
+        if (cur) {
+          clearTimeout(timer);
+          resolve(cur);
+        } else this._adoptWaiters.push(wake);
+      };
+      this._adoptWaiters.push(wake);
+    });
   }
 
   // --- discovery and keys ----------------------------------------------------
@@ -376,11 +520,12 @@ class Client {
 
   /**
    * Verifies an id_token: signature against the JWKS, then iss, aud, azp,
-   * exp, iat and, when given, nonce and sub. Returns its claims.
+   * exp (unless allowExpired), iat and, when given, nonce and sub. Returns
+   * its claims.
    */
-  async _verify(idToken, { nonce, sub } = {}) {
+  async _verify(idToken, { nonce, sub, allowExpired = false } = {}) {
     const cached = this._verified.get(idToken);
-    if (cached && cached.exp + LEEWAY > nowSeconds()) return cached;
+    if (cached && nonce === undefined && sub === undefined && (allowExpired || cached.exp + LEEWAY > nowSeconds())) return cached;
     const bad = (why) => new GatehouseError("The id_token is not valid: " + why + ".", { code: "invalid_id_token" });
     const { header, claims, signed, signature } = decodeJWT(idToken);
     const alg = ALGS[header.alg];
@@ -401,7 +546,7 @@ class Client {
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!aud.includes(this.clientId)) throw bad("it was issued to another app");
     if (aud.length > 1 && claims.azp !== this.clientId) throw bad("azp is not this app");
-    if (typeof claims.exp !== "number" || claims.exp + LEEWAY < now) throw bad("it has expired");
+    if (typeof claims.exp !== "number" || (!allowExpired && claims.exp + LEEWAY < now)) throw bad("it has expired");
     if (typeof claims.iat === "number" && claims.iat - LEEWAY > now) throw bad("it was issued in the future");
     if (nonce !== undefined && claims.nonce !== nonce) throw bad("the nonce does not match this sign-in");
     if (sub !== undefined && claims.sub !== sub) throw bad("it is for another customer");
@@ -519,7 +664,17 @@ class Client {
    * Resolves to { user, returnTo } after a sign-in, or null when the URL is
    * no sign-in answer. The code and state are removed from the address bar.
    */
-  async handleRedirect(url = location.href) {
+  handleRedirect(url = location.href) {
+    // Called twice for one answer (a framework's double render), the second
+    // call gets the first one's result rather than a null.
+    const href = new URL(url, location.href).href;
+    if (this._handling && this._handling.href === href) return this._handling.result;
+    const result = this._handleRedirect(href);
+    this._handling = { href, result };
+    return result;
+  }
+
+  async _handleRedirect(url) {
     await this._ready;
     const u = new URL(url, location.href);
     const params = u.searchParams;
@@ -566,21 +721,18 @@ class Client {
 
   // --- tokens ----------------------------------------------------------------------
 
-  /** The id_token's verified claims, or null when nobody is signed in. */
+  /**
+   * The id_token's verified claims, or null when nobody is signed in. The
+   * token was checked in full when it arrived; here its signature, issuer
+   * and audience are checked again (it may come from storage), but not its
+   * expiry: whether the session still lives is the refresh token's to say,
+   * and getAccessToken() or me() find out.
+   */
   async getUser() {
     await this._ready;
     const ts = this._store.read();
     if (!ts || !ts.id_token) return null;
-    try {
-      return await this._verify(ts.id_token);
-    } catch (e) {
-      if (e.code === "invalid_id_token" && /expired/.test(e.message) && ts.refresh_token) {
-        await this.getAccessToken({ forceRefresh: true });
-        const next = this._store.read();
-        return next ? this._verify(next.id_token) : null;
-      }
-      throw e;
-    }
+    return this._verify(ts.id_token, { allowExpired: true });
   }
 
   /** Whether a token set is held (it may still need a refresh). */
@@ -601,21 +753,47 @@ class Client {
     if (!forceRefresh && ts.expires_at - nowSeconds() > minValidity) return ts.access_token;
     let next;
     if (this._leader) {
-      next = await this._refreshHere(ts, ts.access_token, minValidity, forceRefresh);
-    } else {
       try {
-        next = await this._ask({ type: "refresh", tokens: ts, seen: ts.access_token, minValidity, force: forceRefresh }, 20000);
+        next = await this._refreshHere(ts, ts.access_token, minValidity, forceRefresh);
       } catch (e) {
-        if (e.code !== "tab_timeout") throw e;
-        // The leading tab is gone or stuck. We may have become the leader
-        // since; otherwise give up rather than risk spending a token twice.
-        if (!this._leader) throw new LoginRequired("Another tab of this app did not answer; sign in again.");
-        next = await this._refreshHere(this._store.read() || ts, ts.access_token, minValidity, forceRefresh);
+        if (e.code !== "not_leader") throw e;
+        next = await this._askLeader(ts, minValidity, forceRefresh); // leadership was stolen meanwhile
       }
-      if (next) this._adopt(next, false);
+    } else {
+      next = await this._askLeader(ts, minValidity, forceRefresh);
     }
     if (!next) throw new LoginRequired();
     return next.access_token;
+  }
+
+  async _askLeader(ts, minValidity, force) {
+    const ask = () => this._ask({ type: "refresh", tokens: this._store.read() || ts, seen: ts.access_token, minValidity, force }, 20000, ACK_MS);
+    let next;
+    try {
+      next = await ask();
+    } catch (e) {
+      if (e.code === "tab_frozen") next = await this._takeOver(ts, minValidity, force, ask);
+      else if (e.code === "tab_timeout") throw new LoginRequired("Another tab of this app did not answer; sign in again.");
+      else throw e;
+    }
+    if (next) this._adopt(next, false);
+    return next;
+  }
+
+  // _takeOver: the leading tab did not acknowledge (a background tab the
+  // browser froze keeps its lock). One tab, the holder of the takeover
+  // lock, steals the leader lock and refreshes; any other waits for it and
+  // asks again.
+  async _takeOver(ts, minValidity, force, ask) {
+    const next = await navigator.locks.request(this._key + ":takeover", { ifAvailable: true }, async (lock) => {
+      if (!lock) return undefined;
+      if (!this._leader) await this._lead({ steal: true });
+      return this._refreshHere(this._store.read() || ts, ts.access_token, minValidity, force);
+    });
+    if (next !== undefined) return next;
+    await navigator.locks.request(this._key + ":takeover", async () => {}); // the other tab's turn is over
+    if (this._leader) return this._refreshHere(this._store.read() || ts, ts.access_token, minValidity, force);
+    return ask();
   }
 
   // Runs in the leading tab only, one at a time. seen is the access token
@@ -636,21 +814,51 @@ class Client {
         this._adopt(null, true);
         throw new LoginRequired("The session has ended; sign in again.");
       }
-      let resp;
-      try {
-        resp = await this._token({ grant_type: "refresh_token", refresh_token: cur.refresh_token });
-      } catch (e) {
-        if (e instanceof InvalidGrant || e.status === 400 || e.status === 401) {
-          this._adopt(null, true);
-          throw e instanceof InvalidGrant ? e : new InvalidGrant(e.message, { status: e.status });
-        }
-        throw e;
+      if (!this._leader) {
+        // Another tab took over while this one was frozen: it refreshes now.
+        throw new GatehouseError("Another tab refreshes the tokens now; try again.", { code: "not_leader" });
       }
-      const next = await this._tokenSet(resp, { previous: cur });
-      this._adopt(next, true);
-      return next;
+      const spend = async () => {
+        if (!(await this._isNewest(cur))) return null;
+        let resp;
+        try {
+          resp = await this._token({ grant_type: "refresh_token", refresh_token: cur.refresh_token });
+        } catch (e) {
+          if (e instanceof InvalidGrant || e.status === 400 || e.status === 401) {
+            this._adopt(null, true);
+            throw e instanceof InvalidGrant ? e : new InvalidGrant(e.message, { status: e.status });
+          }
+          throw e;
+        }
+        const next = await this._tokenSet(resp, { previous: cur });
+        this._adopt(next, true);
+        await this._genHeld; // the new generation is visible before the next refresher looks
+        return next;
+      };
+      // One refresh at a time across tabs, even while two tabs both think
+      // they lead (one hung as the other took over).
+      let next;
+      if (this._bc) {
+        const options = typeof AbortSignal.timeout === "function" ? { signal: AbortSignal.timeout(25000) } : {};
+        try {
+          next = await navigator.locks.request(this._key + ":refresh", options, spend);
+        } catch (e) {
+          if (e && (e.name === "TimeoutError" || e.name === "AbortError")) {
+            throw new LoginRequired("Another tab of this app is stuck refreshing the session; sign in again.");
+          }
+          throw e;
+        }
+      } else {
+        next = await spend();
+      }
+      if (next) return next;
+      // Another tab rotated this sign-in already; its tokens are on the way.
+      const newer = await this._waitNewer(cur, 3000);
+      if (!newer) throw new GatehouseError("Another tab refreshed the tokens; try again.", { code: "not_leader" });
+      return newer;
     };
-    const p = this._queue.then(run, run);
+    const guarded = this._lease ? () => withLease(this._lease, run) : run;
+    const p = this._queue.then(guarded, guarded);
     this._queue = p.catch(() => {});
     return p;
   }
@@ -813,6 +1021,41 @@ class Client {
     this._adopt(ts, true);
     return ts.id_token ? this._verify(ts.id_token) : null;
   }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// withLease runs fn while holding a lease in localStorage, for browsers
+// without Web Locks: write a claim, wait for racing writers to land, and
+// go ahead only if the claim that stayed is ours. Not as strict as a Web
+// Lock, but it keeps tabs from refreshing at the same moment; the lease
+// expires on its own if its tab dies holding it.
+async function withLease(key, fn) {
+  const me = randomString(12);
+  const read = () => {
+    try {
+      return JSON.parse(localStorage.getItem(key) || "null");
+    } catch {
+      return null;
+    }
+  };
+  for (let tries = 0; tries < 150; tries++) {
+    const cur = read();
+    if (!cur || cur.until < Date.now()) {
+      localStorage.setItem(key, JSON.stringify({ me, until: Date.now() + 15000 }));
+      await sleep(100);
+      const kept = read();
+      if (kept && kept.me === me) {
+        try {
+          return await fn();
+        } finally {
+          if ((read() || {}).me === me) localStorage.removeItem(key);
+        }
+      }
+    }
+    await sleep(50 + Math.random() * 100);
+  }
+  throw new GatehouseError("Another tab kept the refresh lease too long.", { code: "lease_timeout" });
 }
 
 // errorOf turns an error answer (OAuth JSON or problem+json) into a typed error.
