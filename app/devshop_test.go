@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,18 +19,11 @@ func TestDevShopOnlyInDev(t *testing.T) {
 	const shop = "shop.localhost"
 	config := func(srv *apptest.Server) (string, string) {
 		t.Helper()
-		resp, body := srv.Get(t, shop, "/config.json")
-		var c struct {
-			Issuer   string `json:"issuer"`
-			ClientID string `json:"client_id"`
+		issuer, clientID := shopConfig(t, srv)
+		if clientID == "" || issuer != srv.URL("demo.localhost", "") {
+			t.Fatalf("shop config: issuer %q client %q", issuer, clientID)
 		}
-		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &c) != nil || c.ClientID == "" {
-			t.Fatalf("shop config: %d %s", resp.StatusCode, body)
-		}
-		if c.Issuer != srv.URL("demo.localhost", "") {
-			t.Fatalf("shop issuer %q", c.Issuer)
-		}
-		return c.Issuer, c.ClientID
+		return issuer, clientID
 	}
 	type row struct {
 		ClientID   string

@@ -144,19 +144,23 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && (cfg.PublicPort == "auto" || cfg.Dev && cfg.PublicPort == "") {
 		cfg.PublicPort = fmt.Sprint(tcp.Port)
 	}
+	// Before the port file: once it exists, the server is up (tools and tests wait for it).
+	if svc.shop != nil {
+		shopCfg, err := seedShop(ctx, cfg, svc.tenants, svc.apps, demo)
+		if err != nil {
+			ln.Close()
+			if metricsLn != nil {
+				metricsLn.Close()
+			}
+			return err
+		}
+		svc.shop.Configure(shopCfg)
+	}
 	if cfg.Dev {
 		portFile := filepath.Join(cfg.DataDir, devPortFile)
 		if err := os.WriteFile(portFile, []byte(cfg.PublicPort+"\n"), 0o600); err == nil {
 			defer os.Remove(portFile)
 		}
-	}
-	if svc.shop != nil {
-		shopCfg, err := seedShop(ctx, cfg, svc.tenants, svc.apps, demo)
-		if err != nil {
-			ln.Close()
-			return err
-		}
-		svc.shop.Configure(shopCfg)
 	}
 	printBanner(out, cfg, ln.Addr(), metricsLn)
 	_, _ = consoleLogin.WriteTo(out)
