@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"gatehouse/app"
 	"gatehouse/app/apptest"
 	"gatehouse/tenants"
 )
@@ -156,6 +157,20 @@ func TestBrowserSDK(t *testing.T) {
 	issuer := srv.URL(acme, "")
 	sdkURL := srv.URL(acme, "/sdk/v1/gatehouse.js")
 	start := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}}.Encode()
+
+	// Every tenant host serves the alias, short-cached, naming the hashed
+	// URL, which is cached for good; both are JavaScript any origin may load.
+	alias, body := srv.Get(t, acme, app.SDKPath)
+	m := regexp.MustCompile(`^<(/static/sdk/gatehouse\.[0-9a-f]{10}\.js)>; rel="canonical"$`).FindStringSubmatch(alias.Header.Get("Link"))
+	if alias.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, "export function createClient") ||
+		alias.Header.Get("Cache-Control") != "public, max-age=300" || alias.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("GET %s on %s: %d %v", app.SDKPath, acme, alias.StatusCode, alias.Header)
+	}
+	hashed, hashedBody := srv.Get(t, "bravo.localhost", m[1])
+	if hashed.StatusCode != http.StatusOK || hashedBody != body || !strings.Contains(hashed.Header.Get("Cache-Control"), "immutable") ||
+		hashed.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Fatalf("GET %s: %d %v", m[1], hashed.StatusCode, hashed.Header)
+	}
 
 	var reqs requestLog
 	if err := chromedp.Listen(ctx, reqs.add); err != nil {
