@@ -91,6 +91,17 @@ func (p sdkPage) try(expr string, out any) error {
 	return json.Unmarshal(raw, out)
 }
 
+// openTab opens target in a new tab of the browser, closed when t ends,
+// and returns it with the status the page reached.
+func openTab(t *testing.T, browser context.Context, target string) (sdkPage, string) {
+	t.Helper()
+	c, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	p := sdkPage{t: t, ctx: c}
+	p.do(chromedp.Navigate(target))
+	return p, p.loaded()
+}
+
 // leave runs an expression that navigates away (login, logout), first
 // taking #done off the current page so that loaded waits for the next one.
 func (p sdkPage) leave(expr string) {
@@ -304,11 +315,8 @@ func TestBrowserSDK(t *testing.T) {
 	})
 
 	t.Run("two tabs rotate one refresh token once", func(t *testing.T) {
-		second, cancel := chromedp.NewContext(ctx)
-		t.Cleanup(cancel)
-		other := sdkPage{t: t, ctx: second}
-		other.do(chromedp.Navigate(start))
-		if st := other.loaded(); st != "signed-in" {
+		other, st := openTab(t, ctx, start)
+		if st != "signed-in" {
 			t.Fatalf("the second tab is %q (it should take the first tab's session): %s", st, other.text("#error"))
 		}
 		var before string
@@ -331,7 +339,7 @@ func TestBrowserSDK(t *testing.T) {
 		// in the background, keeping its lock: the first tab takes over.
 		freeze := func(state page.SetWebLifecycleStateState) {
 			t.Helper()
-			if _, err := chromedp.Call(second, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
+			if _, err := chromedp.Call(other.ctx, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -448,11 +456,7 @@ func TestBrowserSDK(t *testing.T) {
 	})
 
 	t.Run("storage session keeps the sign-in across a reload", func(t *testing.T) {
-		c, cancel := chromedp.NewContext(ctx)
-		t.Cleanup(cancel)
-		p := sdkPage{t: t, ctx: c}
-		p.do(chromedp.Navigate(pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {bravoApp.ClientID}, "storage": {"session"}}.Encode()))
-		p.loaded()
+		p, _ := openTab(t, ctx, pageURL+"?"+url.Values{"sdk": {sdkURL}, "client_id": {bravoApp.ClientID}, "storage": {"session"}}.Encode())
 		// bravo's app, so no other tab shares the session: only storage can keep it.
 		var r jsResult
 		p.eval(`sdk.createClient({ issuer: "`+srv.URL("bravo.localhost", "")+`", clientId: "`+bravoApp.ClientID+`", redirectUri: location.href, storage: "session" })`+
@@ -476,11 +480,7 @@ func TestBrowserSDK(t *testing.T) {
 		local := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}, "storage": {"local"}, "nolocks": {"1"}}.Encode()
 		var tabs []sdkPage
 		for range 2 {
-			c, cancel := chromedp.NewContext(ctx)
-			t.Cleanup(cancel)
-			p := sdkPage{t: t, ctx: c}
-			p.do(chromedp.Navigate(local))
-			p.loaded()
+			p, _ := openTab(t, ctx, local)
 			tabs = append(tabs, p)
 		}
 		var r jsResult
