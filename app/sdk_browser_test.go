@@ -148,6 +148,9 @@ func TestBrowserSDK(t *testing.T) {
 	env := appEnv(t)
 	spa := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "spa", "--first-party",
 		"--redirect-uri", pageURL, "--cors-origin", origin, "--post-logout-uri", pageURL)
+	// The same page as an app whose tokens are signed with RS256.
+	rsa := createApp(t, env, "--tenant", "acme", "--name", "Shop RSA", "--type", "spa", "--first-party",
+		"--redirect-uri", pageURL, "--cors-origin", origin, "--signing-alg", "RS256")
 	// bravo's app allows the same page, so the browser lets it read
 	// bravo's refusals.
 	bravoApp := createApp(t, env, "--tenant", "bravo", "--name", "Bravo", "--type", "spa", "--first-party",
@@ -426,6 +429,16 @@ func TestBrowserSDK(t *testing.T) {
 		tab.eval(`gh.signIn({ email: "kim@example.com", password: "`+custPassword+`" }).then(u => u.sub)`+catchJS, &r)
 		if !r.OK || strings.Trim(string(r.Value), `"`) != kim {
 			t.Fatalf("sign-in: %+v", r)
+		}
+		// An app of the tenant that signs with RS256: its id_token is
+		// verified with RSASSA-PKCS1-v1_5 against the JWKS.
+		tab.eval(`(async () => { const c = sdk.createClient({ clientId: "`+rsa.ClientID+`", redirectUri: location.href });`+
+			` await c.signIn({ email: "kim@example.com", password: "`+custPassword+`" });`+
+			` const ts = c._store.read(); return { alg: JSON.parse(atob(ts.id_token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/"))).alg, sub: (await c.getUser()).sub }; })()`+catchJS, &r)
+		var rs struct{ Alg, Sub string }
+		_ = json.Unmarshal(r.Value, &rs)
+		if !r.OK || rs.Alg != "RS256" || rs.Sub != kim {
+			t.Fatalf("RS256 app: %+v %+v", r, rs)
 		}
 		var schema struct {
 			Fields []struct{ Key string } `json:"fields"`
