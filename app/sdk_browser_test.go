@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"gatehouse/app"
 	"gatehouse/app/apptest"
 	"gatehouse/tenants"
 )
@@ -90,6 +91,17 @@ func (p sdkPage) try(expr string, out any) error {
 	return json.Unmarshal(raw, out)
 }
 
+// openTab opens target in a new tab of the browser, closed when t ends,
+// and returns it with the status the page reached.
+func openTab(t *testing.T, browser context.Context, target string) (sdkPage, string) {
+	t.Helper()
+	c, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	p := sdkPage{t: t, ctx: c}
+	p.do(chromedp.Navigate(target))
+	return p, p.loaded()
+}
+
 // leave runs an expression that navigates away (login, logout), first
 // taking #done off the current page so that loaded waits for the next one.
 func (p sdkPage) leave(expr string) {
@@ -136,6 +148,9 @@ func TestBrowserSDK(t *testing.T) {
 	env := appEnv(t)
 	spa := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "spa", "--first-party",
 		"--redirect-uri", pageURL, "--cors-origin", origin, "--post-logout-uri", pageURL)
+	// The same page as an app whose tokens are signed with RS256.
+	rsa := createApp(t, env, "--tenant", "acme", "--name", "Shop RSA", "--type", "spa", "--first-party",
+		"--redirect-uri", pageURL, "--cors-origin", origin, "--signing-alg", "RS256")
 	// bravo's app allows the same page, so the browser lets it read
 	// bravo's refusals.
 	bravoApp := createApp(t, env, "--tenant", "bravo", "--name", "Bravo", "--type", "spa", "--first-party",
@@ -156,6 +171,20 @@ func TestBrowserSDK(t *testing.T) {
 	issuer := srv.URL(acme, "")
 	sdkURL := srv.URL(acme, "/sdk/v1/gatehouse.js")
 	start := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}}.Encode()
+
+	// Every tenant host serves the alias, short-cached, naming the hashed
+	// URL, which is cached for good; both are JavaScript any origin may load.
+	alias, body := srv.Get(t, acme, app.SDKPath)
+	m := regexp.MustCompile(`^<(/static/sdk/gatehouse\.[0-9a-f]{10}\.js)>; rel="canonical"$`).FindStringSubmatch(alias.Header.Get("Link"))
+	if alias.StatusCode != http.StatusOK || m == nil || !strings.Contains(body, "export function createClient") ||
+		alias.Header.Get("Cache-Control") != "public, max-age=300" || alias.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Fatalf("GET %s on %s: %d %v", app.SDKPath, acme, alias.StatusCode, alias.Header)
+	}
+	hashed, hashedBody := srv.Get(t, "bravo.localhost", m[1])
+	if hashed.StatusCode != http.StatusOK || hashedBody != body || !strings.Contains(hashed.Header.Get("Cache-Control"), "immutable") ||
+		hashed.Header.Get("Content-Type") != "text/javascript; charset=utf-8" {
+		t.Fatalf("GET %s: %d %v", m[1], hashed.StatusCode, hashed.Header)
+	}
 
 	var reqs requestLog
 	if err := chromedp.Listen(ctx, reqs.add); err != nil {
@@ -289,11 +318,8 @@ func TestBrowserSDK(t *testing.T) {
 	})
 
 	t.Run("two tabs rotate one refresh token once", func(t *testing.T) {
-		second, cancel := chromedp.NewContext(ctx)
-		t.Cleanup(cancel)
-		other := sdkPage{t: t, ctx: second}
-		other.do(chromedp.Navigate(start))
-		if st := other.loaded(); st != "signed-in" {
+		other, st := openTab(t, ctx, start)
+		if st != "signed-in" {
 			t.Fatalf("the second tab is %q (it should take the first tab's session): %s", st, other.text("#error"))
 		}
 		var before string
@@ -316,7 +342,7 @@ func TestBrowserSDK(t *testing.T) {
 		// in the background, keeping its lock: the first tab takes over.
 		freeze := func(state page.SetWebLifecycleStateState) {
 			t.Helper()
-			if _, err := chromedp.Call(second, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
+			if _, err := chromedp.Call(other.ctx, page.SetWebLifecycleState, page.SetWebLifecycleStateParams{State: state}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -404,6 +430,16 @@ func TestBrowserSDK(t *testing.T) {
 		if !r.OK || strings.Trim(string(r.Value), `"`) != kim {
 			t.Fatalf("sign-in: %+v", r)
 		}
+		// An app of the tenant that signs with RS256: its id_token is
+		// verified with RSASSA-PKCS1-v1_5 against the JWKS.
+		tab.eval(`(async () => { const c = sdk.createClient({ clientId: "`+rsa.ClientID+`", redirectUri: location.href });`+
+			` await c.signIn({ email: "kim@example.com", password: "`+custPassword+`" });`+
+			` const ts = c._store.read(); return { alg: JSON.parse(atob(ts.id_token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/"))).alg, sub: (await c.getUser()).sub }; })()`+catchJS, &r)
+		var rs struct{ Alg, Sub string }
+		_ = json.Unmarshal(r.Value, &rs)
+		if !r.OK || rs.Alg != "RS256" || rs.Sub != kim {
+			t.Fatalf("RS256 app: %+v %+v", r, rs)
+		}
 		var schema struct {
 			Fields []struct{ Key string } `json:"fields"`
 			Theme  struct {
@@ -433,11 +469,7 @@ func TestBrowserSDK(t *testing.T) {
 	})
 
 	t.Run("storage session keeps the sign-in across a reload", func(t *testing.T) {
-		c, cancel := chromedp.NewContext(ctx)
-		t.Cleanup(cancel)
-		p := sdkPage{t: t, ctx: c}
-		p.do(chromedp.Navigate(pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {bravoApp.ClientID}, "storage": {"session"}}.Encode()))
-		p.loaded()
+		p, _ := openTab(t, ctx, pageURL+"?"+url.Values{"sdk": {sdkURL}, "client_id": {bravoApp.ClientID}, "storage": {"session"}}.Encode())
 		// bravo's app, so no other tab shares the session: only storage can keep it.
 		var r jsResult
 		p.eval(`sdk.createClient({ issuer: "`+srv.URL("bravo.localhost", "")+`", clientId: "`+bravoApp.ClientID+`", redirectUri: location.href, storage: "session" })`+
@@ -461,11 +493,7 @@ func TestBrowserSDK(t *testing.T) {
 		local := pageURL + "?" + url.Values{"sdk": {sdkURL}, "client_id": {spa.ClientID}, "storage": {"local"}, "nolocks": {"1"}}.Encode()
 		var tabs []sdkPage
 		for range 2 {
-			c, cancel := chromedp.NewContext(ctx)
-			t.Cleanup(cancel)
-			p := sdkPage{t: t, ctx: c}
-			p.do(chromedp.Navigate(local))
-			p.loaded()
+			p, _ := openTab(t, ctx, local)
 			tabs = append(tabs, p)
 		}
 		var r jsResult

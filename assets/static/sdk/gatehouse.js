@@ -773,6 +773,7 @@ class Client {
       next = await ask();
     } catch (e) {
       if (e.code === "tab_frozen") next = await this._takeOver(ts, minValidity, force, ask);
+      else if (e.code === "not_leader") next = this._leader ? await this._refreshHere(this._store.read() || ts, ts.access_token, minValidity, force) : await ask(); // the lead moved meanwhile
       else if (e.code === "tab_timeout") throw new LoginRequired("Another tab of this app did not answer; sign in again.");
       else throw e;
     }
