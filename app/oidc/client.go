@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -140,6 +141,20 @@ func (st *requestState) app(clientID string) (apps.App, bool) {
 	}
 	a, ok := st.apps[clientID]
 	return a, ok
+}
+
+// clientIDOf is the client id of the app with id that this request has
+// loaded (the client that authenticated), if any.
+func (st *requestState) clientIDOf(id uuid.UUID) (string, bool) {
+	if st == nil {
+		return "", false
+	}
+	for _, a := range st.apps {
+		if a.ID == id {
+			return a.ClientID, true
+		}
+	}
+	return "", false
 }
 
 // remember keeps the app for the rest of the request and notes its

@@ -54,6 +54,7 @@ type Deps struct {
 // unknown host got the plain 404 before reaching here.
 type Handlers struct {
 	op      *op.Provider
+	cors    *cors.Cors // op's CORS policy, for the endpoints served here
 	storage *Storage
 	render  *web.Renderer
 	pages   *hosted.Pages
@@ -101,7 +102,7 @@ func New(d Deps) (*Handlers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handlers{op: p, storage: storage, render: d.Render, pages: d.Pages, log: d.Log}, nil
+	return &Handlers{op: p, cors: cors.New(*p.CORSOptions()), storage: storage, render: d.Render, pages: d.Pages, log: d.Log}, nil
 }
 
 // corsAllowed admits the origins the tenant's spa apps registered.
@@ -215,26 +216,6 @@ func redirectError(c *gin.Context, redirectURI, mode, state string, code, desc s
 }
 
 func hasPrompt(r *Request, p string) bool { return slices.Contains(r.Prompts(), p) }
-
-// Userinfo is op's userinfo endpoint, answering a dead token (expired,
-// revoked, another tenant's) as RFC 6750 §3.1 says: 401 with
-// WWW-Authenticate, where op would send a 403 for some of them.
-func (h *Handlers) Userinfo(c *gin.Context) {
-	c.Writer = &bearerErrors{ResponseWriter: c.Writer}
-	h.Serve(c)
-}
-
-type bearerErrors struct {
-	gin.ResponseWriter
-}
-
-func (b *bearerErrors) WriteHeader(code int) {
-	if code == http.StatusUnauthorized || code == http.StatusForbidden {
-		b.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		code = http.StatusUnauthorized
-	}
-	b.ResponseWriter.WriteHeader(code)
-}
 
 // Discovery is op's discovery document, corrected to what every client of
 // ours may actually use: op lists the implicit flow and id_token response

@@ -54,6 +54,7 @@ type Storage struct {
 	outbound  *http.Client
 	log       *slog.Logger
 	now       func() time.Time
+	verified  *verifiedTokens
 }
 
 var (
@@ -83,7 +84,8 @@ func NewStorage(d StorageDeps) *Storage {
 	return &Storage{
 		db: d.DB, apps: d.Apps, keys: d.Keys, customers: d.Customers, sessions: d.Sessions, audit: d.Audit, log: d.Log,
 		queue: d.Queue, outbound: d.Outbound,
-		now: func() time.Time { return time.Now().UTC() },
+		now:      func() time.Time { return time.Now().UTC() },
+		verified: newVerifiedTokens(),
 	}
 }
 
