@@ -134,7 +134,29 @@ func (s *Storage) corsAllowed(r *http.Request, origin string) (bool, []string) {
 // end_session) and room for the client's signing algorithm in the context.
 func (h *Handlers) Serve(c *gin.Context) {
 	st := &requestState{host: tenants.NormalizeHost(c.Request.Host), sessionToken: sessionTokenOf(c)}
+	if c.Request.Method == http.MethodPost && c.Request.URL.Path == TokenPath {
+		st.clientID, st.clientSecret = clientCredentialsOf(c.Request)
+	}
 	h.op.ServeHTTP(c.Writer, c.Request.WithContext(withState(c.Request.Context(), st)))
+}
+
+// clientCredentialsOf reads the client id and secret of a token request
+// as op will (HTTP Basic, form-encoded per RFC 6749 §2.3.1, or the form),
+// so that the client is authenticated with one query when op asks for it.
+// op still checks them itself, through AuthorizeClientIDSecret.
+func clientCredentialsOf(r *http.Request) (string, string) {
+	if id, secret, ok := r.BasicAuth(); ok {
+		uid, err1 := url.QueryUnescape(id)
+		usecret, err2 := url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return "", ""
+		}
+		return uid, usecret
+	}
+	if r.ParseForm() != nil {
+		return "", ""
+	}
+	return r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 }
 
 // Authorize is /oauth/authorize. The client and its redirect URI are

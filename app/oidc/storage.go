@@ -115,6 +115,11 @@ type requestState struct {
 	host         string
 	apps         map[string]apps.App
 	customers    map[uuid.UUID]*accounts.Customer
+	// The client credentials the token request carries, read before op
+	// asks for the client, so that the app and its secrets are read in one
+	// query; authenticated is set once they matched.
+	clientID, clientSecret string
+	authenticated          bool
 }
 
 type stateKey struct{}
