@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
 
 	"gatehouse/config"
 )
@@ -19,6 +22,59 @@ import (
 // not the loopback network. Its stores close when tb ends.
 func InProcessHandler(tb testing.TB, getenv func(string) string) http.Handler {
 	tb.Helper()
+	h, _ := InProcessHandlerCounted(tb, getenv)
+	return h
+}
+
+// Statements counts the SQL statements a handler runs, by kind, so a test
+// can pin how many reads and writes one request costs.
+type Statements struct {
+	mu     sync.Mutex
+	counts map[string]int
+	on     bool
+}
+
+// Start zeroes the counts and starts counting.
+func (s *Statements) Start() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.counts, s.on = map[string]int{}, true
+}
+
+// Stop stops counting and returns the counts since Start: "query" (reads),
+// "create", "update", "delete", "raw" and "transaction".
+func (s *Statements) Stop() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.on = false
+	return s.counts
+}
+
+func (s *Statements) add(kind string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.on {
+		s.counts[kind]++
+	}
+}
+
+// countingPool counts the transactions begun on the database.
+type countingPool struct {
+	*sql.DB
+	st *Statements
+}
+
+func (p countingPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error) {
+	p.st.add("transaction")
+	return p.DB.BeginTx(ctx, opts)
+}
+
+func (p countingPool) GetDBConn() (*sql.DB, error) { return p.DB, nil }
+
+// InProcessHandlerCounted is InProcessHandler with gorm callbacks that
+// count every statement the handler runs.
+func InProcessHandlerCounted(tb testing.TB, getenv func(string) string) (http.Handler, *Statements) {
+	tb.Helper()
 	cfg, _ := config.Load("serve", getenv)
 	cfg.Finish()
 	ctx := context.Background()
@@ -28,6 +84,24 @@ func InProcessHandler(tb testing.TB, getenv func(string) string) http.Handler {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { d.Close() })
+	st := &Statements{}
+	cb := d.Gorm.Callback()
+	for kind, err := range map[string]error{
+		"query":  cb.Query().After("gorm:query").Register("count:query", func(*gorm.DB) { st.add("query") }),
+		"create": cb.Create().After("gorm:create").Register("count:create", func(*gorm.DB) { st.add("create") }),
+		"update": cb.Update().After("gorm:update").Register("count:update", func(*gorm.DB) { st.add("update") }),
+		"delete": cb.Delete().After("gorm:delete").Register("count:delete", func(*gorm.DB) { st.add("delete") }),
+		"row":    cb.Row().After("gorm:row").Register("count:row", func(*gorm.DB) { st.add("query") }),
+		"raw":    cb.Raw().After("gorm:raw").Register("count:raw", func(*gorm.DB) { st.add("raw") }),
+	} {
+		if err != nil {
+			tb.Fatalf("register %s counter: %v", kind, err)
+		}
+	}
+	if sqlDB, ok := d.Gorm.ConnPool.(*sql.DB); ok {
+		d.Gorm.ConnPool = countingPool{DB: sqlDB, st: st}
+		d.Gorm.Statement.ConnPool = d.Gorm.ConnPool
+	}
 	rc, err := openRedis(ctx, cfg.RedisURL)
 	if err != nil {
 		tb.Fatal(err)
@@ -42,5 +116,5 @@ func InProcessHandler(tb testing.TB, getenv func(string) string) http.Handler {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return h
+	return h, st
 }

@@ -130,7 +130,15 @@ type opBench struct {
 
 const benchRedirect = "https://shop.example/cb"
 
-func newOPBench(b *testing.B) *opBench {
+func newOPBench(b testing.TB) *opBench {
+	b.Helper()
+	ob, _ := newOPBenchCounted(b)
+	return ob
+}
+
+// newOPBenchCounted is newOPBench with the handler's SQL statements
+// counted.
+func newOPBenchCounted(b testing.TB) (*opBench, *app.Statements) {
 	b.Helper()
 	env := apptest.New(b)
 	if r := env.Run("tenant", "create", "--slug", "acme", "--name", "Acme"); r.Code != 0 {
@@ -139,7 +147,8 @@ func newOPBench(b *testing.B) *opBench {
 	ob := &opBench{host: "acme.localhost"}
 	ob.web = benchCreateApp(b, env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--first-party", "--redirect-uri", benchRedirect)
 	ob.machine = benchCreateApp(b, env, "--tenant", "acme", "--name", "Batch", "--type", "machine", "--scope", "orders:read")
-	ob.client = benchClient(app.InProcessHandler(b, env.Getenv))
+	h, st := app.InProcessHandlerCounted(b, env.Getenv)
+	ob.client = benchClient(h)
 	ob.srv = &apptest.Server{Port: "80", Client: ob.client}
 	// Signed-in browsers, one per goroutine that makes codes.
 	for i := range benchParallelism {
@@ -151,10 +160,10 @@ func newOPBench(b *testing.B) *opBench {
 		ob.visitors = append(ob.visitors, v)
 	}
 	ob.access = ob.exchange(b, ob.code(b, ob.visitors[0])).AccessToken
-	return ob
+	return ob, st
 }
 
-func benchCreateApp(b *testing.B, env *apptest.Env, args ...string) createdApp {
+func benchCreateApp(b testing.TB, env *apptest.Env, args ...string) createdApp {
 	b.Helper()
 	r := env.Run(append([]string{"app", "create", "--json"}, args...)...)
 	if r.Code != 0 {
@@ -192,7 +201,7 @@ type verifiedCode struct{ code, verifier string }
 
 // code runs the authorization step for the web app in a signed-in browser
 // and returns the code the app receives.
-func (ob *opBench) code(b *testing.B, v *apptest.Visitor) verifiedCode {
+func (ob *opBench) code(b testing.TB, v *apptest.Visitor) verifiedCode {
 	verifier := oauth2.GenerateVerifier()
 	q := url.Values{
 		"client_id": {ob.web.ClientID}, "redirect_uri": {benchRedirect}, "response_type": {"code"},
@@ -232,7 +241,7 @@ func (ob *opBench) codes(b *testing.B, n int) []verifiedCode {
 	return out
 }
 
-func (ob *opBench) exchange(b *testing.B, c verifiedCode) benchToken {
+func (ob *opBench) exchange(b testing.TB, c verifiedCode) benchToken {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {c.code}, "redirect_uri": {benchRedirect}, "code_verifier": {c.verifier}}
 	tok, err := ob.tokenCall(ob.tokenPost("/oauth/token", form.Encode(), ob.web))
 	if err != nil {

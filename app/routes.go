@@ -145,7 +145,7 @@ func newHandler(s *services) (http.Handler, error) {
 		public.POST(oidc.UserinfoPath, p.Userinfo)
 		public.GET(oidc.KeysPath, p.Serve)
 		public.POST(oidc.RevokePath, p.Serve)
-		public.POST(oidc.IntrospectPath, p.Serve)
+		public.POST(oidc.IntrospectPath, p.Introspect)
 		public.GET(oidc.EndSessionPath, p.Serve)
 		for _, path := range []string{oidc.DiscoveryPath, oidc.TokenPath, oidc.UserinfoPath, oidc.KeysPath, oidc.RevokePath} {
 			public.OPTIONS(path, p.Serve) // CORS preflight for spa apps

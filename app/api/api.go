@@ -22,6 +22,10 @@ import (
 // OpenID Provider's storage (*oidc.Storage) is the one implementation.
 type Tokens interface {
 	VerifyAccessToken(ctx context.Context, t *tenants.Tenant, issuer, raw string) (oidc.AccessToken, error)
+	// KnownClient is the client id of a token of t whose signature this
+	// node has verified before: its budget can be counted with the
+	// address's before the token's row is read. A forgery is never known.
+	KnownClient(t *tenants.Tenant, raw string) (string, bool)
 	RevokeCustomer(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID) error
 }
 

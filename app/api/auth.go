@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"gatehouse/app/accounts"
 	"gatehouse/app/apps"
 	"gatehouse/apperr"
 	"gatehouse/tenants"
@@ -27,6 +28,9 @@ type Principal struct {
 	CustomerID uuid.UUID // uuid.Nil for a machine (client_credentials) token
 	Scopes     []string
 	FirstParty bool
+	// customer is the token's customer as the token check read them
+	// (active), so /me need not read them again.
+	customer *accounts.Customer
 }
 
 // Machine reports whether the token is a machine app's own.
@@ -58,14 +62,12 @@ var (
 // caller (RequireMachine, RequireCustomer); the per-client limit that runs
 // next needs to know the client either way.
 func (f *framework) authenticate(c *gin.Context) {
-	h := c.GetHeader("Authorization")
-	if h == "" {
+	if c.GetHeader("Authorization") == "" {
 		c.Next()
 		return
 	}
-	scheme, raw, ok := strings.Cut(h, " ")
-	raw = strings.TrimSpace(raw)
-	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+	raw, ok := bearerOf(c)
+	if !ok {
 		c.Set(authErrKey, errBadAuth)
 		c.Next()
 		return
@@ -83,9 +85,20 @@ func (f *framework) authenticate(c *gin.Context) {
 	}
 	c.Set(principalKey, Principal{
 		TenantID: t.ID, ClientID: tok.ClientID, CustomerID: tok.CustomerID, Scopes: tok.Scopes,
-		FirstParty: tok.FirstParty && tok.AppType != apps.Machine,
+		FirstParty: tok.FirstParty && tok.AppType != apps.Machine, customer: tok.Customer,
 	})
 	c.Next()
+}
+
+// bearerOf is the request's bearer token, if its Authorization header is
+// "Bearer" and a token.
+func bearerOf(c *gin.Context) (string, bool) {
+	scheme, raw, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	raw = strings.TrimSpace(raw)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		return "", false
+	}
+	return raw, true
 }
 
 // caller is the authenticated principal, or writes the 401 problem.

@@ -295,20 +295,42 @@ func (ts TenantStore) row(ctx context.Context, clientID string) (appRow, error) 
 // secret still valid, in constant time, and returns the app. An unknown
 // client, a public one, or a wrong or expired secret are all ErrBadSecret.
 func (ts TenantStore) Authenticate(ctx context.Context, clientID, secret string) (App, error) {
-	r, err := ts.row(ctx, clientID)
-	if apperr.Is(err, apperr.NotFound) {
+	var rows []appWithSecret
+	if clientID != "" && len(clientID) <= 100 && ts.tenantID != uuid.Nil {
+		// The app and its secrets in one query: this runs on every token
+		// and introspection request.
+		err := ts.s.db.WithContext(ctx).Table("apps").
+			Select("apps.*, s.secret_hash AS secret_hash, s.expires_at AS secret_expires_at").
+			Joins("LEFT JOIN app_secrets s ON s.app_id = apps.id AND s.tenant_id = apps.tenant_id").
+			Where("apps.tenant_id = ? AND apps.client_id = ?", ts.tenantID, clientID).
+			Find(&rows).Error
+		if err != nil {
+			return App{}, apperr.Wrap(err, "apps: find")
+		}
+	}
+	if len(rows) == 0 {
 		// Spend the same hashing work as a known client.
 		subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(hashSecret("")))
 		return App{}, ErrBadSecret
 	}
-	if err != nil {
-		return App{}, err
+	a := fromRow(rows[0].App)
+	secrets := make([]secretRow, 0, len(rows))
+	for _, r := range rows {
+		if r.SecretHash != nil {
+			secrets = append(secrets, secretRow{SecretHash: *r.SecretHash, ExpiresAt: r.SecretExpiresAt})
+		}
 	}
-	a := fromRow(r)
-	if err := ts.CheckSecret(ctx, a, secret); err != nil {
+	if err := ts.matchSecret(a, secrets, secret); err != nil {
 		return App{}, err
 	}
 	return a, nil
+}
+
+// appWithSecret is an app row joined with one of its secrets.
+type appWithSecret struct {
+	App             appRow `gorm:"embedded"`
+	SecretHash      *string
+	SecretExpiresAt *time.Time
 }
 
 // CheckSecret is Authenticate for an app the caller has just loaded from
@@ -321,6 +343,15 @@ func (ts TenantStore) CheckSecret(ctx context.Context, a App, secret string) err
 	var secrets []secretRow
 	if err := ts.q(ctx).Where("app_id = ?", a.ID).Find(&secrets).Error; err != nil {
 		return apperr.Wrap(err, "apps: secrets")
+	}
+	return ts.matchSecret(a, secrets, secret)
+}
+
+// matchSecret compares secret with every one of a's secrets that is
+// still valid, in constant time.
+func (ts TenantStore) matchSecret(a App, secrets []secretRow, secret string) error {
+	if !a.Type.Confidential() || secret == "" || a.TenantID != ts.tenantID {
+		return ErrBadSecret
 	}
 	// SHA-256 is enough: secrets are 256 random bits, nothing to stretch.
 	got := []byte(hashSecret(secret))

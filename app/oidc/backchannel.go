@@ -96,14 +96,7 @@ func (s *Storage) sidOf(ctx context.Context, t *tenants.Tenant, req op.IDTokenRe
 	case *Request:
 		return r.SID
 	case *refreshRequest:
-		if r.row.AuthRequestID == nil {
-			return ""
-		}
-		var sid []string
-		s.db.WithContext(ctx).Model(&authRequestRow{}).Where("tenant_id = ? AND id = ?", t.ID, *r.row.AuthRequestID).Pluck("sid", &sid)
-		if len(sid) == 1 {
-			return sid[0]
-		}
+		return r.sid // read with the refresh token (refreshWithSID)
 	}
 	return ""
 }

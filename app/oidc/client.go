@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
@@ -122,6 +123,16 @@ func (s *Storage) app(ctx context.Context, clientID string) (apps.App, error) {
 		st.alg = a.SigningAlg
 		return a, nil
 	}
+	if st != nil && st.clientSecret != "" && st.clientID == clientID {
+		// The request carries this client's secret: read the app with its
+		// secrets. A wrong secret falls through to the plain read, and op's
+		// own secret check then refuses it.
+		if a, err := s.apps.For(t.ID).Authenticate(ctx, clientID, st.clientSecret); err == nil {
+			st.authenticated = true
+			st.remember(a)
+			return a, nil
+		}
+	}
 	a, err := s.apps.For(t.ID).ByClientID(ctx, clientID)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
@@ -140,6 +151,20 @@ func (st *requestState) app(clientID string) (apps.App, bool) {
 	}
 	a, ok := st.apps[clientID]
 	return a, ok
+}
+
+// clientIDOf is the client id of the app with id that this request has
+// loaded (the client that authenticated), if any.
+func (st *requestState) clientIDOf(id uuid.UUID) (string, bool) {
+	if st == nil {
+		return "", false
+	}
+	for _, a := range st.apps {
+		if a.ID == id {
+			return a.ClientID, true
+		}
+	}
+	return "", false
 }
 
 // remember keeps the app for the rest of the request and notes its
@@ -168,6 +193,10 @@ func (s *Storage) authenticate(ctx context.Context, clientID, secret string) (ap
 	}
 	var a apps.App
 	st := stateOf(ctx)
+	if known, ok := st.app(clientID); ok && st.authenticated && st.clientID == clientID && st.clientSecret == secret && secret != "" {
+		// app authenticated these very credentials a moment ago.
+		return known, nil
+	}
 	if known, ok := st.app(clientID); ok {
 		// op loaded the client a moment ago; only the secrets are read.
 		a, err = known, s.apps.For(t.ID).CheckSecret(ctx, known, secret)

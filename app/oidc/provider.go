@@ -54,6 +54,7 @@ type Deps struct {
 // unknown host got the plain 404 before reaching here.
 type Handlers struct {
 	op      *op.Provider
+	cors    *cors.Cors // op's CORS policy, for the endpoints served here
 	storage *Storage
 	render  *web.Renderer
 	pages   *hosted.Pages
@@ -101,7 +102,7 @@ func New(d Deps) (*Handlers, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handlers{op: p, storage: storage, render: d.Render, pages: d.Pages, log: d.Log}, nil
+	return &Handlers{op: p, cors: cors.New(*p.CORSOptions()), storage: storage, render: d.Render, pages: d.Pages, log: d.Log}, nil
 }
 
 // corsAllowed admits the origins the tenant's spa apps registered.
@@ -133,7 +134,29 @@ func (s *Storage) corsAllowed(r *http.Request, origin string) (bool, []string) {
 // end_session) and room for the client's signing algorithm in the context.
 func (h *Handlers) Serve(c *gin.Context) {
 	st := &requestState{host: tenants.NormalizeHost(c.Request.Host), sessionToken: sessionTokenOf(c)}
+	if c.Request.Method == http.MethodPost && c.Request.URL.Path == TokenPath {
+		st.clientID, st.clientSecret = clientCredentialsOf(c.Request)
+	}
 	h.op.ServeHTTP(c.Writer, c.Request.WithContext(withState(c.Request.Context(), st)))
+}
+
+// clientCredentialsOf reads the client id and secret of a token request
+// as op will (HTTP Basic, form-encoded per RFC 6749 §2.3.1, or the form),
+// so that the client is authenticated with one query when op asks for it.
+// op still checks them itself, through AuthorizeClientIDSecret.
+func clientCredentialsOf(r *http.Request) (string, string) {
+	if id, secret, ok := r.BasicAuth(); ok {
+		uid, err1 := url.QueryUnescape(id)
+		usecret, err2 := url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return "", ""
+		}
+		return uid, usecret
+	}
+	if r.ParseForm() != nil {
+		return "", ""
+	}
+	return r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 }
 
 // Authorize is /oauth/authorize. The client and its redirect URI are
@@ -215,26 +238,6 @@ func redirectError(c *gin.Context, redirectURI, mode, state string, code, desc s
 }
 
 func hasPrompt(r *Request, p string) bool { return slices.Contains(r.Prompts(), p) }
-
-// Userinfo is op's userinfo endpoint, answering a dead token (expired,
-// revoked, another tenant's) as RFC 6750 §3.1 says: 401 with
-// WWW-Authenticate, where op would send a 403 for some of them.
-func (h *Handlers) Userinfo(c *gin.Context) {
-	c.Writer = &bearerErrors{ResponseWriter: c.Writer}
-	h.Serve(c)
-}
-
-type bearerErrors struct {
-	gin.ResponseWriter
-}
-
-func (b *bearerErrors) WriteHeader(code int) {
-	if code == http.StatusUnauthorized || code == http.StatusForbidden {
-		b.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-		code = http.StatusUnauthorized
-	}
-	b.ResponseWriter.WriteHeader(code)
-}
 
 // Discovery is op's discovery document, corrected to what every client of
 // ours may actually use: op lists the implicit flow and id_token response

@@ -54,6 +54,7 @@ type Storage struct {
 	outbound  *http.Client
 	log       *slog.Logger
 	now       func() time.Time
+	verified  *verifiedTokens
 }
 
 var (
@@ -83,7 +84,8 @@ func NewStorage(d StorageDeps) *Storage {
 	return &Storage{
 		db: d.DB, apps: d.Apps, keys: d.Keys, customers: d.Customers, sessions: d.Sessions, audit: d.Audit, log: d.Log,
 		queue: d.Queue, outbound: d.Outbound,
-		now: func() time.Time { return time.Now().UTC() },
+		now:      func() time.Time { return time.Now().UTC() },
+		verified: newVerifiedTokens(),
 	}
 }
 
@@ -113,6 +115,11 @@ type requestState struct {
 	host         string
 	apps         map[string]apps.App
 	customers    map[uuid.UUID]*accounts.Customer
+	// The client credentials the token request carries, read before op
+	// asks for the client, so that the app and its secrets are read in one
+	// query; authenticated is set once they matched.
+	clientID, clientSecret string
+	authenticated          bool
 }
 
 type stateKey struct{}

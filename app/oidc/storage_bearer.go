@@ -25,8 +25,14 @@ type AccessToken struct {
 	AppType    apps.Type
 	FirstParty bool
 	CustomerID uuid.UUID // uuid.Nil for a machine app's own token
-	Scopes     []string
-	ExpiresAt  time.Time
+	// Customer is the token's customer, active when the token was
+	// checked, so the route need not read them again; nil for a machine
+	// app's token.
+	Customer  *accounts.Customer
+	AppID     uuid.UUID
+	Scopes    []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // errBadToken is the one answer for any token that is not a live token of
@@ -41,6 +47,7 @@ type accessClaims struct {
 	Audience json.RawMessage `json:"aud"`
 	Expiry   int64           `json:"exp"`
 	JTI      string          `json:"jti"`
+	ClientID string          `json:"client_id"`
 }
 
 func (c accessClaims) audience() []string {
@@ -63,30 +70,11 @@ func (s *Storage) VerifyAccessToken(ctx context.Context, t *tenants.Tenant, issu
 	if t == nil || t.ID == uuid.Nil {
 		return AccessToken{}, apperr.New(apperr.Internal, "oidc: no tenant")
 	}
-	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
-	if err != nil || len(jws.Signatures) != 1 {
-		return AccessToken{}, errBadToken
-	}
-	hdr := jws.Signatures[0].Header
-	keys, err := s.keys.keys(ctx, t.ID, hdr.Algorithm)
+	now := s.now()
+	cl, err := s.verifiedClaims(ctx, t, raw, now)
 	if err != nil {
 		return AccessToken{}, err
 	}
-	var payload []byte
-	for _, k := range keys {
-		if k.KID == hdr.KeyID {
-			payload, err = jws.Verify(k.Private.Public())
-			break
-		}
-	}
-	if payload == nil || err != nil {
-		return AccessToken{}, errBadToken
-	}
-	var cl accessClaims
-	if err := json.Unmarshal(payload, &cl); err != nil {
-		return AccessToken{}, errBadToken
-	}
-	now := s.now()
 	if cl.Issuer != issuer || cl.Expiry <= now.Unix() {
 		return AccessToken{}, errBadToken
 	}
@@ -103,37 +91,90 @@ func (s *Storage) VerifyAccessToken(ctx context.Context, t *tenants.Tenant, issu
 	}
 	tok := AccessToken{
 		ID: row.ID, ClientID: row.ClientID, AppType: apps.Type(row.Type), FirstParty: row.FirstParty,
-		Scopes: unjsonList(row.Scopes), ExpiresAt: row.ExpiresAt,
+		AppID: row.AppID, Scopes: unjsonList(row.Scopes), CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt,
 	}
 	if row.CustomerID != nil {
-		if row.Status == nil || *row.Status != accounts.StatusActive {
+		c, err := s.customer(ctx, t, *row.CustomerID)
+		if apperr.Is(err, apperr.NotFound) || (err == nil && c.Status != accounts.StatusActive) {
 			return AccessToken{}, errBadToken
 		}
-		tok.CustomerID = *row.CustomerID
+		if err != nil {
+			return AccessToken{}, apperr.Wrap(err, "oidc: load the token's customer")
+		}
+		tok.CustomerID, tok.Customer = c.ID, c
 	}
 	return tok, nil
 }
 
+// KnownClient is the client id of a token of t whose signature this node
+// verified before and which has not expired. It says nothing about
+// whether the token is still live: VerifyAccessToken decides that.
+func (s *Storage) KnownClient(t *tenants.Tenant, raw string) (string, bool) {
+	if t == nil {
+		return "", false
+	}
+	cl, ok := s.verified.get(verifiedKeyOf(t.ID, raw), s.now())
+	if !ok || cl.ClientID == "" || !slices.Contains(cl.audience(), cl.ClientID) {
+		return "", false
+	}
+	return cl.ClientID, true
+}
+
+// verifiedClaims checks the JWT's signature against t's keys, or finds
+// that it was checked before (verifiedTokens), and returns its claims.
+func (s *Storage) verifiedClaims(ctx context.Context, t *tenants.Tenant, raw string, now time.Time) (accessClaims, error) {
+	key := verifiedKeyOf(t.ID, raw)
+	if cl, ok := s.verified.get(key, now); ok {
+		return cl, nil
+	}
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.ES256, jose.RS256})
+	if err != nil || len(jws.Signatures) != 1 {
+		return accessClaims{}, errBadToken
+	}
+	hdr := jws.Signatures[0].Header
+	keys, err := s.keys.keys(ctx, t.ID, hdr.Algorithm)
+	if err != nil {
+		return accessClaims{}, err
+	}
+	var payload []byte
+	for _, k := range keys {
+		if k.KID == hdr.KeyID {
+			payload, err = jws.Verify(k.Private.Public())
+			break
+		}
+	}
+	if payload == nil || err != nil {
+		return accessClaims{}, errBadToken
+	}
+	var cl accessClaims
+	if err := json.Unmarshal(payload, &cl); err != nil || cl.Expiry <= now.Unix() {
+		return accessClaims{}, errBadToken
+	}
+	s.verified.put(key, cl, now)
+	return cl, nil
+}
+
 type liveTokenRow struct {
 	ID         uuid.UUID
+	AppID      uuid.UUID
 	Subject    string
 	CustomerID *uuid.UUID
 	Scopes     []byte
+	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	ClientID   string
 	Type       string
 	FirstParty bool
-	Status     *string
 }
 
-// liveToken reads the token, its app and its customer in one query, since
-// it runs on every API request.
+// liveToken reads the token and its app in one query, since it runs on
+// every API request. The customer is read after it, whole, because every
+// caller of a customer's token needs them.
 func (s *Storage) liveToken(ctx context.Context, t *tenants.Tenant, id uuid.UUID, now time.Time) (liveTokenRow, error) {
 	var row liveTokenRow
 	err := s.db.WithContext(ctx).Table("oidc_access_tokens AS tok").
-		Select("tok.id, tok.subject, tok.customer_id, tok.scopes, tok.expires_at, a.client_id, a.type, a.first_party, c.status").
+		Select("tok.id, tok.app_id, tok.subject, tok.customer_id, tok.scopes, tok.created_at, tok.expires_at, a.client_id, a.type, a.first_party").
 		Joins("JOIN apps a ON a.id = tok.app_id AND a.tenant_id = tok.tenant_id").
-		Joins("LEFT JOIN customers c ON c.id = tok.customer_id AND c.tenant_id = tok.tenant_id").
 		Where("tok.tenant_id = ? AND tok.id = ? AND tok.revoked_at IS NULL AND tok.expires_at > ?", t.ID, id, now).
 		Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -58,6 +58,7 @@ type refreshRequest struct {
 	row      refreshRow
 	clientID string
 	scopes   []string
+	sid      string // of the sign-in the family began with (backchannel.go)
 }
 
 func (r *refreshRequest) GetAMR() []string       { return strings.Fields(r.row.AMR) }
@@ -230,10 +231,11 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.refreshByToken(ctx, t, token)
+	found, err := s.refreshWithSID(ctx, t, token)
 	if err != nil {
 		return nil, err
 	}
+	row := found.Row
 	now := s.now()
 	if row.UsedAt != nil {
 		s.refreshReused(ctx, t, row)
@@ -246,11 +248,39 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 		_ = s.revokeWhere(ctx, t, "family_id = ?", row.FamilyID)
 		return nil, errTokenInactive
 	}
-	var clientID string
-	if err := s.db.WithContext(ctx).Table("apps").Where("tenant_id = ? AND id = ?", t.ID, row.AppID).Pluck("client_id", &clientID).Error; err != nil || clientID == "" {
-		return nil, errTokenInactive
+	clientID, ok := stateOf(ctx).clientIDOf(row.AppID)
+	if !ok {
+		if err := s.db.WithContext(ctx).Table("apps").Where("tenant_id = ? AND id = ?", t.ID, row.AppID).Pluck("client_id", &clientID).Error; err != nil || clientID == "" {
+			return nil, errTokenInactive
+		}
 	}
-	return &refreshRequest{row: row, clientID: clientID, scopes: unjsonList(row.Scopes)}, nil
+	req := &refreshRequest{row: row, clientID: clientID, scopes: unjsonList(row.Scopes)}
+	if found.SID != nil {
+		req.sid = *found.SID
+	}
+	return req, nil
+}
+
+// refreshWithSID is a refresh token of t with the sid of the sign-in its
+// family began with, in one query: the new id_token carries that sid.
+type refreshWithSID struct {
+	Row refreshRow `gorm:"embedded"`
+	SID *string    `gorm:"column:sid"`
+}
+
+func (s *Storage) refreshWithSID(ctx context.Context, t *tenants.Tenant, token string) (refreshWithSID, error) {
+	var row refreshWithSID
+	err := s.db.WithContext(ctx).Table("oidc_refresh_tokens AS r").
+		Select("r.*, ar.sid").
+		Joins("LEFT JOIN oidc_auth_requests ar ON ar.id = r.auth_request_id AND ar.tenant_id = r.tenant_id").
+		Where("r.tenant_id = ? AND r.token_hash = ?", t.ID, hashToken(token)).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return row, op.ErrInvalidRefreshToken
+	}
+	if err != nil {
+		return row, oidc.ErrServerError().WithParent(err)
+	}
+	return row, nil
 }
 
 // spentCode answers an exchange that lost the race for its code: the

@@ -112,6 +112,40 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit int, window time.
 	return nil
 }
 
+// Budget is one fixed-window budget: limit uses of Key per Window.
+type Budget struct {
+	Key    string
+	Limit  int
+	Window time.Duration
+}
+
+// AllowAll counts one use against each budget in one round trip to Redis
+// (two when a window starts), and returns a TooMany error, with the
+// longest wait, when any of them is spent. Every budget is counted even
+// when an earlier one is spent, as separate Allow calls would be.
+func (l *Limiter) AllowAll(ctx context.Context, budgets ...Budget) error {
+	keys := make([]string, len(budgets))
+	windows := make([]time.Duration, len(budgets))
+	for i, b := range budgets {
+		keys[i], windows[i] = l.prefix+"win:"+b.Key, b.Window
+	}
+	counts, ttls, err := l.countAll(ctx, keys, windows)
+	if err != nil {
+		return err
+	}
+	var wait time.Duration
+	spent := false
+	for i, b := range budgets {
+		if counts[i] > b.Limit {
+			spent, wait = true, max(wait, ttls[i])
+		}
+	}
+	if spent {
+		return tooMany(wait)
+	}
+	return nil
+}
+
 // Count adds one use of key in a fixed window and returns the count so
 // far and the time left in the window. A caller that acts when the count
 // reaches exactly some n acts once per window, on every node, because
@@ -134,19 +168,44 @@ func (l *Limiter) Peek(ctx context.Context, key string) (int, error) {
 
 // count increments k, starting its expiry clock when the window is new.
 func (l *Limiter) count(ctx context.Context, k string, window time.Duration) (int, time.Duration, error) {
+	counts, ttls, err := l.countAll(ctx, []string{k}, []time.Duration{window})
+	if err != nil {
+		return 0, 0, err
+	}
+	return counts[0], ttls[0], nil
+}
+
+// countAll increments every key in one transaction, starting the expiry
+// clock of each key whose window is new.
+func (l *Limiter) countAll(ctx context.Context, keys []string, windows []time.Duration) ([]int, []time.Duration, error) {
 	pipe := l.rdb.TxPipeline()
-	incr := pipe.Incr(ctx, k)
-	pttl := pipe.PTTL(ctx, k)
+	incrs := make([]*redis.IntCmd, len(keys))
+	pttls := make([]*redis.DurationCmd, len(keys))
+	for i, k := range keys {
+		incrs[i] = pipe.Incr(ctx, k)
+		pttls[i] = pipe.PTTL(ctx, k)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, 0, apperr.Wrap(err, "rate limit")
+		return nil, nil, apperr.Wrap(err, "rate limit")
 	}
-	ttl := pttl.Val()
-	if ttl < 0 {
-		// A new window (or one whose expiry was lost): start its clock.
-		if err := l.rdb.PExpire(ctx, k, window).Err(); err != nil {
-			return 0, 0, apperr.Wrap(err, "rate limit")
+	counts := make([]int, len(keys))
+	ttls := make([]time.Duration, len(keys))
+	var expire redis.Pipeliner
+	for i, k := range keys {
+		counts[i], ttls[i] = int(incrs[i].Val()), pttls[i].Val()
+		if ttls[i] < 0 {
+			// A new window (or one whose expiry was lost): start its clock.
+			if expire == nil {
+				expire = l.rdb.Pipeline()
+			}
+			expire.PExpire(ctx, k, windows[i])
+			ttls[i] = windows[i]
 		}
-		ttl = window
 	}
-	return int(incr.Val()), ttl, nil
+	if expire != nil {
+		if _, err := expire.Exec(ctx); err != nil {
+			return nil, nil, apperr.Wrap(err, "rate limit")
+		}
+	}
+	return counts, ttls, nil
 }

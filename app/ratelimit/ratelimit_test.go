@@ -104,3 +104,34 @@ func TestCountOncePerWindow(t *testing.T) {
 		t.Fatalf("another tenant's count = %d, %v", n, err)
 	}
 }
+
+// TestAllowAll: several budgets counted in one round trip behave as
+// separate Allow calls: each is counted every time, the smallest one
+// refuses first, and the other keeps its own count.
+func TestAllowAll(t *testing.T) {
+	ctx := context.Background()
+	l := limiter(t)
+	small := ratelimit.Budget{Key: "all:ip:x", Limit: 2, Window: time.Hour}
+	large := ratelimit.Budget{Key: "all:client:x", Limit: 5, Window: time.Minute}
+	for i := 0; i < 2; i++ {
+		if err := l.AllowAll(ctx, small, large); err != nil {
+			t.Fatalf("use %d refused: %v", i+1, err)
+		}
+	}
+	err := l.AllowAll(ctx, small, large)
+	var tm *ratelimit.TooMany
+	if !asTooMany(err, &tm) || tm.RetryAfterSeconds() <= 60 {
+		t.Fatalf("third use: %v, want TooMany with the small budget's hour-long wait", err)
+	}
+	if n, err := l.Peek(ctx, large.Key); err != nil || n != 3 {
+		t.Fatalf("large budget counted %d (%v), want 3", n, err)
+	}
+	for i := 4; i <= 5; i++ {
+		if err := l.Allow(ctx, large.Key, 5, time.Minute); err != nil {
+			t.Fatalf("large budget alone, use %d: %v", i, err)
+		}
+	}
+	if err := l.AllowAll(ctx, large); !apperr.Is(err, apperr.TooMany) {
+		t.Fatalf("large budget past its limit: %v", err)
+	}
+}

@@ -1,0 +1,53 @@
+package app_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+// TestOPStatementsPerRequest pins how many SQL statements and transactions
+// each hot OpenID Provider request costs, so that a change which adds a
+// query to userinfo, introspection or a grant fails here rather than
+// showing up only as a slower benchmark.
+func TestOPStatementsPerRequest(t *testing.T) {
+	ob, st := newOPBenchCounted(t)
+	// The most each request may cost: reads ("query"), inserts
+	// ("create"), updates and transactions.
+	measure := func(name string, want map[string]int, do func()) {
+		st.Start()
+		do()
+		got := st.Stop()
+		t.Logf("%s: %v", name, got)
+		for kind, n := range got {
+			if n > want[kind] {
+				t.Errorf("%s: %d %s statements, want at most %d (all: %v)", name, n, kind, want[kind], got)
+			}
+		}
+	}
+	ok := func(req *http.Request) {
+		if code, body := benchDo(ob.client, req); code != http.StatusOK {
+			t.Fatalf("%s: %d %.300s", req.URL.Path, code, body)
+		}
+	}
+	measure("userinfo", map[string]int{"query": 2}, func() {
+		req, _ := http.NewRequest(http.MethodGet, ob.srv.URL(ob.host, "/oauth/userinfo"), nil)
+		req.Header.Set("Authorization", "Bearer "+ob.access)
+		ok(req)
+	})
+	measure("introspect", map[string]int{"query": 3}, func() {
+		ok(ob.tokenPost("/oauth/introspect", url.Values{"token": {ob.access}}.Encode(), ob.web))
+	})
+	measure("client_credentials", map[string]int{"query": 1, "create": 1, "transaction": 1}, func() {
+		ok(ob.tokenPost("/oauth/token", url.Values{"grant_type": {"client_credentials"}}.Encode(), ob.machine))
+	})
+	c := ob.code(t, ob.visitors[0])
+	var rt string
+	measure("code exchange", map[string]int{"query": 3, "update": 1, "create": 2, "transaction": 1}, func() { rt = ob.exchange(t, c).RefreshToken })
+	measure("refresh", map[string]int{"query": 3, "update": 1, "create": 2, "transaction": 1}, func() {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}.Encode()
+		if _, err := ob.tokenCall(ob.tokenPost("/oauth/token", form, ob.web)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
