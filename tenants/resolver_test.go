@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
 	"gatehouse/app/apptest"
@@ -29,6 +30,14 @@ func (c *countingLookup) BySlug(ctx context.Context, slug string) (*tenants.Tena
 func (c *countingLookup) ByDomain(ctx context.Context, host string) (*tenants.Tenant, error) {
 	c.calls.Add(1)
 	return c.store.ByDomain(ctx, host)
+}
+
+func (c *countingLookup) EachHost(ctx context.Context, id uuid.UUID, fn func(uuid.UUID, string, string)) error {
+	return c.store.EachHost(ctx, id, fn)
+}
+
+func (c *countingLookup) HostsVersion(ctx context.Context) (string, error) {
+	return c.store.HostsVersion(ctx)
 }
 
 func TestResolver(t *testing.T) {
