@@ -183,12 +183,7 @@ func TestTenantCreatedOnOneNodeIsServedOnAnother(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := mustStore(t)
-	opt, err := redis.ParseURL(apptest.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := mustRedis(t)
 	const channel = "gatehouse:test:known-hosts"
 	mustCreate(t, mustService(t, store), "acme")
 
@@ -247,4 +242,16 @@ func TestTenantCreatedOnOneNodeIsServedOnAnother(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// mustRedis is a client on an empty Redis database of t's own.
+func mustRedis(t testing.TB) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(apptest.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/redis/go-redis/v9"
 
 	"gatehouse/app/apptest"
 	"gatehouse/apperr"
@@ -123,12 +122,7 @@ func TestBusInvalidatesOtherNodes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := mustStore(t)
-	opt, err := redis.ParseURL(apptest.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := mustRedis(t)
 
 	bus := tenants.NewBus(rdb, "gatehouse:test:tenants", quiet)
 	svc := tenants.NewService(store, bus, "localhost", quiet)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -191,6 +192,9 @@ func get(t *testing.T, url string, want int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Read to the end: the last chunk is sent after the middleware (and
+	// its log line) has run.
+	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != want {
 		t.Fatalf("GET %s: %d, want %d", url, resp.StatusCode, want)
