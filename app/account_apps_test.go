@@ -72,6 +72,7 @@ func (w *oidcWorld) bravoSignIn(t *testing.T) (*brandApp, *oauth2.Token) {
 // introspection inactive) and nothing else: not the tenant's other app,
 // not another tenant's customer.
 func TestAccountSignedInApps(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	srv := w.srv
 	web := newBrandApp(t, srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)
@@ -171,6 +172,7 @@ func TestAccountSignedInApps(t *testing.T) {
 // enabling the account again does not bring the tokens back. Another
 // tenant's customer with the same address keeps theirs.
 func TestDisablingCustomerRevokesProviderTokens(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	mustStaff(t, w.env, "support@acme.test", "support", "acme")
 	web := newBrandApp(t, w.srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)

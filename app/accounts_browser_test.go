@@ -17,6 +17,7 @@ import (
 // password, succeed with the new one, and find the used link dead. Then the
 // same at phone size without horizontal scroll.
 func TestBrowserAccountJourney(t *testing.T) {
+	t.Parallel()
 	for _, size := range []struct {
 		name   string
 		w, h   int64

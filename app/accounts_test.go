@@ -104,6 +104,7 @@ func wantRedirect(t *testing.T, p apptest.Page, prefix string) {
 const badLogin = "Email or password is incorrect."
 
 func TestAccountLifecycle(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	b.withFields(t, "acme",
 		tenants.Field{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureRequired},
@@ -257,6 +258,7 @@ func TestAccountLifecycle(t *testing.T) {
 // passwords; neither brand's cookie, password or reset token works on the
 // other.
 func TestAccountsAcrossTenants(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme", "bravo")
 	a, bv := b.srv.Visitor(t), b.srv.Visitor(t)
 	wantRedirect(t, signup(a, "acme.localhost", "sam@example.com", "acme passphrase one", nil), "/account")
@@ -293,6 +295,7 @@ func TestAccountsAcrossTenants(t *testing.T) {
 // TestResetTokenRace: twenty concurrent uses of one reset link, exactly one
 // succeeds.
 func TestResetTokenRace(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	v := b.srv.Visitor(t)
 	wantRedirect(t, signup(v, "acme.localhost", "rae@example.com", "first passphrase", nil), "/account")
@@ -337,6 +340,7 @@ func TestResetTokenRace(t *testing.T) {
 // TestLoginThrottle: fast wrong guesses get 429 with Retry-After, and the
 // message never tells an unknown email from a wrong password.
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	v := b.srv.Visitor(t)
 	wantRedirect(t, signup(v, "acme.localhost", "tia@example.com", "good passphrase", nil), "/account")
@@ -366,6 +370,7 @@ func TestLoginThrottle(t *testing.T) {
 // the same login answer as a wrong password, and its forgot-password mail
 // explains how it signs in instead of sending a link.
 func TestSocialOnlyAccountLooksTheSame(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	d := b.env.DB()
 	ctx := context.Background()
@@ -397,6 +402,7 @@ func TestSocialOnlyAccountLooksTheSame(t *testing.T) {
 // TestRequiredVerification: with verification required, login waits for
 // the link, and the resend button is rate-limited.
 func TestRequiredVerification(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	b.withSettings(t, "acme", func(s *tenants.Settings) { s.EmailVerification = "required" })
 	v := b.srv.Visitor(t)
@@ -431,6 +437,7 @@ func TestRequiredVerification(t *testing.T) {
 // filled at the next login; optional ones are asked at most once per
 // interval and can be skipped.
 func TestProgressiveProfiling(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	host := "acme.localhost"
 	v := b.srv.Visitor(t)

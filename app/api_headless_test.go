@@ -159,6 +159,7 @@ func grantedCode(t *testing.T, r apitest.Response) (code, device string) {
 // in with its own screens and gets tokens from the ordinary token
 // endpoint; a third-party or confidential app is refused.
 func TestHeadlessSignUpAndSignIn(t *testing.T) {
+	t.Parallel()
 	w := newHeadlessWorld(t)
 	const email, password = "ada@example.com", "analytical engine 1843"
 
@@ -347,6 +348,7 @@ func TestHeadlessSignUpAndSignIn(t *testing.T) {
 // throttled on the same keys as /login, with 429 and Retry-After, and the
 // device token of an earlier sign-in still gets its owner in.
 func TestHeadlessThrottled(t *testing.T) {
+	t.Parallel()
 	w := newHeadlessWorld(t)
 	const email, password = "grace@example.com", "cobol compiler 1959"
 	pk := newPKCE()
@@ -402,6 +404,7 @@ func TestHeadlessThrottled(t *testing.T) {
 // auth_session, which gets the code once the link has been followed; a
 // known address gets the same answer and never a code.
 func TestHeadlessVerificationRequired(t *testing.T) {
+	t.Parallel()
 	w := newHeadlessWorld(t)
 	w.withSettings(t, "acme", func(s *tenants.Settings) { s.EmailVerification = "required" })
 	apptest.Eventually(t, 5*time.Second, func() error {
@@ -486,6 +489,7 @@ func TestHeadlessVerificationRequired(t *testing.T) {
 // is listed by the challenge answer, and the auth_session continues once
 // the app sends a valid value.
 func TestHeadlessMissingRequiredField(t *testing.T) {
+	t.Parallel()
 	w := newHeadlessWorld(t)
 	const email, password = "max@example.com", "planck constant 1900"
 	grantedCode(t, w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{
@@ -528,6 +532,7 @@ func TestHeadlessMissingRequiredField(t *testing.T) {
 // TestHeadlessPasswordReset: forgot answers alike for any address; the
 // mailed token resets through the API.
 func TestHeadlessPasswordReset(t *testing.T) {
+	t.Parallel()
 	w := newHeadlessWorld(t)
 	const email, password = "rosa@example.com", "dna double helix"
 	grantedCode(t, w.api.Do(t, apitest.Request{Method: http.MethodPost, Path: "/signup", Body: map[string]any{

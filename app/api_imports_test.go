@@ -89,6 +89,7 @@ func customerProfile(t *testing.T, env *apptest.Env, slug, email string) string 
 // separate worker, machine tokens from the real token endpoint, and every
 // exchange validated against the served openapi.json.
 func TestImportsAPI(t *testing.T) {
+	t.Parallel()
 	ndjsonDecoder.Do(func() {
 		// kin-openapi knows no JSON Lines decoder; the body is text, as documented.
 		openapi3filter.RegisterBodyDecoder("application/x-ndjson", openapi3filter.PlainBodyDecoder)

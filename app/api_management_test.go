@@ -93,6 +93,7 @@ func (w *apiWorld) create(t *testing.T, c *apitest.Client, token string, body ma
 // refuse: no token, the wrong scope, another tenant's token, another
 // tenant's customer, and bad input naming the field.
 func TestManagementAPIRefusals(t *testing.T) {
+	t.Parallel()
 	w := newAPIWorld(t)
 	mine, _ := w.create(t, w.acme, w.rw, map[string]any{"email": "ada@example.com"})
 	theirs, _ := w.create(t, w.bravo, w.bravoRW, map[string]any{"email": "bo@example.com"})
@@ -208,6 +209,7 @@ func TestManagementAPIRefusals(t *testing.T) {
 }
 
 func TestManagementAPICustomers(t *testing.T) {
+	t.Parallel()
 	w := newAPIWorld(t)
 	c := w.acme
 
@@ -455,6 +457,7 @@ func TestManagementAPICustomers(t *testing.T) {
 // minute; past it the API answers 429 with Retry-After, and another app
 // is not held back.
 func TestManagementAPIClientLimit(t *testing.T) {
+	t.Parallel()
 	w := newAPIWorld(t, "GATEHOUSE_API_CLIENT_LIMIT", "3")
 	for i := 0; i < 3; i++ {
 		if r := w.acme.Get(t, "/customers", w.ro); r.Status != http.StatusOK {
@@ -473,6 +476,7 @@ func TestManagementAPIClientLimit(t *testing.T) {
 // TestManagementAPITokenKinds: a customer's own token is not a machine
 // token, and a revoked machine token is dead at once.
 func TestManagementAPITokenKinds(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	c := apitest.New(t, w.srv, w.acme)
 	app := newBrandApp(t, w.srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)

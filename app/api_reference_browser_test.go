@@ -15,6 +15,7 @@ import (
 // own CSP: the vendored Redoc loads the served document and renders its
 // operations, with nothing fetched from another origin.
 func TestBrowserAPIReference(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	env := appEnv(t)
 	srv := env.Serve()

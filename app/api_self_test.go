@@ -29,6 +29,7 @@ func (w *headlessWorld) customerToken(t *testing.T, email, password, firstName s
 // with the hosted form's rules, changes the password, and lists and ends
 // their sessions, sign-in methods and apps; nobody else's token does.
 func TestSelfService(t *testing.T) {
+	t.Parallel()
 	w := newHeadlessWorld(t)
 	const email, password = "joan@example.com", "clarke orbit 1945"
 	tok := w.customerToken(t, email, password, "Joan")
@@ -224,6 +225,7 @@ func TestSelfService(t *testing.T) {
 // TestSelfServiceRefusesOtherTokens: no token, another tenant's customer
 // token, and a machine token get nothing from /me.
 func TestSelfServiceRefusesOtherTokens(t *testing.T) {
+	t.Parallel()
 	w := newHeadlessWorld(t)
 	acmeTok := w.customerToken(t, "ida@example.com", "lovelace notes 1843", "Ida")
 	if r := w.api.Get(t, "/me", ""); r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") == "" {

@@ -42,6 +42,7 @@ func createApp(t *testing.T, env *apptest.Env, args ...string) createdApp {
 }
 
 func TestAppCommand(t *testing.T) {
+	t.Parallel()
 	env := appEnv(t)
 
 	web := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--redirect-uri", "https://shop.example/cb")

@@ -21,6 +21,7 @@ var errNotYet = errors.New("not yet")
 // brand identity, and /account offers no password to add and no way to
 // remove the brand identity.
 func TestBrandOnlyPasswordCustomer(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true")
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
@@ -103,6 +104,7 @@ func TestBrandOnlyPasswordCustomer(t *testing.T) {
 // only by the CLI signs a customer in through the brand; /account offers no
 // password; the customer logs out and signs in again.
 func TestBrowserBrandOnly(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)

@@ -12,6 +12,7 @@ import (
 // opens the demo tenant's login page on the real server and reads the
 // brand's name, at desktop and at phone width without horizontal scroll.
 func TestBrowserSeesDemoLogin(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	env := apptest.New(t)
 	for _, k := range []string{"GATEHOUSE_DATABASE_URL", "GATEHOUSE_REDIS_URL", "GATEHOUSE_SECRET_KEY", "GATEHOUSE_SMTP_URL"} {

@@ -18,6 +18,7 @@ import (
 // campaign's link, chooses a password, and logs in with it; the link then
 // no longer works.
 func TestSetPasswordLink(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	ctx := context.Background()
 	tn, err := b.env.Tenants().BySlug(ctx, "acme")
@@ -53,6 +54,7 @@ func TestSetPasswordLink(t *testing.T) {
 // TestCampaignEndToEnd: customers imported without passwords get the
 // campaign's mail; its link sets a password, and the customer logs in.
 func TestCampaignEndToEnd(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	mustStaff(t, b.env, "owner@acme.test", "owner", "acme")
 	file := t.TempDir() + "/people.csv"

@@ -18,6 +18,7 @@ func runCLI(env map[string]string, args ...string) (int, string, string) {
 }
 
 func TestHelpListsEverySubcommand(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		subs []string
@@ -44,6 +45,7 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 }
 
 func TestCommandLineExitCodes(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		args []string
 		code int
@@ -69,6 +71,7 @@ func TestCommandLineExitCodes(t *testing.T) {
 }
 
 func TestCompletion(t *testing.T) {
+	t.Parallel()
 	for _, shell := range []string{"bash", "zsh", "fish"} {
 		code, out, stderr := runCLI(nil, "completion", shell)
 		if code != 0 || !strings.Contains(out, "gatehouse") || !strings.Contains(out, "__complete") {
@@ -80,6 +83,7 @@ func TestCompletion(t *testing.T) {
 // TestHelpShowsNoSecret: a flag's help shows its built-in default, not the
 // value its variable holds.
 func TestHelpShowsNoSecret(t *testing.T) {
+	t.Parallel()
 	secret := strings.Repeat("ab", 32)
 	env := map[string]string{"GATEHOUSE_SECRET_KEY": secret, "GATEHOUSE_DATABASE_URL": "postgres://u:hunter2@db/x"}
 	_, out, _ := runCLI(env, "serve", "--help")
@@ -89,6 +93,7 @@ func TestHelpShowsNoSecret(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	if code, out, _ := runCLI(nil, "version"); code != 0 || !strings.HasPrefix(out, "gatehouse ") {
 		t.Fatalf("version: exit %d %q", code, out)
 	}

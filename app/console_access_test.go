@@ -20,6 +20,7 @@ import (
 // the guard lets exactly the right ones through. Tenant B's owner must get
 // a 404 on every tenant A page and never see tenant A's data.
 func TestConsoleAccess(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	// --dev with no SMTP: the dev outbox pages exist and invitations land there.
 	env.Set("GATEHOUSE_SMTP_URL", "")

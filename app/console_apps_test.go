@@ -15,6 +15,7 @@ import (
 // secret appears nowhere else. Another tenant's owner cannot reach it (the
 // access walk in TestConsoleAccess covers every role).
 func TestConsoleApps(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustTenantCLI(t, env, "bravo", "Bravo Tea")

@@ -19,6 +19,7 @@ import (
 // login page shows them without a restart; then the owner adds a required
 // select field and the hosted sign-up form asks for it.
 func TestConsoleBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	env := apptest.New(t)
 	mustStaff(t, env, "root@example.com", "platform-admin", "")

@@ -14,6 +14,7 @@ import (
 // delete; an admin deletes with a typed confirmation; another tenant's
 // owner gets nothing.
 func TestConsoleCustomers(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme", "bravo")
 	mustStaff(t, b.env, "support@acme.test", "support", "acme")
 	mustStaff(t, b.env, "admin@acme.test", "admin", "acme")

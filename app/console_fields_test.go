@@ -25,6 +25,7 @@ func fieldOrder(body string) []string {
 // registration fields; keys cannot change; the hosted sign-up form shows
 // the result at once.
 func TestConsoleFields(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "admin@acme.test", "admin", "acme")

@@ -52,6 +52,7 @@ func inviteDetails(t *testing.T, env *apptest.Env, slug, email string) []string 
 // its own tenant; a pending invitation shows on the staff page and can be
 // revoked.
 func TestStaffInviteNeedsConsent(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustTenantCLI(t, env, "bravo", "Bravo Tea")
@@ -217,6 +218,7 @@ func TestStaffInviteNeedsConsent(t *testing.T) {
 // account opens an invitation signed out, signs in from its page, comes
 // back to it, accepts, and lands in the tenant with the role.
 func TestStaffInviteBrowser(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")

@@ -12,6 +12,7 @@ import (
 // TestConsoleStaffCLI covers `gatehouse staff`: the password comes from
 // stdin, roles are checked, and bad input names the flag.
 func TestConsoleStaffCLI(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 
@@ -61,6 +62,7 @@ func TestConsoleStaffCLI(t *testing.T) {
 
 // TestConsoleLogin covers signing in and out of the console.
 func TestConsoleLogin(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustStaff(t, env, "root@example.com", "platform-admin", "")
 	srv := env.Serve()

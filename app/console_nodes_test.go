@@ -14,6 +14,7 @@ import (
 // Redis: a theme saved through one is served by the other within a second,
 // and a staff member removed on one is shut out on the other at once.
 func TestConsoleTwoNodes(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "owner@acme.test", "owner", "acme")

@@ -21,6 +21,7 @@ import (
 // TestSeedConsole: the first dev run creates a platform admin and prints
 // its password once; the next run prints no password.
 func TestSeedConsole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()

@@ -27,6 +27,7 @@ func settingsForm(verification string, minLen int) url.Values {
 // after and reach the hosted pages; support staff get a 403, another
 // tenant's staff a 404, and neither changes anything.
 func TestConsoleSettings(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustTenantCLI(t, env, "bravo", "Bravo Tea")

@@ -12,6 +12,7 @@ import (
 // TestConsoleSocial: the social apps page shows each provider's exact
 // callback URL; a client secret is stored sealed and never shown again.
 func TestConsoleSocial(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "admin@acme.test", "admin", "acme")

@@ -18,6 +18,7 @@ import (
 // never the last owner; everything lands in the audit log, which filters
 // and pages.
 func TestConsoleStaff(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustTenantCLI(t, env, "bravo", "Bravo Tea")
@@ -203,6 +204,7 @@ func TestConsoleStaff(t *testing.T) {
 // TestConsoleOutbox: in --dev, a platform admin reads the mail the server
 // wrote to files.
 func TestConsoleOutbox(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_SMTP_URL", "")
 	mustTenantCLI(t, env, "acme", "Acme Coffee")

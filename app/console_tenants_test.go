@@ -27,6 +27,7 @@ func auditActions(t testing.TB, env *apptest.Env, slug string) []string {
 // TestConsoleTenants: a platform admin creates, finds, suspends and resumes
 // tenants and manages their custom domains, each change audited.
 func TestConsoleTenants(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustStaff(t, env, "root@example.com", "platform-admin", "")
 	mustTenantCLI(t, env, "bravo", "Bravo Tea")

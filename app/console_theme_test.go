@@ -41,6 +41,7 @@ func pngBytes(t testing.TB, w, h int) []byte {
 // serves the new theme at once, resets, and takes a logo only when it is a
 // small PNG, JPEG or WebP.
 func TestConsoleTheme(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "owner@acme.test", "owner", "acme")

@@ -65,6 +65,7 @@ func auditCount(t testing.TB, env *apptest.Env, action, target string) int64 {
 // security page, sign in with the code (refused when wrong, throttled,
 // never twice), with a recovery code once, and turn it off.
 func TestConsoleTOTP(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "owner@acme.test", "owner", "acme")

@@ -23,6 +23,7 @@ import (
 // the guarded outbound client, whose wiring-only resolver sends
 // *.localhost to the server here.
 func TestTenantAsAnotherTenantsProvider(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true")
 	env.SetOptions(app.Options{OutboundResolve: func(_ context.Context, host string) ([]netip.Addr, error) {

@@ -16,6 +16,7 @@ import (
 // address), and a reset link mailed before the account was disabled no
 // longer changes its password.
 func TestForgotPasswordDisabledCustomer(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	v := b.srv.Visitor(t)
 	wantRedirect(t, signup(v, "acme.localhost", "held@example.com", "first password here", nil), "/")

@@ -16,6 +16,7 @@ import (
 // with a provider" mail that names nobody), follow its single-use link,
 // choose a password and log in. The link is bound to its tenant.
 func TestForgotPasswordImportedCustomer(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme", "bravo")
 	file := t.TempDir() + "/people.csv"
 	if err := os.WriteFile(file, []byte("email\nimp@example.com\nother@example.com\n"), 0o600); err != nil {
@@ -83,6 +84,7 @@ func TestForgotPasswordImportedCustomer(t *testing.T) {
 // mail explaining how they sign in, and it names each provider as the
 // login page does (a brand's own provider by the brand's name), once.
 func TestForgotPasswordNamesProviders(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	d := b.env.DB()
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 // owner uploads a CSV, keeps the guessed mapping, dry-runs, runs, sees the
 // progress bar at 100% and downloads the error report of the bad row.
 func TestBrowserImport(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	b := newBrandEnv(t, "acme")
 	mustStaff(t, b.env, "owner@acme.test", "owner", "acme")

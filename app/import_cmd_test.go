@@ -58,6 +58,7 @@ func countCustomers(t *testing.T, env *apptest.Env, slug string) int64 {
 }
 
 func TestImportCLI(t *testing.T) {
+	t.Parallel()
 	env := importEnv(t)
 	file := writeFile(t, "customers.csv", "E-Mail;Vorname;Geburtstag;Telefon;Notes\n"+
 		"ann@example.com;Ann;01.02.1990;030 901820;\n"+
@@ -121,6 +122,7 @@ func TestImportCLI(t *testing.T) {
 }
 
 func TestImportCLIRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	env := importEnv(t)
 	good := writeFile(t, "ok.csv", "email,first_name\nann@example.com,Ann\n")
 	cases := []struct {
@@ -155,6 +157,7 @@ func TestImportCLIRefusesBadInput(t *testing.T) {
 }
 
 func TestImportCLIWithoutRedis(t *testing.T) {
+	t.Parallel()
 	env := importEnv(t)
 	env.Set("GATEHOUSE_REDIS_URL", "")
 	file := writeFile(t, "people.jsonl", `{"email":"ann@example.com","first_name":"Ann"}`+"\n"+`{"email":"bob@example.com"}`+"\n")

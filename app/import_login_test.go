@@ -10,6 +10,7 @@ import (
 )
 
 func TestImportedHashesLogInAndAreRehashed(t *testing.T) {
+	t.Parallel()
 	env := importEnv(t)
 	srv := env.Serve()
 	foreign, err := passwords.NewHasher(passwords.Params{Memory: 64, Time: 1, Threads: 1}, 1, time.Second).Hash(context.Background(), "argon password 1")

@@ -18,6 +18,7 @@ import (
 // the profile. Neither the hash, the password nor a profile value may reach
 // the log, while the requests themselves must be there.
 func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_LOG_LEVEL", "debug")
 	if r := env.Run("tenant", "create", "--slug", "acme", "--name", "Acme Coffee"); r.Code != 0 {

@@ -104,6 +104,7 @@ func verifyLogoutToken(t *testing.T, rp *brandApp, clientID, raw string) logoutT
 }
 
 func TestOIDCBackchannelLogout(t *testing.T) {
+	t.Parallel()
 	env := appEnv(t)
 	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true") // the receiver is an httptest server
 	mustStaff(t, env, "admin@acme.test", "admin", "acme")

@@ -44,6 +44,7 @@ func (n *navigations) since(i int) ([]string, int) {
 // tenant then gets single sign-on with no login page; an app of another
 // tenant gets the login page.
 func TestBrowserSPASignInAndSingleSignOn(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	spaSite := httptest.NewServer(http.FileServer(http.Dir("testdata/spa")))
 	t.Cleanup(spaSite.Close)

@@ -107,6 +107,7 @@ func (w *claimsWorld) tokensFor(t *testing.T, app createdApp, scopes ...string) 
 }
 
 func TestOIDCFieldClaims(t *testing.T) {
+	t.Parallel()
 	w := newClaimsWorld(t)
 
 	t.Run("asked for and granted: in the id_token and at userinfo", func(t *testing.T) {
@@ -188,6 +189,7 @@ func TestOIDCFieldClaims(t *testing.T) {
 // scope, and refuses registered or malformed names with a message next to
 // the input.
 func TestConsoleFieldClaims(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "admin@acme.test", "admin", "acme")

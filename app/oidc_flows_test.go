@@ -66,6 +66,7 @@ func loginPageOf(t *testing.T, v *apptest.Visitor, host string, app *brandApp, s
 // same link opened in another browser confirms the address and signs
 // nobody in.
 func TestOpenIDProviderSignupWithRequiredVerification(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	b.withFields(t, "acme", tenants.Field{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureRequired})
 	b.withSettings(t, "acme", func(s *tenants.Settings) { s.EmailVerification = "required" })
@@ -123,6 +124,7 @@ func TestOpenIDProviderSignupWithRequiredVerification(t *testing.T) {
 // still returns to the app, reporting both methods in amr. A plain social
 // sign-in reports "fed", a password log-in "pwd".
 func TestOpenIDProviderSocialLinkStepAndAMR(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
@@ -193,6 +195,7 @@ func TestOpenIDProviderSocialLinkStepAndAMR(t *testing.T) {
 // jti, client_id, scope). Their header says typ "JWT", not "at+jwt":
 // zitadel's op signs every token with a fixed typ (docs/architecture.md).
 func TestOpenIDProviderAccessTokenClaims(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	app := newBrandApp(t, w.srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)
 	tok, _ := w.signIn(t, app, w.srv.Visitor(t))
@@ -256,6 +259,7 @@ func socialThroughLogin(t *testing.T, v *apptest.Visitor, host string, app *bran
 // With brand login only, the link step is confirmed by a mailed link
 // instead of the password; confirming it still returns to the app.
 func TestOpenIDProviderMailedLinkStep(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")

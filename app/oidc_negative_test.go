@@ -29,6 +29,7 @@ func noRedirect(t *testing.T, p interface {
 }
 
 func TestOpenIDProviderRefuses(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	srv := w.srv
 	app := newBrandApp(t, srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)
@@ -240,6 +241,7 @@ func TestOpenIDProviderRefuses(t *testing.T) {
 }
 
 func TestOpenIDProviderMachineAndRS256(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	srv := w.srv
 	machine := createApp(t, w.env, "--tenant", "acme", "--name", "Svc", "--type", "machine", "--scope", "orders:read", "--scope", "orders:write")

@@ -39,6 +39,7 @@ func idTokenKID(t *testing.T, raw string) string {
 // signed before still verify; another tenant's keys are untouched and its
 // staff cannot rotate this tenant's.
 func TestConsoleRotateSigningKey(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	mustStaff(t, w.env, "admin@acme.test", "admin", "acme")
 	mustStaff(t, w.env, "owner@bravo.test", "owner", "bravo")

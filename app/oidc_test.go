@@ -176,6 +176,7 @@ func (w *oidcWorld) signIn(t *testing.T, app *brandApp, v *apptest.Visitor) (*oa
 }
 
 func TestOpenIDProvider(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	srv := w.srv
 	app := newBrandApp(t, srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)
@@ -399,6 +400,7 @@ func formRequest(t *testing.T, srv *apptest.Server, host, path string, form url.
 // A customer whose profile misses a required field completes it on the way
 // back to the app: the profile page carries the auth request on.
 func TestOpenIDProviderProfileCompletion(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	ts := w.env.Tenants()
 	acme, err := ts.BySlug(context.Background(), "acme")
@@ -450,6 +452,7 @@ func TestOpenIDProviderProfileCompletion(t *testing.T) {
 // login page carries the auth request through the brand's own provider
 // and back to the app.
 func TestOpenIDProviderSocialSignIn(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
@@ -496,6 +499,7 @@ func TestOpenIDProviderSocialSignIn(t *testing.T) {
 // A third-party app asks the customer first; a refusal goes back to the
 // app as access_denied, and an answer is remembered.
 func TestOpenIDProviderConsent(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	third := createApp(t, w.env, "--tenant", "acme", "--name", "Partner", "--type", "web", "--redirect-uri", shopRedirect)
 	app := newBrandApp(t, w.srv, w.acme, third.ClientID, third.ClientSecret, shopRedirect)

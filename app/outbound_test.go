@@ -71,6 +71,7 @@ func failureDetails(t *testing.T, env *apptest.Env) []string {
 // when the connection is dialled, so no request leaves; with loopback
 // allowed (--dev, tests) the same kind of provider works.
 func TestOutboundGuard(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	guarded := env.Serve() // no GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK, no --dev: the production default
@@ -117,6 +118,7 @@ func TestOutboundGuard(t *testing.T) {
 // server fetch a failing discovery document on every visit; a change of
 // the app's settings tries again at once.
 func TestDiscoveryFailureIsCached(t *testing.T) {
+	t.Parallel()
 	b := newSocialEnv(t, "acme")
 	down, hits := counting(t, http.StatusServiceUnavailable)
 	saveOIDCApp(t, b.env, "acme", down.URL, "acme-client", "acme-secret")

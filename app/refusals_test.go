@@ -31,6 +31,7 @@ func wantSecurityHeaders(t *testing.T, resp *http.Response) {
 // up, and a cross-site form, refused by the cross-origin protection. Both
 // carry the security headers of every page.
 func TestRefusalsBeforeTheEngines(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_LOG_LEVEL", "info") // the refusals are logged at info
 	if r := env.Run("tenant", "create", "--slug", "demo", "--name", "Demo Coffee"); r.Code != 0 {

@@ -8,6 +8,7 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/api"
+	"gatehouse/app/devshop"
 	"gatehouse/app/hosted"
 	"gatehouse/app/logos"
 	"gatehouse/app/oidc"
@@ -15,6 +16,13 @@ import (
 	"gatehouse/app/web"
 	"gatehouse/assets"
 	"gatehouse/tenants"
+)
+
+// The web SDK's stable URLs on every host (assets/static/sdk/). Version 1
+// keeps its API; a breaking change would get /sdk/v2/.
+const (
+	SDKPath      = "/sdk/v1/gatehouse.js"
+	SDKTypesPath = "/sdk/v1/gatehouse.d.ts"
 )
 
 // newHandler builds the whole HTTP surface: one gin engine for the console
@@ -47,6 +55,9 @@ func newHandler(s *services) (http.Handler, error) {
 		e.GET("/healthz", web.Live)
 		e.GET("/readyz", web.Ready(checks...))
 		e.GET("/static/*file", gin.WrapH(static.Handler()))
+		// The web SDK's stable aliases; the hashed names are under /static/sdk/.
+		e.GET(SDKPath, gin.WrapH(static.Alias("sdk/gatehouse.js")))
+		e.GET(SDKTypesPath, gin.WrapH(static.Alias("sdk/gatehouse.d.ts")))
 		e.NoRoute(render.NotFound)
 		return e
 	}
@@ -74,6 +85,8 @@ func newHandler(s *services) (http.Handler, error) {
 	public := tenantEngine.Group("", web.FormsMayLeave, tenants.Middleware(s.resolver, render.Error), acct.LoadCustomer)
 	public.GET("/", pages.Home)
 	public.GET("/theme.css", pages.ThemeCSS)
+	public.GET(hosted.FaviconPath, pages.Favicon)
+	public.GET("/favicon.ico", pages.Favicon)
 	if logoStore != nil {
 		public.GET("/logo", logos.Serve(logoStore, render.Error))
 	}
@@ -185,11 +198,15 @@ func newHandler(s *services) (http.Handler, error) {
 	cop.SetDenyHandler(render.CrossOriginRefused())
 	// The security headers go on outside everything, so the refusals
 	// written before an engine runs carry them as every page does.
-	return web.SecurityHeaders(cop.Handler(hostSwitch{
+	hosts := hostSwitch{
 		consoleHost: "console." + cfg.BaseDomain,
 		console:     consoleEngine,
 		tenants:     tenantEngine,
-	}), secure), nil
+	}
+	if s.shop != nil && cfg.Dev { // the demo brand app, never in production
+		hosts.shopHost, hosts.shop = devshop.Host+"."+cfg.BaseDomain, s.shop
+	}
+	return web.SecurityHeaders(cop.Handler(hosts), secure), nil
 }
 
 // hostSwitch refuses a malformed Host header with a 400 (a port such as
@@ -200,6 +217,8 @@ type hostSwitch struct {
 	consoleHost string
 	console     http.Handler
 	tenants     http.Handler
+	shopHost    string       // "" unless --dev
+	shop        http.Handler // Demo Coffee Shop, on shopHost
 }
 
 func (h hostSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -209,6 +228,8 @@ func (h hostSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		web.MalformedHost(w, web.PublicMessage(err))
 	case host == h.consoleHost:
 		h.console.ServeHTTP(w, r)
+	case h.shop != nil && host == h.shopHost:
+		h.shop.ServeHTTP(w, r)
 	default:
 		h.tenants.ServeHTTP(w, r)
 	}

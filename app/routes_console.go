@@ -187,6 +187,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Federation:    federation{client: s.outbound, accounts: s.accounts},
 		Outbox:        outbox,
 		ConsoleCSSURL: static.URL("console.css"),
+		IconURL:       static.URL("console-icon.svg"),
 		BaseDomain:    s.cfg.BaseDomain,
 		PublicURL:     s.cfg.PublicURL,
 		Secure:        s.cfg.PublicScheme == "https",
@@ -200,8 +201,9 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 	})
 	appDeps := apps.HandlerDeps{
 		Store: s.apps, Render: render, Audit: s.audit, Frame: handlers.Frame, Tenant: console.TenantOf,
-		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
-		Issuer: func(t *tenants.Tenant) string { return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) },
+		Actor:         func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
+		Issuer:        func(t *tenants.Tenant) string { return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) },
+		CopyScriptURL: static.URL("copy.js"),
 	}
 	if s.keys != nil {
 		appDeps.Keys = s.keys // "rotate signing key now" on the apps page
@@ -212,6 +214,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
 		Notify: handlers.Notify,
 	})
+	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusFound, static.URL("console-icon.svg")) })
 	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp, appPages, hooks))
 	return nil
 }

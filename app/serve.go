@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"gatehouse/app/cli"
+	"gatehouse/app/devshop"
 	"gatehouse/app/mail"
 	"gatehouse/apperr"
 	"gatehouse/config"
@@ -86,11 +88,16 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 	defer svc.close()
 
 	var worker *jobs.Server
+	var demo *tenants.Tenant
+	var consoleLogin bytes.Buffer
 	if cfg.Dev {
-		if _, err := seedDemo(ctx, svc.tenants); err != nil {
+		if demo, err = seedDemo(ctx, svc.tenants); err != nil {
 			return err
 		}
-		if err := seedConsole(ctx, svc, out); err != nil {
+		svc.shop = devshop.New() // configured once the port is known
+		// The one-time console login is printed after the banner, so the
+		// shop's URL is the first thing a newcomer reads.
+		if err := seedConsole(ctx, svc, &consoleLogin); err != nil {
 			return err
 		}
 		deliverer, err := newDeliverer(cfg, log)
@@ -137,6 +144,18 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && (cfg.PublicPort == "auto" || cfg.Dev && cfg.PublicPort == "") {
 		cfg.PublicPort = fmt.Sprint(tcp.Port)
 	}
+	// Before the port file: once it exists, the server is up (tools and tests wait for it).
+	if svc.shop != nil {
+		shopCfg, err := seedShop(ctx, cfg, svc.tenants, svc.apps, demo)
+		if err != nil {
+			ln.Close()
+			if metricsLn != nil {
+				metricsLn.Close()
+			}
+			return err
+		}
+		svc.shop.Configure(shopCfg)
+	}
 	if cfg.Dev {
 		portFile := filepath.Join(cfg.DataDir, devPortFile)
 		if err := os.WriteFile(portFile, []byte(cfg.PublicPort+"\n"), 0o600); err == nil {
@@ -144,6 +163,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		}
 	}
 	printBanner(out, cfg, ln.Addr(), metricsLn)
+	_, _ = consoleLogin.WriteTo(out)
 
 	// The known hosts, so that an unknown Host costs no query; the bus
 	// keeps them current and reloads them whenever it resubscribes.
@@ -234,6 +254,9 @@ func seedDemo(ctx context.Context, svc *tenants.Service) (*tenants.Tenant, error
 // printBanner tells a person what to open. The first line is also what the
 // test harness waits for.
 func printBanner(out io.Writer, cfg *config.Config, addr net.Addr, metrics net.Listener) {
+	if cfg.Dev {
+		fmt.Fprintf(out, "Demo Coffee Shop, a brand's app signing in with Gatehouse (start here): %s/\n", cfg.PublicURL(devshop.Host+"."+cfg.BaseDomain))
+	}
 	fmt.Fprintf(out, "gatehouse: listening on http://%s\n", addr.String())
 	if metrics != nil {
 		fmt.Fprintf(out, "gatehouse: metrics on http://%s/metrics\n", metrics.Addr().String())
@@ -244,6 +267,7 @@ func printBanner(out io.Writer, cfg *config.Config, addr net.Addr, metrics net.L
 	base := cfg.PublicURL
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "  Gatehouse is running in development mode.")
+	fmt.Fprintf(out, "  Demo Coffee Shop:         %s/\n", base(devshop.Host+"."+cfg.BaseDomain))
 	fmt.Fprintf(out, "  Demo brand's login page:  %s/login\n", base(demoSlug+"."+cfg.BaseDomain))
 	fmt.Fprintf(out, "  Admin console:            %s/\n", base("console."+cfg.BaseDomain))
 	fmt.Fprintf(out, "  Health:                   %s/healthz\n", base(demoSlug+"."+cfg.BaseDomain))

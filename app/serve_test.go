@@ -25,6 +25,7 @@ import (
 // TestDevServe boots `serve --dev` on an empty data dir, as `make run` does,
 // then again on the same dir.
 func TestDevServe(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	dataDir := t.TempDir()
 	for _, k := range []string{"GATEHOUSE_DATABASE_URL", "GATEHOUSE_REDIS_URL", "GATEHOUSE_SECRET_KEY", "GATEHOUSE_SMTP_URL"} {
@@ -180,6 +181,7 @@ func TestDevServe(t *testing.T) {
 // TestDevServeReusesData runs `serve --dev` twice on one data dir: the key,
 // the database and the demo tenant carry over, and nothing is duplicated.
 func TestDevServeReusesData(t *testing.T) {
+	t.Parallel()
 	dataDir := t.TempDir()
 	run := func() string {
 		env := apptest.New(t)
@@ -219,6 +221,7 @@ func TestDevServeReusesData(t *testing.T) {
 // TestTenantCLIRefusesBadInput checks each refusal names the problem and
 // exits non-zero, and that nothing is written.
 func TestTenantCLIRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	if r := env.Run("tenant", "create", "--slug", "acme", "--name", "Acme"); r.Code != 0 {
 		t.Fatalf("create: %d %s", r.Code, r.Stderr)
@@ -255,6 +258,7 @@ func TestTenantCLIRefusesBadInput(t *testing.T) {
 // TestProductionConfig checks that without --dev a missing or malformed
 // setting stops start-up with exit 2 and one line naming the variable.
 func TestProductionConfig(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	tests := []struct {
 		name, key, value, want string
@@ -286,6 +290,7 @@ func TestProductionConfig(t *testing.T) {
 // TestServeRefusesOutdatedSchema: production serve does not migrate; it
 // says what to run.
 func TestServeRefusesOutdatedSchema(t *testing.T) {
+	t.Parallel()
 	env := apptest.NewUnmigrated(t)
 	r := env.Run("serve")
 	if r.Code == 0 || !strings.Contains(r.Stderr, "gatehouse migrate up") {
@@ -308,6 +313,7 @@ func TestServeRefusesOutdatedSchema(t *testing.T) {
 // within a second, suspension shows the neutral page, and a queued mail is
 // delivered by the worker over SMTP.
 func TestTwoNodesAndAWorker(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_METRICS_ADDR", "127.0.0.1:0")
 	one, two := env.Serve(), env.Serve()
@@ -417,6 +423,7 @@ func TestTwoNodesAndAWorker(t *testing.T) {
 // to stop is answered in full; then the server exits 0 and refuses new
 // connections.
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	if r := env.Run("tenant", "create", "--slug", "acme", "--name", "Acme"); r.Code != 0 {
 		t.Fatal(r.Stderr)

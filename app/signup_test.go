@@ -16,6 +16,7 @@ import (
 // address and per tenant with 429 and Retry-After, every attempt counting,
 // and one tenant's limits leave another's alone.
 func TestSignupThrottled(t *testing.T) {
+	t.Parallel()
 	b := newProxiedBrandEnv(t, "acme", "bravo")
 	bad := func(v *apptest.Visitor, host string) apptest.Page {
 		return signup(v, host, "not-an-address", "short", nil)
@@ -55,6 +56,7 @@ func TestSignupThrottled(t *testing.T) {
 // account is untouched. Where verification is optional the answer differs,
 // as the console explains.
 func TestSignupDoesNotRevealAccounts(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme", "bravo")
 	b.withSettings(t, "acme", func(s *tenants.Settings) { s.EmailVerification = "required" })
 	const host, email, password = "acme.localhost", "ida@example.com", "ida's own passphrase"

@@ -91,6 +91,7 @@ func notSignedIn(t *testing.T, v *apptest.Visitor, host string) {
 }
 
 func TestSocialLoginRefusals(t *testing.T) {
+	t.Parallel()
 	b := newSocialEnv(t, "acme", "bravo")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
@@ -262,6 +263,7 @@ func TestSocialLoginRefusals(t *testing.T) {
 // TestBrandLoginOnly: the password forms are gone and refused; the brand's
 // provider is the way in.
 func TestBrandLoginOnly(t *testing.T) {
+	t.Parallel()
 	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")
@@ -290,6 +292,7 @@ func TestBrandLoginOnly(t *testing.T) {
 // OpenID provider, completes a required field, sees the link on the account
 // page, logs out, and signs in again into the same account.
 func TestBrowserSocialJourney(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
@@ -329,6 +332,7 @@ func TestBrowserSocialJourney(t *testing.T) {
 // TestGenericOAuth2 signs in through a plain OAuth 2.0 system whose
 // userinfo nests its fields, read through the tenant's claim mapping.
 func TestGenericOAuth2(t *testing.T) {
+	t.Parallel()
 	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	fake.Set(func(f *apptest.FakeOIDC) {
@@ -367,6 +371,7 @@ func TestGenericOAuth2(t *testing.T) {
 // POST. Exactly that route passes the cross-origin check (its state is
 // still checked); any other cross-site POST is refused.
 func TestAppleFormPostBypass(t *testing.T) {
+	t.Parallel()
 	b := newBrandEnv(t, "acme")
 	post := func(path string) int {
 		req, _ := http.NewRequest(http.MethodPost, b.srv.URL("acme.localhost", path), strings.NewReader("state=forged&code=x"))
@@ -393,6 +398,7 @@ func TestAppleFormPostBypass(t *testing.T) {
 // provider cannot remove their only way in, can add a password from
 // /account, and may then unlink the provider.
 func TestSocialOnlyAddsPasswordAndUnlinks(t *testing.T) {
+	t.Parallel()
 	b := newSocialEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")

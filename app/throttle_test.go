@@ -103,6 +103,7 @@ func hammer(t *testing.T, b *brandEnv, host, ip, email string, minRetry int) {
 // there and makes that browser a known device. A device cookie of one
 // tenant proves nothing on another.
 func TestStrangerCannotLockOwnerOut(t *testing.T) {
+	t.Parallel()
 	b := newProxiedBrandEnv(t, "acme", "bravo")
 	const (
 		acme, bravo = "acme.localhost", "bravo.localhost"
@@ -203,6 +204,7 @@ func TestStrangerCannotLockOwnerOut(t *testing.T) {
 // never refuse the owner, but past the ceiling the owner gets one mail per
 // window, and the notice is audited once.
 func TestAccountCeilingNotifies(t *testing.T) {
+	t.Parallel()
 	b := newProxiedBrandEnv(t, "acme")
 	const host, email, password = "acme.localhost", "nina@example.com", "nina's passphrase"
 	owner := b.at(t, "198.51.100.30")
@@ -238,6 +240,7 @@ func TestAccountCeilingNotifies(t *testing.T) {
 // address, yet every correct password succeeds, because the allowance
 // grows with the address's successful sign-ins.
 func TestSharedAddressCustomersGetIn(t *testing.T) {
+	t.Parallel()
 	b := newProxiedBrandEnv(t, "acme")
 	const host, shop = "acme.localhost", "192.0.2.50"
 	email := func(i int) string { return fmt.Sprintf("cust%02d@example.com", i) }
@@ -298,6 +301,7 @@ func failUntilThrottled(t *testing.T, what string, wantFirst int, post func(i in
 // current passwords are throttled like logins, on the same keys, so they
 // also hold back /login from that browser, but nobody else.
 func TestCurrentPasswordThrottled(t *testing.T) {
+	t.Parallel()
 	b := newProxiedBrandEnv(t, "acme")
 	const host, email, password = "acme.localhost", "carl@example.com", "carl's passphrase"
 	v := b.at(t, "198.51.100.40")
@@ -312,6 +316,7 @@ func TestCurrentPasswordThrottled(t *testing.T) {
 // TestSocialLinkThrottled is item 6 for /social/link: the password that
 // confirms a link is throttled like a login, on the same keys.
 func TestSocialLinkThrottled(t *testing.T) {
+	t.Parallel()
 	b := newProxiedBrandEnv(t, "acme")
 	fake := apptest.StartFakeOIDC(t)
 	b.withOIDC(t, "acme", fake, "acme-client", "acme-secret")

@@ -20,6 +20,7 @@ import (
 // posting an event (after the change committed, before the receiver
 // answered) and starts another: the event still arrives, once.
 func TestWebhookSurvivesWorkerKill(t *testing.T) {
+	t.Parallel()
 	if !apptest.UsingPostgres() || os.Getenv(apptest.EnvRedis) == "" {
 		t.Skip("the crash test needs real PostgreSQL and Redis shared by two processes: set " + apptest.EnvDatabase + " and " + apptest.EnvRedis)
 	}

@@ -204,6 +204,7 @@ func hookSignUp(t *testing.T, srv *apptest.Server, slug, email string) {
 // attempt, never another tenant's; the delivery log and resend; and an
 // endpoint failing for 24 hours being disabled with a mail to the admins.
 func TestWebhooks(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true") // the receivers listen on loopback
 	mustTenantCLI(t, env, "acme", "Acme Coffee")

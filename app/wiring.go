@@ -16,6 +16,7 @@ import (
 	"gatehouse/app/apps"
 	"gatehouse/app/audit"
 	"gatehouse/app/db"
+	"gatehouse/app/devshop"
 	"gatehouse/app/imports"
 	"gatehouse/app/mail"
 	"gatehouse/app/oidc"
@@ -67,7 +68,8 @@ type services struct {
 	keys        *oidc.Keys    // the tenants' signing keys, which the provider and the console share
 	masterKey   []byte
 	webhooks    *webhooks.Service
-	apiLimits   api.Limits // from GATEHOUSE_API_*_LIMIT
+	apiLimits   api.Limits    // from GATEHOUSE_API_*_LIMIT
+	shop        *devshop.Shop // Demo Coffee Shop on shop.<base-domain>; only with --dev
 }
 
 func newServices(cfg *config.Config, log *slog.Logger, database *db.DB, rc *redisConn, metrics prometheus.Registerer) (*services, error) {

@@ -150,6 +150,7 @@ var zitadelAda = zitadelUser{ID: "id1", Username: "ada", Password: "verysecure",
 // provider, whose issuer ends in "/" and which shares email and profile
 // only at userinfo: a first sign-in, then a returning one.
 func TestZitadelSignIn(t *testing.T) {
+	t.Parallel()
 	b := newSocialEnv(t, "acme")
 	b.withFields(t, "acme", tenants.Field{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureOptional})
 	z := startZitadel(t, true, zitadelAda)
@@ -198,6 +199,7 @@ func TestZitadelSignIn(t *testing.T) {
 // what the provider publishes, and a wrong client secret shows as
 // invalid_client on the social page.
 func TestZitadelConsole(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true")
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
@@ -245,6 +247,7 @@ func TestZitadelConsole(t *testing.T) {
 // provider, that provider's user with the same sub is another customer,
 // not the old one (issue 10, item 3).
 func TestTwoIssuersSameSubject(t *testing.T) {
+	t.Parallel()
 	b := newSocialEnv(t, "acme")
 	host := "acme.localhost"
 	first := startZitadel(t, true, zitadelAda)

@@ -159,6 +159,7 @@ var contentTypes = map[string]string{
 	".ico":   "image/x-icon",
 	".woff2": "font/woff2",
 	".txt":   "text/plain; charset=utf-8",
+	".ts":    "text/plain; charset=utf-8", // the SDK's .d.ts; .ts would otherwise be video/mp2t
 }
 
 func contentType(name string, body []byte) string {
@@ -253,14 +254,52 @@ func (a *Assets) serve(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	f := rt.f
+	cache := cacheNoCache
+	if rt.hashed {
+		cache = cacheImmutable
+	}
+	serveFile(w, r, rt.f, cache)
+}
+
+// SDKPrefix holds the browser SDK's files (static/sdk/). Brands' pages on
+// other origins load them, as ES modules, which browsers fetch with CORS.
+const SDKPrefix = "sdk/"
+
+// cacheAlias is the Cache-Control of a stable alias such as
+// /sdk/v1/gatehouse.js: short, so a deploy reaches every brand's pages
+// within minutes, yet most page views need no request at all.
+const cacheAlias = "public, max-age=300"
+
+// Alias serves the embedded file name at a stable URL of the caller's
+// choosing (the SDK's /sdk/v1/gatehouse.js), with a short Cache-Control
+// instead of the hashed name's year. It panics when name is not embedded,
+// as URL does.
+func (a *Assets) Alias(name string) http.Handler {
+	f, ok := a.byName[name]
+	if !ok {
+		panic(fmt.Sprintf("assets: no embedded file %q", name))
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+			return
+		}
+		// The hashed URL of the same bytes, for tools that pin a version.
+		w.Header().Set("Link", "<"+f.url+`>; rel="canonical"`)
+		serveFile(w, r, f, cacheAlias)
+	})
+}
+
+func serveFile(w http.ResponseWriter, r *http.Request, f *file, cache string) {
 	h := w.Header()
 	h.Set("Content-Type", f.contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
-	if rt.hashed {
-		h.Set("Cache-Control", cacheImmutable)
-	} else {
-		h.Set("Cache-Control", cacheNoCache)
+	h.Set("Cache-Control", cache)
+	if strings.HasPrefix(f.name, SDKPrefix) {
+		// Public code, fetched without credentials: any origin may load it.
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 	}
 	body, etag := f.body, f.etag
 	if f.gzBody != nil {

@@ -43,6 +43,8 @@ type HandlerDeps struct {
 	// Keys are the tenant's signing keys, listed and rotated on the page;
 	// nil hides the panel.
 	Keys SigningKeys
+	// CopyScriptURL is the hashed URL of the copy buttons' script.
+	CopyScriptURL string
 }
 
 // Handlers serve the console's apps pages.
@@ -88,7 +90,8 @@ func (h *Handlers) renderList(c *gin.Context, status int, t *tenants.Tenant, f v
 		h.d.Render.Error(c, err)
 		return
 	}
-	v := views.ListPage{Base: base(t), Issuer: h.d.Issuer(t), Form: f}
+	issuer := h.d.Issuer(t)
+	v := views.ListPage{Base: base(t), Issuer: issuer, Form: f, CopyScriptURL: h.d.CopyScriptURL}
 	if h.d.Keys != nil {
 		keys, err := h.d.Keys.Summary(c.Request.Context(), t.ID)
 		if err != nil {
@@ -110,6 +113,7 @@ func (h *Handlers) renderList(c *gin.Context, status int, t *tenants.Tenant, f v
 			HasSecret: a.Confidential(), Created: a.CreatedAt.Format("2006-01-02"),
 			RotateURL: base(t) + "/" + a.ClientID + "/rotate", DeleteURL: base(t) + "/" + a.ClientID + "/delete",
 			Backchannel: a.BackchannelLogoutURI, BackchannelURL: base(t) + "/" + a.ClientID + "/backchannel", SignsIn: a.Type != Machine,
+			Snippets: Snippets(a, issuer),
 		})
 	}
 	h.page(c, status, "Apps", views.List(v))

@@ -52,6 +52,8 @@ type Deps struct {
 
 	// ConsoleCSSURL is the hashed URL of console.css.
 	ConsoleCSSURL string
+	// IconURL is the hashed URL of the console's favicon.
+	IconURL string
 	// BaseDomain is what tenant hosts end in.
 	BaseDomain string
 	// PublicURL turns a host into an absolute URL with the public scheme
@@ -154,6 +156,7 @@ func (h *Handlers) page(title string) layout.Page {
 	// The console's own sheet rides in the second stylesheet slot, after
 	// app.css, as a tenant's theme does on hosted pages.
 	p.ThemeCSSURL = h.d.ConsoleCSSURL
+	p.IconURL = h.d.IconURL
 	p.NoIndex = true
 	return p
 }

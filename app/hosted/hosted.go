@@ -71,6 +71,7 @@ func (p *Pages) Brand(ctx context.Context, t *tenants.Tenant) hosted.Brand {
 func (p *Pages) Page(t *tenants.Tenant, title string) layout.Page {
 	page := p.render.Page(title + " · " + Brand(t).Title())
 	page.ThemeCSSURL = "/theme.css?v=" + t.ThemeVersion()
+	page.IconURL = faviconURL(t)
 	return page
 }
 

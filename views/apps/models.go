@@ -14,6 +14,15 @@ type ListPage struct {
 	Keys          []KeyRow
 	KeysShown     bool
 	RotateKeysURL string
+	// CopyScriptURL is the console's copy-button script; empty leaves the
+	// snippets as plain text to select.
+	CopyScriptURL string
+}
+
+// Snippet is one copy-ready block for an app's developer, such as its
+// discovery URL or a curl call. ID names its element for the copy button.
+type Snippet struct {
+	ID, Label, Text string
 }
 
 // KeyRow is one published signing key.
@@ -37,6 +46,8 @@ type Row struct {
 	Backchannel    string
 	BackchannelURL string
 	SignsIn        bool
+	// Snippets are what to paste into the app's code for its type.
+	Snippets []Snippet
 }
 
 // Form is the create form, with what was typed and the error of one field.

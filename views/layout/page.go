@@ -20,6 +20,9 @@ type Page struct {
 	// HTMXURL is the hashed URL of the vendored htmx; when empty the page
 	// loads no script at all, and must then work without it.
 	HTMXURL string
+	// IconURL is the page's favicon: the tenant's icon on hosted pages, the
+	// console's on console pages; empty links none.
+	IconURL string
 	// NoIndex asks search engines not to index the page (error pages,
 	// account pages, anything behind a token).
 	NoIndex bool
