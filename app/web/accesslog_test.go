@@ -72,6 +72,7 @@ func newEngine(t *testing.T, level slog.Level) (*httptest.Server, *syncBuffer, *
 	e.GET("/readyz", web.Ready())
 	e.GET("/static/*file", gin.WrapH(a.Handler()))
 	e.GET("/theme.css", func(c *gin.Context) { c.String(http.StatusOK, ":root{}") })
+	e.GET("/sdk/v1/gatehouse.js", func(c *gin.Context) { c.String(http.StatusOK, "export {}") })
 	e.GET("/login", func(c *gin.Context) { c.String(http.StatusOK, "login") })
 	e.GET("/broken", func(c *gin.Context) { render.Error(c, apperr.New(apperr.Internal, "boom")) })
 	srv := httptest.NewServer(e)
@@ -150,11 +151,12 @@ func TestCanceledRequestIs499AtInfo(t *testing.T) {
 func TestProbesAndStaticFilesAreNotLoggedAtInfo(t *testing.T) {
 	a, _ := assets.New()
 	quiet := map[string]string{
-		"/healthz":           "/healthz",
-		"/readyz":            "/readyz",
-		a.URL("app.css"):     "/static/*file",
-		a.URL("htmx.min.js"): "/static/*file",
-		"/theme.css":         "/theme.css",
+		"/healthz":             "/healthz",
+		"/readyz":              "/readyz",
+		a.URL("app.css"):       "/static/*file",
+		a.URL("htmx.min.js"):   "/static/*file",
+		"/theme.css":           "/theme.css",
+		"/sdk/v1/gatehouse.js": "/sdk/v1/gatehouse.js",
 	}
 	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
 		srv, sink, reg, _ := newEngine(t, level)

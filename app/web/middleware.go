@@ -89,8 +89,8 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 // quietRoutes are the route templates whose successful requests the access
 // log writes at debug only: liveness and readiness probes, the metrics
 // endpoint, and static files (the content-hashed assets under /static, which
-// hold the SDK too, the SDK's stable aliases, a tenant's theme.css and logo). An error on one of them
-// is still logged at error.
+// hold the SDK too, the SDK's stable aliases, a tenant's theme.css and logo).
+// An error on one of them is still logged at error.
 var quietRoutes = map[string]bool{
 	"/healthz": true, "/readyz": true, "/metrics": true,
 	"/static/*file": true, "/theme.css": true, "/logo": true,
