@@ -30,6 +30,17 @@ import (
 // and one customer, for in-process benchmarks of the customer pages.
 func benchServer(b *testing.B) http.Handler {
 	b.Helper()
+	h, err := newHandler(benchServices(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+// benchServices are the services behind benchServer: SQLite and miniredis,
+// the tenant "demo" and its customer bench@example.com.
+func benchServices(b testing.TB) *services {
+	b.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	d, err := db.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), quiet)
@@ -59,11 +70,7 @@ func benchServer(b *testing.B) http.Handler {
 	if _, err := s.accounts.Register(ctx, t, accounts.Registration{Email: "bench@example.com", Password: "bench passphrase"}, accounts.Request{Host: "demo.localhost"}); err != nil {
 		b.Fatal(err)
 	}
-	h, err := newHandler(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return h
+	return s
 }
 
 func postLogin(h http.Handler) int {

@@ -165,6 +165,11 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 	printBanner(out, cfg, ln.Addr(), metricsLn)
 	_, _ = consoleLogin.WriteTo(out)
 
+	// The known hosts, so that an unknown Host costs no query; the bus
+	// keeps them current and reloads them whenever it resubscribes.
+	if err := svc.resolver.LoadHosts(ctx); err != nil {
+		log.Warn("tenant_hosts_load_failed", "error", err)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
@@ -183,6 +188,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 	listenCtx, stopListening := context.WithCancel(context.Background())
 	defer stopListening()
 	go svc.bus.Listen(listenCtx, svc.resolver)
+	go svc.resolver.KeepHostsCurrent(listenCtx, time.Minute, log)
 	go svc.relay().Run(listenCtx)
 
 	g.Go(func() error {

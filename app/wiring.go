@@ -100,6 +100,7 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 	s.bus = tenants.NewBus(rc.client, rc.tenantChannel(), log)
 	s.tenants = tenants.NewService(s.tenantStore, s.bus, cfg.BaseDomain, log)
 	s.resolver = tenants.NewResolver(s.tenantStore, cfg.BaseDomain, tenants.ResolverOptions{})
+	s.bus.Local(s.resolver)
 	if cfg.SMTPURL == "" {
 		s.outbox = mail.NewOutbox(outboxDir(cfg))
 	}

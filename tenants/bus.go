@@ -14,6 +14,7 @@ type Bus struct {
 	rdb     redis.UniversalClient
 	channel string
 	log     *slog.Logger
+	local   *Resolver // this node's resolver, told at once; nil: none
 }
 
 var _ Publisher = (*Bus)(nil)
@@ -24,16 +25,28 @@ func NewBus(rdb redis.UniversalClient, channel string, log *slog.Logger) *Bus {
 	return &Bus{rdb: rdb, channel: channel, log: log}
 }
 
+// Local makes TenantChanged apply each change to r at once, before it is
+// published: the node that made a change (a domain verified in the console)
+// serves it on the next request, without waiting for its own message to come
+// back from Redis.
+func (b *Bus) Local(r *Resolver) { b.local = r }
+
 // TenantChanged publishes id.
 func (b *Bus) TenantChanged(ctx context.Context, id uuid.UUID) error {
+	if b.local != nil {
+		if err := b.local.Changed(ctx, id); err != nil {
+			b.log.Warn("tenant_hosts_refresh_failed", "tenant_id", id, "error", err)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return b.rdb.Publish(ctx, b.channel, id.String()).Err()
 }
 
-// Listen applies every message to r until ctx ends. Each time the
-// subscription is (re)established it empties r's cache, because messages
-// published while the connection was down are gone for good.
+// Listen applies every message to r until ctx ends: the tenant's hosts are
+// read again and its cached snapshot dropped. Each time the subscription is
+// (re)established it empties r's cache and reloads the known hosts, because
+// messages published while the connection was down are gone for good.
 func (b *Bus) Listen(ctx context.Context, r *Resolver) {
 	sub := b.rdb.Subscribe(ctx, b.channel)
 	defer sub.Close()
@@ -54,16 +67,28 @@ func (b *Bus) Listen(ctx context.Context, r *Resolver) {
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
-				r.ForgetAll()
+				b.reload(ctx, r)
 			}
 		case *redis.Message:
 			id, err := uuid.Parse(m.Payload)
 			if err != nil {
 				b.log.Warn("tenant_bus_bad_message", "payload_len", len(m.Payload))
-				r.ForgetAll()
+				b.reload(ctx, r)
 				continue
 			}
-			r.Forget(id)
+			if err := r.Changed(ctx, id); err != nil && ctx.Err() == nil {
+				b.log.Warn("tenant_hosts_refresh_failed", "tenant_id", id, "error", err)
+			}
 		}
+	}
+}
+
+// reload empties r's cache and reads the known hosts again. A failed load
+// is logged and leaves r asking the store on every miss until
+// KeepHostsCurrent succeeds.
+func (b *Bus) reload(ctx context.Context, r *Resolver) {
+	r.ForgetAll()
+	if err := r.LoadHosts(ctx); err != nil && ctx.Err() == nil {
+		b.log.Warn("tenant_hosts_load_failed", "error", err)
 	}
 }

@@ -12,10 +12,13 @@ import (
 	"gatehouse/apperr"
 )
 
-// Lookup is what the resolver needs from the store on a cache miss.
+// Lookup is what the resolver needs from the store: a tenant on a cache
+// miss, and the list of every host any tenant answers on.
 type Lookup interface {
 	BySlug(ctx context.Context, slug string) (*Tenant, error)
 	ByDomain(ctx context.Context, hostname string) (*Tenant, error)
+	EachHost(ctx context.Context, id uuid.UUID, fn func(tenantID uuid.UUID, slug, domain string)) error
+	HostsVersion(ctx context.Context) (string, error)
 }
 
 // ResolverOptions tune the cache. Pub/sub makes changes visible at once; the
@@ -28,6 +31,12 @@ type ResolverOptions struct {
 
 // Resolver maps a request's Host header to its tenant through an in-process
 // cache, so the hot path is one map read under a read lock.
+//
+// Once LoadHosts has run it also holds the set of every known host (each
+// tenant's slug host and verified domain), kept current by the bus. A host
+// outside that set is answered "no such tenant" with no query, so a flood
+// of invented Host headers costs map lookups, not database work. Before the
+// first load (or if it failed) every miss asks the store, as it always did.
 type Resolver struct {
 	lookup     Lookup
 	baseSuffix string // "." + base domain
@@ -38,6 +47,10 @@ type Resolver struct {
 	hosts     map[string]entry
 	negatives int
 	flight    singleflight.Group
+
+	known   map[string]uuid.UUID // every host a tenant answers on, to its tenant; nil until loaded
+	loadMu  sync.Mutex           // one load or refresh of the known set at a time
+	version string               // the store's HostsVersion read before the last full load
 }
 
 type entry struct {
@@ -73,12 +86,17 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Tenant, error) {
 	now := r.now().UnixNano()
 	r.mu.RLock()
 	e, ok := r.hosts[key]
+	_, known := r.known[key]
+	complete := r.known != nil
 	r.mu.RUnlock()
 	if ok && now < e.expires {
 		if e.tenant == nil {
 			return nil, errNoTenant
 		}
 		return e.tenant, nil
+	}
+	if complete && !known {
+		return nil, errNoTenant
 	}
 	v, err, _ := r.flight.Do(key, func() (any, error) { return r.load(ctx, key) })
 	if err != nil {

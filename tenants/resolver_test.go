@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/google/uuid"
 
 	"gatehouse/app/apptest"
 	"gatehouse/apperr"
@@ -29,6 +29,14 @@ func (c *countingLookup) BySlug(ctx context.Context, slug string) (*tenants.Tena
 func (c *countingLookup) ByDomain(ctx context.Context, host string) (*tenants.Tenant, error) {
 	c.calls.Add(1)
 	return c.store.ByDomain(ctx, host)
+}
+
+func (c *countingLookup) EachHost(ctx context.Context, id uuid.UUID, fn func(uuid.UUID, string, string)) error {
+	return c.store.EachHost(ctx, id, fn)
+}
+
+func (c *countingLookup) HostsVersion(ctx context.Context) (string, error) {
+	return c.store.HostsVersion(ctx)
 }
 
 func TestResolver(t *testing.T) {
@@ -114,12 +122,7 @@ func TestBusInvalidatesOtherNodes(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	store := mustStore(t)
-	opt, err := redis.ParseURL(apptest.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+	rdb := mustRedis(t)
 
 	bus := tenants.NewBus(rdb, "gatehouse:test:tenants", quiet)
 	svc := tenants.NewService(store, bus, "localhost", quiet)

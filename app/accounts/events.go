@@ -69,8 +69,14 @@ func (s TenantStore) change(ctx context.Context, event string, id uuid.UUID, fn 
 	if s.events == nil {
 		return fn(s)
 	}
+	if s.inTx {
+		if err := fn(s); err != nil {
+			return err
+		}
+		return s.emit(ctx, event, id)
+	}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events}
+		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events, inTx: true}
 		if err := fn(inner); err != nil {
 			return err
 		}

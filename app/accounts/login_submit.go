@@ -16,9 +16,11 @@ func (h *Handlers) Login(c *gin.Context) {
 	t := tenants.FromGin(c)
 	email, password := c.PostForm("email"), c.PostForm("password")
 	returnTo := web.SafeReturnTo(c.PostForm("return_to"))
-	cust, err := h.svc.Login(c.Request.Context(), t, email, password, h.request(c))
+	cust, token, err := h.svc.SignIn(c.Request.Context(), t, email, password, h.request(c), sessionToken(c))
 	if err == nil {
-		h.signIn(c, t, cust, returnTo, AMRPassword)
+		h.setSession(c, token)
+		h.rememberDevice(c, t, cust)
+		c.Redirect(http.StatusSeeOther, h.next(t, cust, returnTo))
 		return
 	}
 	v := h.loginPage(c, t, "login", returnTo)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"gatehouse/app/audit"
 	"gatehouse/app/passwords"
@@ -227,26 +228,72 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 // Redis, so every node counts the same tries, by the rules in throttle.go:
 // a stranger's guesses slow down the stranger, not the owner's browser.
 func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, password string, r Request) (*Customer, error) {
+	c, _, err := s.login(ctx, t, rawEmail, password, r, nil)
+	return c, err
+}
+
+// SignIn is Login for a browser: the same checks, and the new session
+// (replacing the browser's old one, if any) in the same transaction as the
+// login stamp and the audit event. One password login is therefore one
+// commit, and a failure anywhere in it writes nothing at all; a wrong
+// password commits its audit event alone. It returns the session token.
+func (s *Service) SignIn(ctx context.Context, t *tenants.Tenant, rawEmail, password string, r Request, replaces string) (*Customer, string, error) {
+	return s.login(ctx, t, rawEmail, password, r, &sessionStart{replaces: replaces, amr: []string{AMRPassword}})
+}
+
+// sessionStart asks login to start a session too.
+type sessionStart struct {
+	replaces string // the browser's current session token, ended in the same transaction
+	amr      []string
+}
+
+// login checks a password and records the outcome in one transaction (see
+// TenantStore.loginTx). The hashing slot is taken before the transaction
+// opens, so a login queueing for the CPU holds no database connection,
+// and given back once the hash is checked.
+func (s *Service) login(ctx context.Context, t *tenants.Tenant, rawEmail, password string, r Request, start *sessionStart) (*Customer, string, error) {
 	if t.Settings.BrandLoginOnly {
-		return nil, errBrandOnly
+		return nil, "", errBrandOnly
 	}
-	email, err := NormalizeEmail(rawEmail)
-	if err != nil {
+	email, emailErr := NormalizeEmail(rawEmail)
+	if emailErr != nil {
 		email = strings.ToLower(strings.TrimSpace(rawEmail))
 	}
-	var c *Customer
-	if err == nil {
-		c, err = s.store.For(t.ID).ByEmail(ctx, email)
-		if err != nil && !apperr.Is(err, apperr.NotFound) {
-			return nil, err
-		}
-		if err != nil {
-			c = nil
-		}
+	ctx, release, err := s.hasher.Hold(ctx)
+	if err != nil {
+		return nil, "", err
 	}
+	defer release()
+	var (
+		cust    *Customer
+		token   string
+		outcome error // what the caller hears; the transaction still commits
+	)
+	err = s.store.For(t.ID).loginTx(ctx, email, emailErr == nil, func(inner TenantStore, tx *gorm.DB, c *Customer) error {
+		cust = c
+		var err error
+		token, outcome, err = s.loginIn(ctx, t, inner, tx, c, email, password, r, start, release)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if outcome != nil {
+		if errors.Is(outcome, ErrVerifyFirst) {
+			return cust, "", outcome
+		}
+		return nil, "", outcome
+	}
+	return cust, token, nil
+}
+
+// loginIn is the login's work inside its transaction. outcome is a refusal
+// the caller hears while what was written (a failed login's audit event)
+// commits; err rolls everything back.
+func (s *Service) loginIn(ctx context.Context, t *tenants.Tenant, store TenantStore, tx *gorm.DB, c *Customer, email, password string, r Request, start *sessionStart, release func()) (token string, outcome, err error) {
 	g := s.guardFor(t, email, c, r)
 	if err := s.checkThrottle(ctx, g); err != nil {
-		return nil, err
+		return "", err, nil
 	}
 	hash := ""
 	if c != nil {
@@ -258,23 +305,27 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 	// argon2id.
 	ok, rehash, verr := s.hasher.VerifyAny(ctx, hash, password)
 	if verr != nil {
-		return nil, verr
+		return "", nil, verr
 	}
+	audit := s.audit.In(tx)
 	if !ok {
+		release()
 		s.passwordFailed(ctx, t, c, g, r)
 		actor := "anonymous"
 		if c != nil {
 			actor = "customer:" + c.ID.String()
 		}
-		s.record(ctx, t, actor, "customer.login.failed", email, r, nil)
-		return nil, errBadLogin
+		if err := s.recordIn(ctx, audit, t, actor, "customer.login.failed", email, r, nil); err != nil {
+			return "", nil, err
+		}
+		return "", errBadLogin, nil
 	}
 	s.passwordSucceeded(ctx, g)
 	if c.Status != StatusActive {
-		return nil, errDisabled
+		return "", errDisabled, nil
 	}
 	if t.Settings.EmailVerification == "required" && !c.EmailVerified {
-		return c, ErrVerifyFirst
+		return "", ErrVerifyFirst, nil
 	}
 	newHash := ""
 	if rehash {
@@ -282,11 +333,24 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 			newHash = h
 		}
 	}
-	if err := s.store.For(t.ID).RecordLogin(ctx, c.ID, s.now(), newHash); err != nil {
-		return nil, err
+	release()
+	if err := store.RecordLogin(ctx, c.ID, s.now(), newHash); err != nil {
+		return "", nil, err
 	}
-	s.record(ctx, t, "customer:"+c.ID.String(), "customer.login", c.Email, r, map[string]any{"method": "password"})
-	return c, nil
+	if err := s.recordIn(ctx, audit, t, "customer:"+c.ID.String(), "customer.login", c.Email, r, map[string]any{"method": "password"}); err != nil {
+		return "", nil, err
+	}
+	if start == nil {
+		return "", nil, nil
+	}
+	sessions := s.sessions.In(tx)
+	if start.replaces != "" {
+		if err := sessions.Revoke(ctx, start.replaces); err != nil {
+			return "", nil, err
+		}
+	}
+	token, err = s.startSessionIn(ctx, sessions, t, c, r, start.amr)
+	return token, nil, err
 }
 
 // DeviceToken returns a device cookie value for a browser customer c has
@@ -313,7 +377,11 @@ const (
 // using the tenant's idle and absolute lifetimes. amr says how the customer
 // proved who they are (AMRPassword, AMRFederated).
 func (s *Service) StartSession(ctx context.Context, t *tenants.Tenant, c *Customer, r Request, amr []string) (string, error) {
-	token, _, err := s.sessions.Create(ctx, sessions.New{
+	return s.startSessionIn(ctx, s.sessions, t, c, r, amr)
+}
+
+func (s *Service) startSessionIn(ctx context.Context, store *sessions.Store, t *tenants.Tenant, c *Customer, r Request, amr []string) (string, error) {
+	token, _, err := store.Create(ctx, sessions.New{
 		Kind: sessions.Customer, TenantID: t.ID, SubjectID: c.ID, Host: r.Host, IP: r.IP, UserAgent: r.UserAgent, AMR: amr,
 		Idle: time.Duration(t.Settings.SessionIdleMinutes) * time.Minute,
 		Max:  time.Duration(t.Settings.SessionMaxHours) * time.Hour,
@@ -362,7 +430,13 @@ func (s *Service) Methods(ctx context.Context, t *tenants.Tenant, c *Customer) (
 }
 
 func (s *Service) record(ctx context.Context, t *tenants.Tenant, actor, action, target string, r Request, detail map[string]any) {
-	_ = s.audit.Record(ctx, audit.Event{TenantID: t.ID, Actor: actor, Action: action, Target: target, IP: r.IP, Detail: detail})
+	_ = s.recordIn(ctx, s.audit, t, actor, action, target, r, detail)
+}
+
+// recordIn writes an audit event through rec (one bound to a transaction,
+// when the event must commit with the change) and returns its error.
+func (s *Service) recordIn(ctx context.Context, rec *audit.Recorder, t *tenants.Tenant, actor, action, target string, r Request, detail map[string]any) error {
+	return rec.Record(ctx, audit.Event{TenantID: t.ID, Actor: actor, Action: action, Target: target, IP: r.IP, Detail: detail})
 }
 
 // apperrMessage is the message of a domain error, for a field.

@@ -61,6 +61,7 @@ type TenantStore struct {
 	db       *gorm.DB
 	tenantID uuid.UUID
 	events   Events
+	inTx     bool // db is a transaction already: writes join it
 }
 
 // For binds the store to tenantID. A nil id gives a store whose queries

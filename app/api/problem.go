@@ -70,6 +70,11 @@ func withType(slug string, e *apperr.Error) error { return &typed{slug: slug, er
 // message as detail, every field error, and Retry-After when throttled.
 // An internal error's text is only logged, with the request id.
 func Problem(c *gin.Context, err error) {
+	if web.ClientGone(c) {
+		loggerOf(c).Info("client_disconnected", "request_id", web.RequestID(c), "method", c.Request.Method, "path", c.FullPath())
+		c.AbortWithStatus(web.StatusClientClosed)
+		return
+	}
 	status := web.StatusOf(err)
 	code := apperr.CodeOf(err)
 	pt, ok := problemTypes[code]

@@ -49,6 +49,10 @@ type Recorder struct {
 // NewRecorder returns a recorder on db.
 func NewRecorder(db *gorm.DB, log *slog.Logger) *Recorder { return &Recorder{db: db, log: log} }
 
+// In returns a recorder that writes through tx, so an event commits or
+// rolls back with the change it records (a login with its session).
+func (r *Recorder) In(tx *gorm.DB) *Recorder { return &Recorder{db: tx, log: r.log} }
+
 // Record stores e. A failure is logged and returned; callers that must not
 // fail because of the audit trail may ignore it, the log line stays.
 func (r *Recorder) Record(ctx context.Context, e Event) error {

@@ -103,10 +103,11 @@ func (h *Hasher) VerifyAny(ctx context.Context, encoded, password string) (ok, r
 		return h.Verify(ctx, encoded, password)
 	}
 	lh, perr := parseLegacy(encoded)
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.take(ctx)
+	if err != nil {
 		return false, false, err
 	}
-	defer h.release()
+	defer release()
 	if perr != nil {
 		// Unreadable: spend the time of a real check, and fail.
 		h.verifyArgon(h.dummy, password)

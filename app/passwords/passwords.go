@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -77,16 +78,56 @@ func (h *Hasher) acquire(ctx context.Context) error {
 
 func (h *Hasher) release() { <-h.slots }
 
+type holdKey struct{}
+
+// hold is a slot taken by Hold, until its release.
+type hold struct {
+	h        *Hasher
+	released atomic.Bool
+}
+
+// Hold takes one hashing slot for the caller and returns a context under
+// which this hasher's Hash, Verify and VerifyAny use that slot rather than
+// queue for another, and the func that gives it back (safe to call twice).
+// A login takes its slot before it opens a database transaction, so that
+// requests queueing for the CPU never sit on a database connection.
+func (h *Hasher) Hold(ctx context.Context) (context.Context, func(), error) {
+	if err := h.acquire(ctx); err != nil {
+		return ctx, func() {}, err
+	}
+	hd := &hold{h: h}
+	release := func() {
+		if hd.released.CompareAndSwap(false, true) {
+			h.release()
+		}
+	}
+	return context.WithValue(ctx, holdKey{}, hd), release, nil
+}
+
+// take gets a slot for one hash: the one ctx holds, if it holds one of
+// this hasher's, else a fresh one. The func returned gives back what take
+// took.
+func (h *Hasher) take(ctx context.Context) (func(), error) {
+	if hd, ok := ctx.Value(holdKey{}).(*hold); ok && hd.h == h && !hd.released.Load() {
+		return func() {}, nil
+	}
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return h.release, nil
+}
+
 // Hash returns the PHC string of password with a fresh salt.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", apperr.Wrap(err, "read salt")
 	}
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.take(ctx)
+	if err != nil {
 		return "", err
 	}
-	defer h.release()
+	defer release()
 	return h.hash(password, salt), nil
 }
 
@@ -102,10 +143,11 @@ func (h *Hasher) hash(password string, salt []byte) string {
 // current ones. An empty encoded (no password, an unknown account) still
 // costs one hash, so timing does not tell accounts apart.
 func (h *Hasher) Verify(ctx context.Context, encoded, password string) (ok, rehash bool, err error) {
-	if err := h.acquire(ctx); err != nil {
+	release, err := h.take(ctx)
+	if err != nil {
 		return false, false, err
 	}
-	defer h.release()
+	defer release()
 	if encoded == "" {
 		h.verifyArgon(h.dummy, password)
 		return false, false, nil

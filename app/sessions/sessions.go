@@ -76,6 +76,10 @@ func NewStore(db *gorm.DB) *Store {
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
 }
 
+// In returns a store that works through tx, so a session starts or ends
+// in the same transaction as the change that calls for it.
+func (s *Store) In(tx *gorm.DB) *Store { return &Store{db: tx, now: s.now} }
+
 // New describes a session to create.
 type New struct {
 	Kind      Kind

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -52,14 +54,24 @@ func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 
 // AccessLog writes one structured line per request. It logs the path without
 // the query string, because queries carry tokens (verify and reset links).
+// Probes and static files (QuietRoutes) are logged at debug only: a load
+// balancer's health checks and every page's CSS would otherwise fill the
+// log, and the metrics count them anyway. A request whose client went away
+// is logged at info as 499, not as the server's error.
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
-		status := c.Writer.Status()
+		status := StatusOfRequest(c)
 		level := slog.LevelInfo
-		if status >= 500 {
+		switch {
+		case status >= 500:
 			level = slog.LevelError
+		case quietRoutes[c.FullPath()]:
+			level = slog.LevelDebug
+		}
+		if !log.Enabled(c.Request.Context(), level) {
+			return
 		}
 		log.LogAttrs(c.Request.Context(), level, "http_request",
 			slog.String("request_id", RequestID(c)),
@@ -72,6 +84,40 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.String("client_ip", c.ClientIP()),
 		)
 	}
+}
+
+// quietRoutes are the route templates whose successful requests the access
+// log writes at debug only: liveness and readiness probes, the metrics
+// endpoint, and static files (the content-hashed assets under /static, which
+// hold the SDK too, the SDK's stable aliases, a tenant's theme.css and logo).
+// An error on one of them is still logged at error.
+var quietRoutes = map[string]bool{
+	"/healthz": true, "/readyz": true, "/metrics": true,
+	"/static/*file": true, "/theme.css": true, "/logo": true,
+	// The web SDK's stable aliases of its files under /static (app.SDKPath).
+	"/sdk/v1/gatehouse.js": true, "/sdk/v1/gatehouse.d.ts": true,
+}
+
+// StatusClientClosed is the status recorded for a request whose client
+// disconnected before it was answered, after nginx's 499: nobody read the
+// answer, and the failure it caused is not the server's.
+const StatusClientClosed = 499
+
+// ClientGone reports whether the client of c has disconnected: the server
+// cancels a request's context when its connection closes.
+func ClientGone(c *gin.Context) bool {
+	return errors.Is(c.Request.Context().Err(), context.Canceled)
+}
+
+// StatusOfRequest is the status the access log and the metrics record: the
+// written status, or 499 when the client went away before a successful
+// answer was written (a handler then fails with "context canceled").
+func StatusOfRequest(c *gin.Context) int {
+	status := c.Writer.Status()
+	if ClientGone(c) && (status >= 500 || !c.Writer.Written()) {
+		return StatusClientClosed
+	}
+	return status
 }
 
 // Recover turns a panic into the neutral 500 page, and logs the stack with
@@ -165,7 +211,7 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
-		m.requests.WithLabelValues(route, strconv.Itoa(c.Writer.Status())).Inc()
+		m.requests.WithLabelValues(route, strconv.Itoa(StatusOfRequest(c))).Inc()
 		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	}
 }

@@ -43,6 +43,10 @@ func (r *Renderer) HTML(c *gin.Context, status int, comp templ.Component) {
 	c.Header("Content-Type", "text/html; charset=utf-8")
 	c.Status(status)
 	if err := comp.Render(c.Request.Context(), c.Writer); err != nil {
+		if ClientGone(c) {
+			r.log.Info("client_disconnected", "request_id", RequestID(c), "path", c.Request.URL.Path)
+			return
+		}
 		r.log.Error("render_failed", "request_id", RequestID(c), "error", err)
 	}
 }
@@ -51,6 +55,13 @@ func (r *Renderer) HTML(c *gin.Context, status int, comp templ.Component) {
 // from StatusOf, a neutral page (or JSON for API callers) with a safe
 // message, and a log line carrying the request id for anything internal.
 func (r *Renderer) Error(c *gin.Context, err error) {
+	if ClientGone(c) {
+		// The failure is most likely the cancellation itself, and nobody
+		// will read the page: a 499 at info, not a 500 at error.
+		r.log.Info("client_disconnected", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path)
+		c.AbortWithStatus(StatusClientClosed)
+		return
+	}
 	status := StatusOf(err)
 	if status >= 500 && apperr.CodeOf(err) != apperr.Unavailable {
 		r.log.Error("request_failed", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
