@@ -93,7 +93,7 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 		hasher:      passwords.NewHasher(passwords.Default, 0, 2*time.Second),
 		policy:      passwords.NewPolicy(),
 		box:         box,
-		limiter:     ratelimit.New(rc.client, rc.prefix),
+		limiter:     ratelimit.New(rc.client, rc.prefix, log),
 	}
 	// Every job a request starts is written to the outbox in the request's
 	// transaction; the relay queues it (see docs/architecture.md).
@@ -184,7 +184,7 @@ func (s *services) readyChecks() []web.Check {
 		checks = append(checks, web.Check{Name: "database", Ping: s.db.Ping})
 	}
 	if s.redis != nil {
-		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return s.redis.client.Ping(ctx).Err() }})
+		checks = append(checks, web.Check{Name: "redis", Soft: true, Ping: func(ctx context.Context) error { return s.redis.client.Ping(ctx).Err() }})
 	}
 	return checks
 }
