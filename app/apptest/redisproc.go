@@ -105,3 +105,28 @@ func WaitRedis(t testing.TB, addr string) {
 		return nil
 	})
 }
+
+// StartSentinel starts a private redis-sentinel watching the master at
+// masterPort under the name master, with a quorum of one and a
+// one-second down-after, so a failover in a test takes seconds. It
+// returns the Sentinel's port.
+func StartSentinel(t testing.TB, master string, masterPort int) int {
+	t.Helper()
+	bin := NeedBinary(t, "redis-sentinel", "redis-sentinel")
+	port := FreePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	body := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s\nsentinel monitor %s 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds %s 1000\nsentinel failover-timeout %s 5000\n",
+		port, dir, filepath.Join(dir, "sentinel.log"), master, masterPort, master, master)
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, conf)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("apptest: start redis-sentinel: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	WaitRedis(t, "127.0.0.1:"+strconv.Itoa(port))
+	return port
+}
