@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/accounts"
@@ -16,6 +17,7 @@ import (
 	"gatehouse/app/web"
 	"gatehouse/assets"
 	"gatehouse/tenants"
+	consoleviews "gatehouse/views/console"
 )
 
 // The web SDK's stable URLs on every host (assets/static/sdk/). Version 1
@@ -72,6 +74,7 @@ func newHandler(s *services) (http.Handler, error) {
 		brandLogos = logoStore
 	}
 	pages := hosted.NewPages(render, brandLogos)
+	tenantEngine.Use(web.UnavailablePage(pages.Unavailable))
 	secure := cfg.PublicScheme == "https"
 	var buttons accounts.Buttons
 	if s.social != nil {
@@ -179,6 +182,11 @@ func newHandler(s *services) (http.Handler, error) {
 	})
 
 	consoleEngine := newEngine()
+	consoleEngine.Use(web.UnavailablePage(func(*gin.Context) templ.Component {
+		p := render.Page("Briefly unavailable · Gatehouse console")
+		p.NoIndex = true
+		return consoleviews.Unavailable(p)
+	}))
 	if err := mountConsole(consoleEngine, s, render); err != nil {
 		return nil, err
 	}

@@ -80,11 +80,15 @@ func (c *Client) EnqueueImport(ctx context.Context, typ string, t ImportTask) er
 }
 
 // EnqueueCampaignTick queues a campaign tick on the bulk queue, to run at
-// at. Each tick number is queued once.
+// at. Each tick number is queued once: its task id is the campaign and the
+// tick, so a second request for it (a retried tick, two relays) is refused
+// by asynq as a duplicate.
 func (c *Client) EnqueueCampaignTick(ctx context.Context, t CampaignTick, at time.Time) error {
 	id := TypeCampaignTick + ":" + t.CampaignID.String() + ":" + strconv.Itoa(t.Tick)
-	err := c.enqueue(ctx, TypeCampaignTick, t, asynq.Queue(QueueBulk), asynq.TaskID(id), asynq.ProcessAt(at),
-		asynq.MaxRetry(campaignMaxRetry), asynq.Timeout(5*time.Minute))
+	err := c.add(ctx, OutboxTask{
+		TenantID: t.TenantID, Type: TypeCampaignTick, Payload: t, Queue: QueueBulk, TaskID: id, ProcessAt: at,
+		MaxRetry: campaignMaxRetry, Timeout: 5 * time.Minute,
+	})
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
 	}
@@ -150,6 +154,13 @@ func ImportRetryDelay(n int, err error, t *asynq.Task) time.Duration {
 		return webhookRetryDelay(n)
 	case TypeBackchannelLogout:
 		return BackchannelRetryDelay(n)
+	case TypeSendMail:
+		// A worker that died mid-delivery, or a server's 4xx, is often
+		// over at once: the first retries come after 5 s and 15 s, then
+		// asynq's growing delays take over.
+		if n < 2 {
+			return 5 * time.Second * time.Duration(1+2*n)
+		}
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }

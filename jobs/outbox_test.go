@@ -13,8 +13,22 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/app/apptest"
+	"gatehouse/app/db"
 	"gatehouse/jobs"
+	"gatehouse/txn"
 )
+
+// relayFixture is a migrated database, a Redis and a relay between them.
+func relayFixture(t *testing.T) (*db.DB, asynq.RedisClientOpt, *jobs.Relay) {
+	t.Helper()
+	d := apptest.MigratedDB(t)
+	opt, err := redis.ParseURL(apptest.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB, Password: opt.Password}
+	return d, conn, jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
 
 // TestOutboxRelay: a row written in a committed transaction becomes one
 // asynq task whose id is the row id, and the row goes; a rolled-back
@@ -23,13 +37,7 @@ import (
 // makes one task.
 func TestOutboxRelay(t *testing.T) {
 	ctx := context.Background()
-	d := apptest.MigratedDB(t)
-	opt, err := redis.ParseURL(apptest.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB, Password: opt.Password}
-	relay := jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, conn, relay := relayFixture(t)
 	insp := asynq.NewInspector(conn)
 	defer insp.Close()
 	task := jobs.OutboxTask{Type: "test:outbox", Payload: map[string]string{"k": "v"}, Queue: jobs.QueueDefault, MaxRetry: 3}
@@ -47,7 +55,7 @@ func TestOutboxRelay(t *testing.T) {
 	})
 
 	var id uuid.UUID
-	if err := d.Gorm.Transaction(func(tx *gorm.DB) error {
+	if err := d.Gorm.Transaction(func(tx *gorm.DB) (err error) {
 		id, err = jobs.AddToOutbox(ctx, tx, task)
 		return err
 	}); err != nil {
@@ -84,4 +92,51 @@ func TestOutboxRelay(t *testing.T) {
 			t.Fatalf("%d rows left", left)
 		}
 	})
+}
+
+// TestClientWritesTheOutbox: the client every request uses writes its
+// jobs into the transaction the context carries. A rolled-back request
+// queues nothing and wakes no relay; a committed one queues its mail once,
+// and the relay is kicked only after the commit.
+func TestClientWritesTheOutbox(t *testing.T) {
+	ctx := context.Background()
+	d, conn, relay := relayFixture(t)
+	kicks := 0
+	client := jobs.NewClient(conn).WithOutbox(d.Gorm, func() { kicks++ })
+	defer client.Close()
+	insp := asynq.NewInspector(conn)
+	defer insp.Close()
+	mail := jobs.SendMail{To: "ann@example.com", Subject: "Confirm your email"}
+
+	err := txn.Run(ctx, d.Gorm, func(ctx context.Context) error {
+		if err := client.EnqueueMail(ctx, mail); err != nil {
+			t.Fatal(err)
+		}
+		return errors.New("the sign-up failed after its mail was queued")
+	})
+	if err == nil || kicks != 0 {
+		t.Fatalf("rollback: err %v, %d kicks", err, kicks)
+	}
+	if n, err := relay.Flush(ctx); err != nil || n != 0 {
+		t.Fatalf("relayed %d, %v after a rollback", n, err)
+	}
+
+	if err := txn.Run(ctx, d.Gorm, func(ctx context.Context) error {
+		if err := client.EnqueueMail(ctx, mail); err != nil {
+			return err
+		}
+		if kicks != 0 {
+			t.Fatal("relay kicked before the commit")
+		}
+		return nil
+	}); err != nil || kicks != 1 {
+		t.Fatalf("commit: %v, %d kicks", err, kicks)
+	}
+	if n, err := relay.Flush(ctx); err != nil || n != 1 {
+		t.Fatalf("relayed %d, %v; want 1", n, err)
+	}
+	q, err := insp.GetQueueInfo(jobs.QueueCritical)
+	if err != nil || q.Size != 1 {
+		t.Fatalf("critical queue: %+v, %v; want one mail", q, err)
+	}
 }

@@ -127,7 +127,7 @@ func newLoginRig(t testing.TB) *loginRig {
 	hasher := passwords.NewHasher(passwords.Params{Memory: 1024, Time: 1, Threads: 1}, 0, 0)
 	rig.svc = accounts.NewService(accounts.Deps{
 		Store: store, Sessions: sessions.NewStore(gdb), Hasher: hasher, Policy: passwords.NewPolicy(),
-		Limiter: ratelimit.New(rdb, "test:"), Audit: rig.audit, Log: quiet,
+		Limiter: ratelimit.New(rdb, "test:", quiet), Audit: rig.audit, Log: quiet,
 	})
 	c := &accounts.Customer{ID: uuid.Must(uuid.NewV7()), Email: "ann@example.com", Status: accounts.StatusActive, CreatedAt: time.Now().UTC(), UpdatedAt: time.Now().UTC()}
 	if err := store.For(rig.tenant.ID).Create(ctx, c); err != nil {
