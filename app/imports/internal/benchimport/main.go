@@ -37,19 +37,23 @@ import (
 	"gatehouse/tenants"
 )
 
+// workers is passed to gatehouse import --workers.
+var workers int
+
 func main() {
 	bin := flag.String("bin", "bin/gatehouse", "the gatehouse binary to measure")
 	sizes := flag.String("rows", "100000,1000000", "comma-separated row counts")
 	rounds := flag.Int("rounds", 5, "interleaved rounds of \\copy and import per size")
 	repeat := flag.Int("repeat", 10, "imports of the largest file into one database, for its size after 1 and after this many (0: skip)")
+	flag.IntVar(&workers, "workers", 2, "gatehouse import --workers: chunks worked on at once")
 	psql := flag.String("psql", "/usr/bin/psql", "psql, for the \\copy baseline")
 	admin := flag.String("database", envOr("GATEHOUSE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL that may create databases")
 	redisURL := flag.String("redis", os.Getenv("GATEHOUSE_TEST_REDIS_URL"), "Redis URL for the job queue (empty: the CLI runs every step in process)")
 	flag.Parse()
 	fmt.Printf("gatehouse import on PostgreSQL · %s/%s · GOMAXPROCS %d · %d CPUs · queue: %s · load %s\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), queueName(*redisURL), loadavg())
-	fmt.Println("| rows | file | rounds | import rows/s, median (range) | \\copy rows/s, median | import / \\copy, median (range) | peak RSS, max |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| rows | file | rounds | import rows/s, median (range) | \\copy rows/s, median | import / \\copy, median (range) | peak RSS, max | import CPU / wall, median |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var last []int
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -82,7 +86,7 @@ func measure(bin, psql, admin, redisURL string, rows, rounds int) error {
 	if err != nil {
 		return err
 	}
-	var imp, cp, ratio []float64
+	var imp, cp, ratio, cpu []float64
 	var rss float64
 	for r := 0; r < rounds; r++ {
 		b, err := newBench(bin, admin, redisURL, dir)
@@ -93,7 +97,7 @@ func measure(bin, psql, admin, redisURL string, rows, rounds int) error {
 		if err == nil {
 			var res result
 			res, err = b.importFile(file, rows, rows)
-			imp, cp, ratio = append(imp, res.rate), append(cp, c), append(ratio, res.rate/c)
+			imp, cp, ratio, cpu = append(imp, res.rate), append(cp, c), append(ratio, res.rate/c), append(cpu, res.cpu)
 			rss = max(rss, res.rssMiB)
 		}
 		b.drop()
@@ -101,9 +105,9 @@ func measure(bin, psql, admin, redisURL string, rows, rounds int) error {
 			return err
 		}
 	}
-	fmt.Printf("| %s | %.0f MB | %d | %s (%s–%s) | %s | %.2f (%.2f–%.2f) | %.1f MiB |\n", thousands(int64(rows)), float64(size)/1e6, rounds,
+	fmt.Printf("| %s | %.0f MB | %d | %s (%s–%s) | %s | %.3f (%.3f–%.3f) | %.1f MiB | %.2f |\n", thousands(int64(rows)), float64(size)/1e6, rounds,
 		thousands(int64(median(imp))), thousands(int64(minOf(imp))), thousands(int64(maxOf(imp))), thousands(int64(median(cp))),
-		median(ratio), minOf(ratio), maxOf(ratio), rss)
+		median(ratio), minOf(ratio), maxOf(ratio), rss, median(cpu))
 	return nil
 }
 
@@ -206,12 +210,13 @@ func newBench(bin, admin, redisURL, dir string) (*bench, error) {
 type result struct {
 	rate   float64 // rows per second, wall time of the whole command
 	rssMiB float64
+	cpu    float64 // the import process's CPU time over its wall time
 }
 
 // importFile runs `gatehouse import` on file and checks it created want
 // customers.
 func (b *bench) importFile(file string, rows, want int) (result, error) {
-	cmd := exec.Command(b.bin, "import", "--tenant", "bench", "--mode", "create", file)
+	cmd := exec.Command(b.bin, "import", "--tenant", "bench", "--mode", "create", "--workers", strconv.Itoa(workers), file)
 	cmd.Env = b.env
 	var out strings.Builder
 	cmd.Stdout = &out
@@ -231,7 +236,8 @@ func (b *bench) importFile(file string, rows, want int) (result, error) {
 		return result{}, fmt.Errorf("the import did not create %d rows:\n%s", want, out.String())
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return result{rate: float64(rows) / wall.Seconds(), rssMiB: float64(ru.Maxrss) / 1024}, nil
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return result{rate: float64(rows) / wall.Seconds(), rssMiB: float64(ru.Maxrss) / 1024, cpu: cpu.Seconds() / wall.Seconds()}, nil
 }
 
 // copyRate loads file with psql's \copy into a plain table with the
