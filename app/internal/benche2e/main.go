@@ -19,16 +19,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -36,7 +32,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,10 +43,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/crypto/argon2"
 
-	"gatehouse/app/db"
+	"gatehouse/app/internal/benchkit"
 	"gatehouse/app/passwords"
 	"gatehouse/app/yield"
-	"gatehouse/tenants"
 )
 
 // options are the run's settings.
@@ -65,8 +59,8 @@ func main() {
 	var o options
 	quick := flag.Bool("quick", false, "a short run: 100,000 rows and 2 s windows (figures are rougher)")
 	flag.StringVar(&o.bin, "bin", "bin/gatehouse", "the gatehouse binary")
-	flag.StringVar(&o.admin, "database", envOr("GATEHOUSE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL that may create databases")
-	flag.StringVar(&o.redis, "redis", envOr("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis server; the run claims one of its databases 1-15")
+	flag.StringVar(&o.admin, "database", benchkit.EnvOr("GATEHOUSE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL that may create databases")
+	flag.StringVar(&o.redis, "redis", benchkit.EnvOr("GATEHOUSE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis server; the run claims one of its databases 1-15")
 	flag.StringVar(&o.psql, "psql", "/usr/bin/psql", "psql, for the \\copy baseline")
 	flag.IntVar(&o.rounds, "rounds", 5, "interleaved rounds")
 	flag.IntVar(&o.rows, "rows", 500_000, "rows of the generated import file")
@@ -96,14 +90,14 @@ func main() {
 
 func run(o options) error {
 	ctx := context.Background()
-	loadBefore := loadavg()
+	loadBefore := benchkit.Loadavg()
 	dir, err := os.MkdirTemp("", "benche2e")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 
-	dbURL, dropDB, err := createDatabase(ctx, o.admin)
+	dbURL, dropDB, err := benchkit.CreateDatabase(ctx, o.admin, "gh_e2e_")
 	if err != nil {
 		return err
 	}
@@ -125,7 +119,7 @@ func run(o options) error {
 		return err
 	}
 	env := append(os.Environ(),
-		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_REDIS_URL="+redisURL, "GATEHOUSE_SECRET_KEY="+randomHex(32),
+		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_REDIS_URL="+redisURL, "GATEHOUSE_SECRET_KEY="+benchkit.RandomHex(32),
 		"GATEHOUSE_DATA_DIR="+dir, "GATEHOUSE_LOG_LEVEL=warn", "GATEHOUSE_ADDR="+addr,
 		"GATEHOUSE_PUBLIC_SCHEME=http", "GATEHOUSE_BASE_DOMAIN=localhost")
 	g := &gatehouse{bin: o.bin, dbURL: dbURL, env: env, dir: dir}
@@ -140,7 +134,7 @@ func run(o options) error {
 		return err
 	}
 	file := filepath.Join(dir, "customers.csv")
-	if err := generate(file, o.rows); err != nil {
+	if _, err := benchkit.Generate(file, o.rows); err != nil {
 		return err
 	}
 	serve, err := g.start("serve")
@@ -181,7 +175,7 @@ func run(o options) error {
 	m := map[string][]float64{}
 	add := func(name string, v float64) { m[name] = append(m[name], v) }
 	for r := 1; r <= o.rounds; r++ {
-		fmt.Fprintf(os.Stderr, "round %d/%d · load %s\n", r, o.rounds, loadavg())
+		fmt.Fprintf(os.Stderr, "round %d/%d · load %s\n", r, o.rounds, benchkit.Loadavg())
 		raw := rawArgon2(runtime.NumCPU(), o.window)
 		idle := lg.rate(lg.login(password))
 		add("login", idle/raw)
@@ -194,7 +188,7 @@ func run(o options) error {
 		known := lg.rate(lg.get(addr, "bench.localhost", "/login"))
 		add("unknown", lg.rate(lg.unknownHost())/known)
 
-		cp, err := copyRate(ctx, copyDB, o.psql, dbURL, file, o.rows)
+		cp, err := benchkit.CopyRate(ctx, copyDB, o.psql, dbURL, file, o.rows)
 		if err != nil {
 			return err
 		}
@@ -223,12 +217,12 @@ func run(o options) error {
 		add("pressure", pressure)
 	}
 	fmt.Printf("Gatehouse end to end, production mode (`serve` and `worker` processes, PostgreSQL, Redis) · %s/%s · %d CPUs · %d rounds · %s windows · %d clients · %s-row import\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), o.rounds, o.window, o.clients, thousands(int64(o.rows)))
-	fmt.Printf("load average before: %s · after: %s\n\n", loadBefore, loadavg())
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), o.rounds, o.window, o.clients, benchkit.Thousands(int64(o.rows)))
+	fmt.Printf("load average before: %s · after: %s\n\n", loadBefore, benchkit.Loadavg())
 	fmt.Println("| figure | baseline | ratio, median | range |")
 	fmt.Println("|---|---|---:|---:|")
 	row := func(name, figure, baseline string) {
-		fmt.Printf("| %s | %s | %.2f | %.2f–%.2f |\n", figure, baseline, median(m[name]), minOf(m[name]), maxOf(m[name]))
+		fmt.Printf("| %s | %s | %.2f | %.2f–%.2f |\n", figure, baseline, benchkit.Median(m[name]), benchkit.Min(m[name]), benchkit.Max(m[name]))
 	}
 	row("login", "POST /login, right password", "raw argon2id, same parameters, one per CPU")
 	row("login_page", "GET /login", "hello-world net/http handler")
@@ -240,13 +234,13 @@ func run(o options) error {
 	fmt.Println("| absolute figure | median | range |")
 	fmt.Println("|---|---:|---:|")
 	abs := func(name, figure string) {
-		fmt.Printf("| %s | %s | %s–%s |\n", figure, thousands(int64(median(m[name]))), thousands(int64(minOf(m[name]))), thousands(int64(maxOf(m[name]))))
+		fmt.Printf("| %s | %s | %s–%s |\n", figure, benchkit.Thousands(int64(benchkit.Median(m[name]))), benchkit.Thousands(int64(benchkit.Min(m[name]))), benchkit.Thousands(int64(benchkit.Max(m[name]))))
 	}
 	abs("login_rate", "idle logins/s")
 	abs("import_rate", "import rows/s, alone")
 	abs("import_rate_during_logins", "import rows/s, during logins")
 	fmt.Printf("| interactive pressure the serve node published during those logins (0–1, app/yield) | %.2f | %.2f–%.2f |\n",
-		median(m["pressure"]), minOf(m["pressure"]), maxOf(m["pressure"]))
+		benchkit.Median(m["pressure"]), benchkit.Min(m["pressure"]), benchkit.Max(m["pressure"]))
 	return nil
 }
 
@@ -344,7 +338,7 @@ func (g *gatehouse) importFile(slug, file string, rows int, meanwhile func() err
 	if err := g.cli("tenant", "create", "--slug", slug, "--name", slug); err != nil {
 		return 0, err
 	}
-	if err := addFields(context.Background(), g.dbURL, slug); err != nil {
+	if err := benchkit.AddFields(context.Background(), g.dbURL, slug); err != nil {
 		return 0, err
 	}
 	cmd := exec.Command(g.bin, "import", "--tenant", slug, "--mode", "create", file)
@@ -373,31 +367,10 @@ func (g *gatehouse) importFile(slug, file string, rows int, meanwhile func() err
 		return 0, fmt.Errorf("import: %v\n%s", err, out.String())
 	}
 	wall := time.Since(start)
-	if !strings.Contains(out.String(), "created "+thousands(int64(rows))) {
+	if !strings.Contains(out.String(), "created "+benchkit.Thousands(int64(rows))) {
 		return 0, fmt.Errorf("the import did not create %d rows:\n%s", rows, out.String())
 	}
 	return float64(rows) / wall.Seconds(), nil
-}
-
-// addFields gives a tenant the text fields the file fills, so the import
-// writes them to each customer's profile.
-func addFields(ctx context.Context, dbURL, slug string) error {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := db.Open(ctx, dbURL, quiet)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	svc := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", quiet)
-	t, err := svc.BySlug(ctx, slug)
-	if err != nil {
-		return err
-	}
-	_, err = svc.SaveFields(ctx, t.ID, []tenants.Field{
-		{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureRequired},
-		{Key: "last_name", Label: "Last name", Type: tenants.TypeText, Capture: tenants.CaptureOptional},
-	})
-	return err
 }
 
 // load is a closed-loop load generator: clients goroutines, each sending
@@ -473,7 +446,7 @@ func (l *load) get(addr, host, path string) request {
 // unknownHost asks for the login page of a host no tenant has, a new one
 // each time, which the server answers with its plain 404.
 func (l *load) unknownHost() request {
-	prefix := randomHex(4)
+	prefix := benchkit.RandomHex(4)
 	return func(n int) bool {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+l.addr+"/login", nil)
 		req.Host = "nobody-" + prefix + "-" + strconv.Itoa(n) + ".localhost"
@@ -542,69 +515,6 @@ func serveHello(addr string) {
 	}
 }
 
-// copyRate loads file with psql's \copy into a bare table with the file's
-// columns and returns rows per second.
-func copyRate(ctx context.Context, d *sql.DB, psql, dbURL, file string, rows int) (float64, error) {
-	if _, err := d.ExecContext(ctx, "CREATE TABLE copy_baseline (email text, first_name text, last_name text, email_verified boolean, created_at date)"); err != nil {
-		return 0, err
-	}
-	defer d.ExecContext(ctx, "DROP TABLE copy_baseline") //nolint:errcheck // the database is dropped at the end
-	cmd := exec.Command(psql, "-v", "ON_ERROR_STOP=1", "-q", "-d", dbURL, "-c", "\\copy copy_baseline FROM '"+file+"' WITH (FORMAT csv, HEADER true)")
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("\\copy: %v\n%s", err, out)
-	}
-	wall := time.Since(start)
-	var n int
-	if err := d.QueryRowContext(ctx, "SELECT COUNT(*) FROM copy_baseline").Scan(&n); err != nil {
-		return 0, err
-	}
-	if n != rows {
-		return 0, fmt.Errorf("\\copy loaded %d rows, not %d", n, rows)
-	}
-	return float64(rows) / wall.Seconds(), nil
-}
-
-// generate writes rows customers: email, names, a verified flag and a
-// signup date.
-func generate(path string, rows int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprintln(w, "email,first_name,last_name,email_verified,created_at")
-	for i := 0; i < rows; i++ {
-		fmt.Fprintf(w, "customer%07d@example.com,First%d,Last%d,%t,20%02d-%02d-%02d\n", i, i, i, i%3 == 0, 10+i%15, 1+i%12, 1+i%28)
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return f.Close()
-}
-
-func createDatabase(ctx context.Context, admin string) (string, func(), error) {
-	name := "gh_e2e_" + randomHex(6)
-	conn, err := sql.Open("pgx", admin)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		conn.Close()
-		return "", nil, fmt.Errorf("create database: %w", err)
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		conn.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close()
-	}, nil
-}
-
 // claimRedis takes a Redis database 1-15 that nobody holds, with the lock
 // keys the test suite uses (apptest.Redis), flushes it, and gives it back
 // flushed.
@@ -616,7 +526,7 @@ func claimRedis(ctx context.Context, base string) (string, func(), error) {
 	lockOpt := *opt
 	lockOpt.DB = 0
 	admin := redis.NewClient(&lockOpt)
-	token := randomHex(8)
+	token := benchkit.RandomHex(8)
 	for n := 1; n < 16; n++ {
 		key := "gatehouse:test:dblock:" + strconv.Itoa(n)
 		ok, err := admin.SetNX(ctx, key, token, time.Hour).Result()
@@ -672,75 +582,4 @@ func waitReady(u string) error {
 		time.Sleep(200 * time.Millisecond)
 	}
 	return fmt.Errorf("%s did not answer 200 within a minute", u)
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func minOf(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	m := xs[0]
-	for _, x := range xs {
-		m = min(m, x)
-	}
-	return m
-}
-
-func maxOf(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	m := xs[0]
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }

@@ -11,21 +11,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,8 +26,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"gatehouse/app/db"
-	"gatehouse/tenants"
+	"gatehouse/app/internal/benchkit"
 )
 
 // workers is passed to gatehouse import --workers.
@@ -47,11 +39,11 @@ func main() {
 	repeat := flag.Int("repeat", 10, "imports of the largest file into one database, for its size after 1 and after this many (0: skip)")
 	flag.IntVar(&workers, "workers", 2, "gatehouse import --workers: chunks worked on at once")
 	psql := flag.String("psql", "/usr/bin/psql", "psql, for the \\copy baseline")
-	admin := flag.String("database", envOr("GATEHOUSE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL that may create databases")
+	admin := flag.String("database", benchkit.EnvOr("GATEHOUSE_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"), "PostgreSQL URL that may create databases")
 	redisURL := flag.String("redis", os.Getenv("GATEHOUSE_TEST_REDIS_URL"), "Redis URL for the job queue (empty: the CLI runs every step in process)")
 	flag.Parse()
 	fmt.Printf("gatehouse import on PostgreSQL · %s/%s · GOMAXPROCS %d · %d CPUs · queue: %s · load %s\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), queueName(*redisURL), loadavg())
+		runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.NumCPU(), queueName(*redisURL), benchkit.Loadavg())
 	fmt.Println("| rows | file | rounds | import rows/s, median (range) | \\copy rows/s, median | import / \\copy, median (range) | peak RSS, max | import CPU / wall, median |")
 	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var last []int
@@ -70,7 +62,7 @@ func main() {
 			fail(err)
 		}
 	}
-	fmt.Printf("\nload after: %s\n", loadavg())
+	fmt.Printf("\nload after: %s\n", benchkit.Loadavg())
 }
 
 // measure runs rounds interleaved rounds of \copy then import of one
@@ -82,7 +74,7 @@ func measure(bin, psql, admin, redisURL string, rows, rounds int) error {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "customers.csv")
-	size, err := generate(file, rows)
+	size, err := benchkit.Generate(file, rows)
 	if err != nil {
 		return err
 	}
@@ -93,7 +85,7 @@ func measure(bin, psql, admin, redisURL string, rows, rounds int) error {
 		if err != nil {
 			return err
 		}
-		c, err := b.copyRate(psql, file, rows)
+		c, err := benchkit.CopyRate(context.Background(), b.sql, psql, b.dbURL, file, rows)
 		if err == nil {
 			var res result
 			res, err = b.importFile(file, rows, rows)
@@ -105,9 +97,9 @@ func measure(bin, psql, admin, redisURL string, rows, rounds int) error {
 			return err
 		}
 	}
-	fmt.Printf("| %s | %.0f MB | %d | %s (%s–%s) | %s | %.3f (%.3f–%.3f) | %.1f MiB | %.2f |\n", thousands(int64(rows)), float64(size)/1e6, rounds,
-		thousands(int64(median(imp))), thousands(int64(minOf(imp))), thousands(int64(maxOf(imp))), thousands(int64(median(cp))),
-		median(ratio), minOf(ratio), maxOf(ratio), rss, median(cpu))
+	fmt.Printf("| %s | %.0f MB | %d | %s (%s–%s) | %s | %.3f (%.3f–%.3f) | %.1f MiB | %.2f |\n", benchkit.Thousands(int64(rows)), float64(size)/1e6, rounds,
+		benchkit.Thousands(int64(benchkit.Median(imp))), benchkit.Thousands(int64(benchkit.Min(imp))), benchkit.Thousands(int64(benchkit.Max(imp))), benchkit.Thousands(int64(benchkit.Median(cp))),
+		benchkit.Median(ratio), benchkit.Min(ratio), benchkit.Max(ratio), rss, benchkit.Median(cpu))
 	return nil
 }
 
@@ -122,7 +114,7 @@ func growth(bin, admin, redisURL string, rows, n int) error {
 	}
 	defer os.RemoveAll(dir)
 	file := filepath.Join(dir, "customers.csv")
-	if _, err := generate(file, rows); err != nil {
+	if _, err := benchkit.Generate(file, rows); err != nil {
 		return err
 	}
 	b, err := newBench(bin, admin, redisURL, dir)
@@ -150,7 +142,7 @@ func growth(bin, admin, redisURL string, rows, n int) error {
 		return err
 	}
 	fmt.Printf("\ndatabase size after 1 import of %s rows: %.1f MB; after %d imports of the same file: %.1f MB (%.3f×)\n",
-		thousands(int64(rows)), float64(first)/1e6, n, float64(after)/1e6, float64(after)/float64(first))
+		benchkit.Thousands(int64(rows)), float64(first)/1e6, n, float64(after)/1e6, float64(after)/float64(first))
 	tables, err := b.biggest(5)
 	if err != nil {
 		return err
@@ -176,13 +168,13 @@ type bench struct {
 
 func newBench(bin, admin, redisURL, dir string) (*bench, error) {
 	ctx := context.Background()
-	dbURL, drop, err := createDatabase(ctx, admin)
+	dbURL, drop, err := benchkit.CreateDatabase(ctx, admin, "gh_bench_")
 	if err != nil {
 		return nil, err
 	}
 	b := &bench{bin: bin, dbURL: dbURL, drop: drop}
 	b.env = append(os.Environ(),
-		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_REDIS_URL="+redisURL, "GATEHOUSE_SECRET_KEY="+randomHex(32),
+		"GATEHOUSE_DATABASE_URL="+dbURL, "GATEHOUSE_REDIS_URL="+redisURL, "GATEHOUSE_SECRET_KEY="+benchkit.RandomHex(32),
 		"GATEHOUSE_DATA_DIR="+dir, "GATEHOUSE_LOG_LEVEL=error")
 	for _, args := range [][]string{{"migrate", "up"}, {"tenant", "create", "--slug", "bench", "--name", "Bench"}} {
 		cmd := exec.Command(bin, args...)
@@ -192,7 +184,7 @@ func newBench(bin, admin, redisURL, dir string) (*bench, error) {
 			return nil, fmt.Errorf("%s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	if err := addFields(ctx, dbURL); err != nil {
+	if err := benchkit.AddFields(ctx, dbURL, "bench"); err != nil {
 		drop()
 		return nil, err
 	}
@@ -232,36 +224,12 @@ func (b *bench) importFile(file string, rows, want int) (result, error) {
 			done = l
 		}
 	}
-	if !strings.Contains(done, fmt.Sprintf("created %s", thousands(int64(want)))) {
+	if !strings.Contains(done, fmt.Sprintf("created %s", benchkit.Thousands(int64(want)))) {
 		return result{}, fmt.Errorf("the import did not create %d rows:\n%s", want, out.String())
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	return result{rate: float64(rows) / wall.Seconds(), rssMiB: float64(ru.Maxrss) / 1024, cpu: cpu.Seconds() / wall.Seconds()}, nil
-}
-
-// copyRate loads file with psql's \copy into a plain table with the
-// file's columns, the baseline for the import, and drops the table.
-func (b *bench) copyRate(psql, file string, rows int) (float64, error) {
-	ctx := context.Background()
-	if _, err := b.sql.ExecContext(ctx, "CREATE TABLE copy_baseline (email text, first_name text, last_name text, email_verified boolean, created_at date)"); err != nil {
-		return 0, err
-	}
-	defer b.sql.ExecContext(ctx, "DROP TABLE copy_baseline") //nolint:errcheck // the database is dropped after the round
-	cmd := exec.Command(psql, "-v", "ON_ERROR_STOP=1", "-q", "-d", b.dbURL, "-c", "\\copy copy_baseline FROM '"+file+"' WITH (FORMAT csv, HEADER true)")
-	start := time.Now()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("\\copy: %v\n%s", err, out)
-	}
-	wall := time.Since(start)
-	var n int
-	if err := b.sql.QueryRowContext(ctx, "SELECT COUNT(*) FROM copy_baseline").Scan(&n); err != nil {
-		return 0, err
-	}
-	if n != rows {
-		return 0, fmt.Errorf("\\copy loaded %d rows, not %d", n, rows)
-	}
-	return float64(rows) / wall.Seconds(), nil
 }
 
 func (b *bench) size() (int64, error) {
@@ -288,135 +256,6 @@ func (b *bench) biggest(n int) (string, error) {
 		out = append(out, fmt.Sprintf("%s %.1f MB", name, float64(size)/1e6))
 	}
 	return strings.Join(out, ", "), rows.Err()
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-func minOf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = min(m, x)
-	}
-	return m
-}
-
-func maxOf(xs []float64) float64 {
-	m := xs[0]
-	for _, x := range xs {
-		m = max(m, x)
-	}
-	return m
-}
-
-// addFields gives the bench tenant the text fields the file fills.
-func addFields(ctx context.Context, dbURL string) error {
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	d, err := db.Open(ctx, dbURL, quiet)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	svc := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", quiet)
-	t, err := svc.BySlug(ctx, "bench")
-	if err != nil {
-		return err
-	}
-	_, err = svc.SaveFields(ctx, t.ID, []tenants.Field{
-		{Key: "first_name", Label: "First name", Type: tenants.TypeText, Capture: tenants.CaptureRequired},
-		{Key: "last_name", Label: "Last name", Type: tenants.TypeText, Capture: tenants.CaptureOptional},
-	})
-	return err
-}
-
-// generate writes rows customers: email, names, a verified flag and a
-// signup date.
-func generate(path string, rows int) (int64, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, err
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	fmt.Fprintln(w, "email,first_name,last_name,email_verified,created_at")
-	for i := 0; i < rows; i++ {
-		fmt.Fprintf(w, "customer%07d@example.com,First%d,Last%d,%t,20%02d-%02d-%02d\n", i, i, i, i%3 == 0, 10+i%15, 1+i%12, 1+i%28)
-	}
-	if err := w.Flush(); err != nil {
-		return 0, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), f.Close()
-}
-
-func createDatabase(ctx context.Context, admin string) (string, func(), error) {
-	name := "gh_bench_" + randomHex(6)
-	conn, err := sql.Open("pgx", admin)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		conn.Close()
-		return "", nil, fmt.Errorf("create database: %w", err)
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		conn.Close()
-		return "", nil, err
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		_, _ = conn.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close()
-	}, nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func envOr(key, def string) string {
-	if v := os.Getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 func fail(err error) {
