@@ -200,14 +200,13 @@ func run(o options) error {
 		add("import_rate", imp)
 
 		var during, pressure float64
-		busy, err := g.importFile(fmt.Sprintf("bench%d", 2*r+1), file, o.rows, func() error {
-			stop := make(chan float64)
+		busy, err := g.importFile(fmt.Sprintf("bench%d", 2*r+1), file, o.rows, func(stop <-chan struct{}) {
+			sampled := make(chan float64)
 			go func() {
-				stop <- samplePressure(ctx, rdb, yield.Key("gatehouse:"+strconv.Itoa(rdb.Options().DB)+":"), o.window)
+				sampled <- samplePressure(ctx, rdb, yield.Key("gatehouse:"+strconv.Itoa(rdb.Options().DB)+":"), stop)
 			}()
-			during = lg.rate(lg.login(password))
-			pressure = <-stop
-			return nil
+			during = lg.rateUntil(lg.login(password), stop)
+			pressure = <-sampled
 		})
 		if err != nil {
 			return err
@@ -228,7 +227,7 @@ func run(o options) error {
 	row("login_page", "GET /login", "hello-world net/http handler")
 	row("theme", "GET /theme.css", "hello-world net/http handler")
 	row("import", "`gatehouse import` (rows/s)", "psql `\\copy` of the same file into a bare table")
-	row("login_during_import", "POST /login while an import runs", "POST /login, idle")
+	row("login_during_import", "POST /login for the whole of an import", "POST /login, idle")
 	row("unknown", "GET /login, a new unknown host each request", "GET /login on the tenant's host")
 	fmt.Println()
 	fmt.Println("| absolute figure | median | range |")
@@ -331,10 +330,11 @@ func (p *process) stop() {
 
 // importFile creates tenant slug and imports file into it with the CLI,
 // which queues the steps for the worker process and works on them too.
-// While it runs, meanwhile (if any) is called once; the import must still
-// be running when meanwhile returns, so its figure was taken under the
-// import. It returns the import's rows per second.
-func (g *gatehouse) importFile(slug, file string, rows int, meanwhile func() error) (float64, error) {
+// When meanwhile is set it runs from the start of the import (staging
+// included) until stop closes, when the import has ended, so its figure
+// covers the whole import and the import's figure the whole load. It
+// returns the import's rows per second.
+func (g *gatehouse) importFile(slug, file string, rows int, meanwhile func(stop <-chan struct{})) (float64, error) {
 	if err := g.cli("tenant", "create", "--slug", slug, "--name", slug); err != nil {
 		return 0, err
 	}
@@ -349,24 +349,21 @@ func (g *gatehouse) importFile(slug, file string, rows int, meanwhile func() err
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	if meanwhile != nil {
-		// Let staging finish and the steps start before measuring.
-		time.Sleep(time.Duration(float64(rows)/200_000*float64(time.Second)) + time.Second)
-		if err := meanwhile(); err != nil {
-			return 0, err
+	stop := make(chan struct{})
+	measured := make(chan struct{})
+	go func() {
+		if meanwhile != nil {
+			meanwhile(stop)
 		}
-		select {
-		case err := <-done:
-			return 0, fmt.Errorf("the import ended (%v) before the measurement did: use more -rows or a shorter -window\n%s", err, out.String())
-		default:
-		}
-	}
-	if err := <-done; err != nil {
+		close(measured)
+	}()
+	err := cmd.Wait()
+	wall := time.Since(start)
+	close(stop)
+	<-measured
+	if err != nil {
 		return 0, fmt.Errorf("import: %v\n%s", err, out.String())
 	}
-	wall := time.Since(start)
 	if !strings.Contains(out.String(), "created "+benchkit.Thousands(int64(rows))) {
 		return 0, fmt.Errorf("the import did not create %d rows:\n%s", rows, out.String())
 	}
@@ -398,15 +395,22 @@ type request func(n int) bool
 // rate runs req for the window from every client and returns the counted
 // answers per second.
 func (l *load) rate(req request) float64 {
+	stop := make(chan struct{})
+	t := time.AfterFunc(l.window, func() { close(stop) })
+	defer t.Stop()
+	return l.rateUntil(req, stop)
+}
+
+// rateUntil runs req from every client until stop closes.
+func (l *load) rateUntil(req request, stop <-chan struct{}) float64 {
 	var ok, n atomic.Int64
-	deadline := time.Now().Add(l.window)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for c := 0; c < l.clients; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(deadline) {
+			for !closed(stop) {
 				if req(int(n.Add(1))) {
 					ok.Add(1)
 				}
@@ -415,6 +419,15 @@ func (l *load) rate(req request) float64 {
 	}
 	wg.Wait()
 	return float64(ok.Load()) / time.Since(start).Seconds()
+}
+
+func closed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 func (l *load) do(req *http.Request, want int) bool {
@@ -468,11 +481,11 @@ func (l *load) login(password string) request {
 }
 
 // samplePressure averages the published pressure figure (a missing key
-// is 0) every 100 ms over window.
-func samplePressure(ctx context.Context, rdb *redis.Client, key string, window time.Duration) float64 {
+// is 0) every 100 ms until stop closes.
+func samplePressure(ctx context.Context, rdb *redis.Client, key string, stop <-chan struct{}) float64 {
 	var sum float64
 	n := 0
-	for end := time.Now().Add(window); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+	for ; !closed(stop); time.Sleep(100 * time.Millisecond) {
 		v, _ := rdb.Get(ctx, key).Float64()
 		sum += v
 		n++
