@@ -50,10 +50,16 @@ clean:
 	rm -rf data bin
 
 .PHONY: bench-import
-## bench-import: import generated 100k- and 1M-row CSVs into PostgreSQL (GATEHOUSE_TEST_DATABASE_URL, else local postgres; GATEHOUSE_TEST_REDIS_URL for asynq); rows/s and peak memory for docs/benchmarks.md
+## bench-import: import generated 100k- and 1M-row CSVs into fresh PostgreSQL databases (GATEHOUSE_TEST_DATABASE_URL, else local postgres; GATEHOUSE_TEST_REDIS_URL for asynq), 5 rounds interleaved with psql \copy of the same file; rows/s, the ratio to \copy, peak memory, and the database size after 1 and after 10 imports, for docs/benchmarks.md
 bench-import:
 	$(GO) build -o bin/gatehouse .
 	$(GO) run ./app/imports/internal/benchimport -bin bin/gatehouse -rows 100000,1000000
+
+.PHONY: bench-e2e
+## bench-e2e: production-mode figures (serve and worker processes, a private PostgreSQL database and Redis db), ratios to baselines over 5 interleaved rounds; QUICK=1 for a short run; not part of CI
+bench-e2e:
+	$(GO) build -o bin/gatehouse .
+	$(GO) run ./app/internal/benche2e -bin bin/gatehouse $(if $(QUICK),-quick)
 
 .PHONY: bench-csv-memory
 ## bench-csv-memory: stream generated 2 GB CSVs (short rows, ~1 MB rows, one 2 GB row) through staging's parser and chunker, 5 interleaved rounds; peak RSS for docs/benchmarks.md

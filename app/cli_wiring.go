@@ -16,6 +16,7 @@ import (
 	"gatehouse/app/passwords"
 	"gatehouse/app/tokens"
 	"gatehouse/app/webhooks"
+	"gatehouse/app/yield"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
@@ -107,6 +108,7 @@ func (wiring) Imports(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	}
 	client := jobs.NewClient(rc.asynq)
 	svc.SetQueue(client)
+	svc.SetPacer(yield.NewPacer(rc.client, yield.Key(rc.prefix), yield.Default, log))
 	var campaigns jobs.CampaignWorker
 	if withCampaigns {
 		campaigns = importCampaigns(cfg, log, database, client)

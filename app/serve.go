@@ -21,6 +21,7 @@ import (
 	"gatehouse/app/cli"
 	"gatehouse/app/devshop"
 	"gatehouse/app/mail"
+	"gatehouse/app/yield"
 	"gatehouse/apperr"
 	"gatehouse/config"
 	"gatehouse/jobs"
@@ -86,6 +87,10 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		return err
 	}
 	defer svc.close()
+	// Import workers give way while sign-ins keep the hashers busy.
+	pressureCtx, stopPressure := context.WithCancel(ctx)
+	defer stopPressure()
+	go yield.NewPublisher(rc.client, yield.Key(rc.prefix), svc.hasher.Occupancy, 0, log).Run(pressureCtx)
 
 	var worker *jobs.Server
 	var demo *tenants.Tenant
@@ -104,7 +109,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		if err != nil {
 			return err
 		}
-		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.oidc, Webhooks: svc.webhooks, Backchannel: svc.oidc}, log)
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.sweeps(), Webhooks: svc.webhooks, Backchannel: svc.oidc}, log)
 		if err := worker.Start(); err != nil {
 			return err
 		}

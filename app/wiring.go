@@ -30,6 +30,7 @@ import (
 	"gatehouse/app/tokens"
 	"gatehouse/app/web"
 	"gatehouse/app/webhooks"
+	"gatehouse/app/yield"
 	"gatehouse/config"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
@@ -140,7 +141,8 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 	if err != nil {
 		return nil, err
 	}
-	s.imports = imports.NewService(imports.Deps{Store: importStore.WithEvents(s.webhooks), Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log})
+	s.imports = imports.NewService(imports.Deps{Store: importStore.WithEvents(s.webhooks), Tenants: s.tenantStore, Queue: s.queue, Audit: s.audit, Log: log,
+		Pacer: yield.NewPacer(rc.client, yield.Key(rc.prefix), yield.Default, log)})
 	s.masterKey = key
 	s.apiLimits.PerIP, _ = strconv.Atoi(cfg.APIIPLimit)
 	s.apiLimits.PerClient, _ = strconv.Atoi(cfg.APIClientLimit)

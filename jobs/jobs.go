@@ -193,7 +193,8 @@ func Permanent(err error) error {
 	return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
 }
 
-// Sweeper removes expired OpenID Provider rows of every tenant.
+// Sweeper removes what has expired in every tenant: the OpenID Provider's
+// rows, imports' leftover scratch.
 type Sweeper interface {
 	SweepExpired(ctx context.Context) error
 }

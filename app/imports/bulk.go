@@ -67,6 +67,9 @@ func (s TenantStore) withChunk(ctx context.Context, jobID uuid.UUID, seq, run in
 		return false, nil
 	}
 	ch.Seq = seq
+	if ch.Data, err = s.chunkData(ctx, tx, jobID, seq, ch.Data); err != nil {
+		return false, err
+	}
 	if err := fn(c, ch); err != nil {
 		return false, err
 	}
@@ -79,27 +82,36 @@ func (s TenantStore) withChunk(ctx context.Context, jobID uuid.UUID, seq, run in
 	return true, nil
 }
 
-// ScanChunk records the email of each row of one chunk for pass run, in
-// one transaction; emails reads them from the chunk. A chunk the pass has
-// already scanned is left alone, so a retried task changes nothing.
+// ScanChunk records the email of each row of one chunk for pass run in
+// the job's scan table, in one transaction; emails reads them from the
+// chunk. A chunk the pass has already scanned is left alone, so a retried
+// task changes nothing.
 func (s TenantStore) ScanChunk(ctx context.Context, jobID uuid.UUID, run, seq int, emails func(Chunk) ([]int64, []string, error)) (bool, error) {
 	return s.withChunk(ctx, jobID, seq, run, "scanned_run", func(c chunkTx, ch Chunk) error {
 		lines, addrs, err := emails(ch)
 		if err != nil {
 			return err
 		}
-		return c.insertKeys(jobID, run, lines, addrs)
+		if err := c.insertKeys(jobID, lines, addrs); err != nil {
+			return err
+		}
+		_, err = c.exec("UPDATE import_chunks SET scan_keys = ? WHERE job_id = ? AND tenant_id = ? AND seq = ?", len(lines), jobID.String(), c.s.tenantID.String(), seq)
+		if err != nil {
+			return apperr.Wrap(err, "count chunk keys")
+		}
+		return nil
 	})
 }
 
-func (c chunkTx) insertKeys(jobID uuid.UUID, run int, lines []int64, emails []string) error {
+// insertKeys writes a chunk's emails to the job's scan table. The table
+// is the job's alone, so its rows carry no job or tenant.
+func (c chunkTx) insertKeys(jobID uuid.UUID, lines []int64, emails []string) error {
 	if len(lines) == 0 {
 		return nil
 	}
+	table := scratchName(scratchScan, jobID)
 	if c.s.pg {
-		_, err := c.exec(`INSERT INTO import_keys (job_id, run, line, tenant_id, email)
-			SELECT ?, ?, k.line, ?, k.email FROM unnest(?::bigint[], ?::text[]) AS k(line, email)`,
-			jobID.String(), run, c.s.tenantID.String(), lines, emails)
+		_, err := c.exec("INSERT INTO "+table+" (line, email) SELECT * FROM unnest(?::bigint[], ?::text[])", lines, emails)
 		if err != nil {
 			return apperr.Wrap(err, "record emails")
 		}
@@ -107,9 +119,9 @@ func (c chunkTx) insertKeys(jobID uuid.UUID, run int, lines []int64, emails []st
 	}
 	rows := make([][]any, len(lines))
 	for i := range lines {
-		rows[i] = []any{jobID.String(), run, lines[i], c.s.tenantID.String(), emails[i]}
+		rows[i] = []any{lines[i], emails[i]}
 	}
-	_, err := c.insertValues("import_keys", []string{"job_id", "run", "line", "tenant_id", "email"}, rows, "")
+	_, err := c.insertValues(table, []string{"line", "email"}, rows, "")
 	return err
 }
 
@@ -186,32 +198,50 @@ func (s TenantStore) FindDuplicates(ctx context.Context, jobID uuid.UUID, run in
 	if Phase(phase) != PhaseScan || left > 0 {
 		return false, nil
 	}
-	// One sort of the pass's keys, with no join for a planner to get
-	// wrong on a table it has no statistics for yet.
-	rows, err := c.query(`SELECT line, first, n FROM (
-			SELECT line, MIN(line) OVER (PARTITION BY email) AS first, COUNT(*) OVER (PARTITION BY email) AS n
-			FROM import_keys WHERE job_id = ? AND tenant_id = ? AND run = ?) AS k
-		WHERE n > 1`, jobID.String(), s.tenantID.String(), run)
-	if err != nil {
-		return false, apperr.Wrap(err, "find duplicates")
+	// The scan table is unlogged: after a PostgreSQL crash it is empty
+	// (or missing, after an upgrade) while the chunks say scanned. Then
+	// the pass scans again rather than miss a duplicate.
+	var want, got int64
+	if err := tx.QueryRowContext(ctx, s.rebind("SELECT COALESCE(SUM(scan_keys), 0) FROM import_chunks WHERE job_id = ? AND tenant_id = ?"), jobID.String(), s.tenantID.String()).Scan(&want); err != nil {
+		return false, apperr.Wrap(err, "count keys")
 	}
-	var lines, firsts []int64
-	var counts []int32
-	for rows.Next() {
-		var line, first int64
-		var n int32
-		if err := rows.Scan(&line, &first, &n); err != nil {
-			rows.Close()
+	scan, dups := scratchName(scratchScan, jobID), scratchName(scratchDups, jobID)
+	ok, err := s.scratchExists(ctx, tx, scratchScan, jobID)
+	if err != nil {
+		return false, err
+	}
+	got = -1
+	if ok {
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+scan).Scan(&got); err != nil {
+			return false, apperr.Wrap(err, "count keys")
+		}
+	}
+	if got != want {
+		if err := c.resetScan(jobID); err != nil {
+			return false, err
+		}
+		if err := tx.Commit(); err != nil {
+			return false, apperr.Wrap(err, "commit dedup")
+		}
+		return false, nil
+	}
+	if s.pg {
+		// Room for one hash of the pass's emails, for this statement only.
+		if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '64MB'"); err != nil {
 			return false, apperr.Wrap(err, "find duplicates")
 		}
-		lines, firsts, counts = append(lines, line), append(firsts, first), append(counts, n)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return false, apperr.Wrap(err, "find duplicates")
-	}
-	if err := c.markDuplicates(jobID, run, lines, firsts, counts); err != nil {
-		return false, err
+	// One hash aggregate over the pass's emails; the few that repeat are
+	// kept, keyed by email, for the apply steps. The scan table has served.
+	for _, q := range []string{
+		dropScratchSQL(scratchDups, jobID),
+		s.createScratchSQL(scratchDups, jobID),
+		"INSERT INTO " + dups + " (email, first_line, n) SELECT email, MIN(line), COUNT(*) FROM " + scan + " GROUP BY email HAVING COUNT(*) > 1",
+		dropScratchSQL(scratchScan, jobID),
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return false, apperr.Wrap(err, "find duplicates")
+		}
 	}
 	if _, err := c.exec("UPDATE import_jobs SET phase = ?, updated_at = ? WHERE id = ? AND tenant_id = ?", string(PhaseApply), time.Now().UTC(), jobID.String(), s.tenantID.String()); err != nil {
 		return false, apperr.Wrap(err, "move to apply")
@@ -222,59 +252,45 @@ func (s TenantStore) FindDuplicates(ctx context.Context, jobID uuid.UUID, run in
 	return true, nil
 }
 
-// markDuplicates stores, on each duplicate line's key, the first line of
-// its email and how many lines have it.
-func (c chunkTx) markDuplicates(jobID uuid.UUID, run int, lines, firsts []int64, counts []int32) error {
-	if len(lines) == 0 {
-		return nil
-	}
-	if c.s.pg {
-		_, err := c.exec(`UPDATE import_keys SET dup_first = d.first, dup_count = d.n
-			FROM unnest(?::bigint[], ?::bigint[], ?::int[]) AS d(line, first, n)
-			WHERE import_keys.job_id = ? AND import_keys.tenant_id = ? AND import_keys.run = ? AND import_keys.line = d.line`,
-			lines, firsts, counts, jobID.String(), c.s.tenantID.String(), run)
-		if err != nil {
-			return apperr.Wrap(err, "mark duplicates")
-		}
-		return nil
-	}
-	stmt, err := c.tx.PrepareContext(c.ctx, "UPDATE import_keys SET dup_first = ?, dup_count = ? WHERE job_id = ? AND tenant_id = ? AND run = ? AND line = ?")
-	if err != nil {
-		return apperr.Wrap(err, "mark duplicates")
-	}
-	defer stmt.Close()
-	for i := range lines {
-		if _, err := stmt.ExecContext(c.ctx, firsts[i], counts[i], jobID.String(), c.s.tenantID.String(), run, lines[i]); err != nil {
-			return apperr.Wrap(err, "mark duplicates")
-		}
-	}
-	return nil
-}
-
-// duplicate is a line whose email the file holds more than once.
+// duplicate is an email the file holds on more than one line.
 type duplicate struct {
 	first int64
 	count int
 }
 
-func (c chunkTx) duplicates(jobID uuid.UUID, run int, from, to int64) (map[int64]duplicate, error) {
-	rows, err := c.query(`SELECT line, dup_first, dup_count FROM import_keys
-		WHERE job_id = ? AND tenant_id = ? AND run = ? AND line >= ? AND line < ? AND dup_count IS NOT NULL`,
-		jobID.String(), c.s.tenantID.String(), run, from, to)
-	if err != nil {
-		return nil, apperr.Wrap(err, "read duplicates")
-	}
-	defer rows.Close()
-	out := map[int64]duplicate{}
-	for rows.Next() {
-		var line int64
-		var d duplicate
-		if err := rows.Scan(&line, &d.first, &d.count); err != nil {
-			return nil, apperr.Wrap(err, "read duplicates")
+// duplicates returns which of emails the file holds more than once.
+func (c chunkTx) duplicates(jobID uuid.UUID, emails []string) (map[string]duplicate, error) {
+	out := map[string]duplicate{}
+	table := scratchName(scratchDups, jobID)
+	scan := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return apperr.Wrap(err, "read duplicates")
 		}
-		out[line] = d
+		defer rows.Close()
+		for rows.Next() {
+			var email string
+			var d duplicate
+			if err := rows.Scan(&email, &d.first, &d.count); err != nil {
+				return apperr.Wrap(err, "read duplicates")
+			}
+			out[email] = d
+		}
+		return rows.Err()
 	}
-	return out, rows.Err()
+	if c.s.pg {
+		return out, scan(c.query("SELECT email, first_line, n FROM "+table+" WHERE email = ANY(?::text[])", emails))
+	}
+	for start := 0; start < len(emails); start += 500 {
+		part := emails[start:min(start+500, len(emails))]
+		args := make([]any, len(part))
+		for i, e := range part {
+			args[i] = e
+		}
+		if err := scan(c.tx.QueryContext(c.ctx, "SELECT email, first_line, n FROM "+table+" WHERE email IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")+")", args...)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // existing is a customer already in the tenant, as an import sees it.
@@ -482,16 +498,18 @@ func (s TenantStore) ApplyChunk(ctx context.Context, jobID uuid.UUID, run, seq i
 		if err != nil {
 			return err
 		}
-		// The chunk's lines run from FirstLine to one past its last newline.
-		end := ch.FirstLine + int64(bytes.Count(ch.Data, []byte{'\n'})) + 1
-		dups, err := c.duplicates(jobID, run, ch.FirstLine, end)
+		all := make([]string, len(in.Records))
+		for i, r := range in.Records {
+			all[i] = r.Email
+		}
+		dups, err := c.duplicates(jobID, all)
 		if err != nil {
 			return err
 		}
 		rejected := in.Rejected
 		recs := make([]Record, 0, len(in.Records))
 		for _, r := range in.Records {
-			if d, ok := dups[r.Line]; ok {
+			if d, ok := dups[r.Email]; ok {
 				rejected = append(rejected, duplicateRejection(r, d, in.RawOf))
 				continue
 			}

@@ -49,12 +49,15 @@ func TestImportCountsAndReport(t *testing.T) {
 	if report != wantReport {
 		t.Fatalf("report\n%s\nwant\n%s", report, wantReport)
 	}
-	// The finished run drops its email keys and the staged file.
-	var keys, bytesLeft int64
-	f.db.Gorm.Table("import_keys").Where("job_id = ?", j.ID).Count(&keys)
+	// The finished run drops its scratch tables and the staged file.
+	var bytesLeft int64
 	f.db.Gorm.Table("import_chunks").Where("job_id = ?", j.ID).Select("COALESCE(SUM(LENGTH(data)), 0)").Row().Scan(&bytesLeft)
-	if keys != 0 || bytesLeft != 0 {
-		t.Fatalf("after the run: %d keys and %d staged bytes left", keys, bytesLeft)
+	left, err := f.store.ScratchTables(f.ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 || bytesLeft != 0 {
+		t.Fatalf("after the run: scratch %v and %d staged bytes left", left, bytesLeft)
 	}
 	actions := f.auditActions(t, f.a.ID)
 	if !reflect.DeepEqual(actions, []string{"import.finished", "import.started", "import.uploaded"}) {

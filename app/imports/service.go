@@ -50,6 +50,14 @@ type Queue interface {
 	EnqueueImport(ctx context.Context, typ string, t jobs.ImportTask) error
 }
 
+// Pacer slows bulk work down while interactive traffic needs the
+// machine (app/yield). Pace is called after each chunk with its work in
+// units (a row scanned is a quarter, a row applied three quarters) and
+// the time it took, and returns when the chunk's successor may run.
+type Pacer interface {
+	Pace(ctx context.Context, units float64, worked time.Duration)
+}
+
 // Actor is who asked for something, as the audit trail names them.
 type Actor struct {
 	Name string // "staff:ann@example.com", "cli"
@@ -65,6 +73,7 @@ type Deps struct {
 	Log     *slog.Logger
 	Limits  Limits // zero means DefaultLimits
 	Window  int    // chunks of one job queued at a time; 0 means 2
+	Pacer   Pacer  // nil: every chunk runs at full speed
 }
 
 // Service runs imports.
@@ -76,6 +85,7 @@ type Service struct {
 	log     *slog.Logger
 	limits  Limits
 	window  int
+	pacer   Pacer
 	now     func() time.Time
 }
 
@@ -88,13 +98,17 @@ func NewService(d Deps) *Service {
 	}
 	return &Service{
 		store: d.Store, tenants: d.Tenants, queue: d.Queue, audit: d.Audit, log: d.Log,
-		limits: d.Limits.withDefaults(), window: d.Window, now: func() time.Time { return time.Now().UTC() },
+		limits: d.Limits.withDefaults(), window: d.Window, pacer: d.Pacer, now: func() time.Time { return time.Now().UTC() },
 	}
 }
 
 // SetQueue replaces the queue, for a LocalQueue that needs the service
 // before the service can have it.
 func (s *Service) SetQueue(q Queue) { s.queue = q }
+
+// SetPacer sets the pacer, for a CLI run that learns only later whether
+// it has a Redis to read the pressure from.
+func (s *Service) SetPacer(p Pacer) { s.pacer = p }
 
 // Stage streams r into a new job of tenant t, cut into chunks in the
 // database, and returns the job, ready for a mapping. A file that cannot
@@ -310,6 +324,12 @@ func (s *Service) Resume(ctx context.Context, tenantID uuid.UUID, a Actor, jobID
 	if j.Run == 0 {
 		return apperr.New(apperr.Conflict, "This import has not started: start a dry run or a run instead.")
 	}
+	if !j.Status.Active() {
+		// Before the job turns active, so no step finds half of it.
+		if err := store.recoverScratch(ctx, jobID); err != nil {
+			return err
+		}
+	}
 	if err := store.SetStatus(ctx, jobID, []Status{StatusPaused, StatusFailed}, StatusRunning, ""); err != nil {
 		return err
 	}
@@ -332,10 +352,10 @@ func (s *Service) Cancel(ctx context.Context, tenantID uuid.UUID, a Actor, jobID
 	if err != nil {
 		return err
 	}
-	if j.Run > 0 {
-		if err := store.purge(ctx, jobID, j.Run, false); err != nil {
-			s.log.Warn("import_purge_failed", "import_id", jobID, "error", err)
-		}
+	// A cancelled job is over, and only one cancelled after a dry run
+	// can be started again, so only that one keeps its file.
+	if err := store.purge(ctx, jobID, !j.DryRun); err != nil {
+		s.log.Warn("import_purge_failed", "import_id", jobID, "error", err)
 	}
 	s.record(ctx, tenantID, a, "import.cancelled", j, map[string]any{"file": j.FileName})
 	return nil
@@ -452,7 +472,7 @@ func (s *Service) finish(ctx context.Context, j *Job) error {
 		"file": j.FileName, "mode": string(j.Mapping.Mode), "rows": counts.Rows, "created": counts.Created,
 		"updated": counts.Updated, "skipped": counts.Skipped, "rejected": counts.Rejected,
 	})
-	if err := store.purge(ctx, j.ID, j.Run, !j.DryRun); err != nil {
+	if err := store.purge(ctx, j.ID, !j.DryRun); err != nil {
 		s.log.Warn("import_purge_failed", "import_id", j.ID, "error", err)
 	}
 	return nil
@@ -514,7 +534,9 @@ func (s *Service) ScanChunk(ctx context.Context, p jobs.ImportTask) error {
 		if err != nil {
 			return jobs.Permanent(err)
 		}
-		_, err = s.store.For(t.ID).ScanChunk(ctx, j.ID, j.Run, p.Seq, func(ch Chunk) ([]int64, []string, error) {
+		began, rows := time.Now(), 0
+		ran, err := s.store.For(t.ID).ScanChunk(ctx, j.ID, j.Run, p.Seq, func(ch Chunk) ([]int64, []string, error) {
+			rows = ch.Rows
 			lines := make([]int64, 0, ch.Rows)
 			emails := make([]string, 0, ch.Rows)
 			r := NewReader(j.Dialect, ch)
@@ -540,8 +562,17 @@ func (s *Service) ScanChunk(ctx context.Context, p jobs.ImportTask) error {
 		if err != nil {
 			return err
 		}
+		s.pace(ctx, ran, float64(rows)/4, began)
 	}
 	return s.next(ctx, p)
+}
+
+// pace gives way to interactive traffic after a chunk that ran, before
+// its successor is queued.
+func (s *Service) pace(ctx context.Context, ran bool, units float64, began time.Time) {
+	if ran && s.pacer != nil {
+		s.pacer.Pace(ctx, units, time.Since(began))
+	}
 }
 
 // FindDuplicates runs the dedup step once every chunk is scanned (a
@@ -569,12 +600,15 @@ func (s *Service) ApplyChunk(ctx context.Context, p jobs.ImportTask) error {
 		if err != nil {
 			return jobs.Permanent(err)
 		}
-		_, _, err = s.store.For(t.ID).ApplyChunk(ctx, j.ID, j.Run, p.Seq, j.Mapping.Mode, j.DryRun, s.now(), func(ch Chunk) (ApplyInput, error) {
+		began, rows := time.Now(), 0
+		_, ran, err := s.store.For(t.ID).ApplyChunk(ctx, j.ID, j.Run, p.Seq, j.Mapping.Mode, j.DryRun, s.now(), func(ch Chunk) (ApplyInput, error) {
+			rows = ch.Rows
 			return readChunk(j.Dialect, ch, n)
 		})
 		if err != nil {
 			return err
 		}
+		s.pace(ctx, ran, float64(rows)*3/4, began)
 	}
 	return s.next(ctx, p)
 }
@@ -645,6 +679,10 @@ func (s *Service) ImportFailed(ctx context.Context, p jobs.ImportTask, err error
 	store := s.store.For(p.TenantID)
 	if serr := store.SetStatus(ctx, p.JobID, []Status{StatusQueued, StatusRunning}, StatusFailed, reason); serr != nil {
 		return
+	}
+	// A resume builds the scratch again; until then it holds no space.
+	if derr := store.purge(ctx, p.JobID, false); derr != nil {
+		s.log.Warn("import_purge_failed", "import_id", p.JobID, "error", derr)
 	}
 	if j, jerr := store.Job(ctx, p.JobID); jerr == nil {
 		s.record(ctx, p.TenantID, Actor{Name: "system"}, "import.failed", j, map[string]any{"file": j.FileName, "reason": reason})

@@ -124,18 +124,24 @@ func (s TenantStore) CreateJob(ctx context.Context, j *Job) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
-		return apperr.Wrap(err, "create import")
-	}
-	return nil
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&r).Error; err != nil {
+			return apperr.Wrap(err, "create import")
+		}
+		if err := tx.Exec(s.createScratchSQL(scratchFile, j.ID)).Error; err != nil {
+			return apperr.Wrap(err, "create import file")
+		}
+		return nil
+	})
 }
 
-// AddChunk stores one staged chunk of a job that is still staging.
+// AddChunk stores one staged chunk of a job that is still staging: its
+// place in import_chunks, its bytes in the job's file table.
 func (s TenantStore) AddChunk(ctx context.Context, jobID uuid.UUID, c Chunk) error {
 	if err := s.noTenant(); err != nil {
 		return err
 	}
-	r := chunkRow{JobID: jobID, Seq: c.Seq, TenantID: s.tenantID, FirstLine: c.FirstLine, RowCount: c.Rows, Data: c.Data}
+	r := chunkRow{JobID: jobID, Seq: c.Seq, TenantID: s.tenantID, FirstLine: c.FirstLine, RowCount: c.Rows, Data: []byte{}}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&jobRow{}).Where("id = ? AND tenant_id = ? AND status = ?", jobID, s.tenantID, StatusStaging).Count(&n).Error; err != nil {
@@ -145,6 +151,9 @@ func (s TenantStore) AddChunk(ctx context.Context, jobID uuid.UUID, c Chunk) err
 			return errNoJob
 		}
 		if err := tx.Create(&r).Error; err != nil {
+			return apperr.Wrap(err, "stage chunk")
+		}
+		if err := tx.Exec("INSERT INTO "+scratchName(scratchFile, jobID)+" (seq, data) VALUES (?, ?)", c.Seq, c.Data).Error; err != nil {
 			return apperr.Wrap(err, "stage chunk")
 		}
 		return nil
@@ -169,7 +178,7 @@ func (s TenantStore) FailStaging(ctx context.Context, jobID uuid.UUID, reason st
 	if err := s.q(ctx).Where("job_id = ?", jobID).Delete(&chunkRow{}).Error; err != nil {
 		return apperr.Wrap(err, "drop staged chunks")
 	}
-	return nil
+	return s.dropScratch(ctx, s.sql, jobID, true)
 }
 
 // updateJob sets cols on the job when its status is one of from; an empty
@@ -245,12 +254,38 @@ func (s TenantStore) Chunk(ctx context.Context, jobID uuid.UUID, seq int) (Chunk
 	if err != nil {
 		return Chunk{}, apperr.Wrap(err, "read chunk")
 	}
-	return Chunk{Seq: r.Seq, FirstLine: r.FirstLine, Rows: r.RowCount, Data: r.Data}, nil
+	data, err := s.chunkData(ctx, s.sql, jobID, seq, r.Data)
+	if err != nil {
+		return Chunk{}, err
+	}
+	return Chunk{Seq: r.Seq, FirstLine: r.FirstLine, Rows: r.RowCount, Data: data}, nil
+}
+
+// chunkData returns a chunk's bytes: those in import_chunks (jobs staged
+// before per-job files), else those in the job's file table, else none
+// (the file was dropped after its run).
+func (s TenantStore) chunkData(ctx context.Context, q rowQuerier, jobID uuid.UUID, seq int, legacy []byte) ([]byte, error) {
+	if len(legacy) > 0 {
+		return legacy, nil
+	}
+	ok, err := s.scratchExists(ctx, q, scratchFile, jobID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var data []byte
+	err = q.QueryRowContext(ctx, s.rebind("SELECT data FROM "+scratchName(scratchFile, jobID)+" WHERE seq = ?"), seq).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, apperr.Wrap(err, "read chunk")
+	}
+	return data, nil
 }
 
 // StartPass begins a new pass (dry run or run) of a startable job with
-// mapping m, and returns the job as it now is. Keys and errors of earlier
-// passes are dropped.
+// mapping m, and returns the job as it now is. The errors and scratch of
+// earlier passes are dropped, and the pass gets an empty scan table.
 func (s TenantStore) StartPass(ctx context.Context, jobID uuid.UUID, m Mapping, dry bool, now time.Time) (*Job, error) {
 	var out *Job
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -274,9 +309,12 @@ func (s TenantStore) StartPass(ctx context.Context, jobID uuid.UUID, m Mapping, 
 		if res.RowsAffected != 1 {
 			return apperr.New(apperr.Conflict, "This import was started by someone else a moment ago.")
 		}
-		for _, table := range []string{"import_keys", "import_errors"} {
-			if err := tx.Exec("DELETE FROM "+table+" WHERE job_id = ? AND tenant_id = ? AND run < ?", jobID, s.tenantID, run).Error; err != nil {
-				return apperr.Wrap(err, "clear earlier pass")
+		if err := tx.Exec("DELETE FROM import_errors WHERE job_id = ? AND tenant_id = ? AND run < ?", jobID, s.tenantID, run).Error; err != nil {
+			return apperr.Wrap(err, "clear earlier pass")
+		}
+		for _, q := range []string{dropScratchSQL(scratchScan, jobID), dropScratchSQL(scratchDups, jobID), s.createScratchSQL(scratchScan, jobID)} {
+			if err := tx.Exec(q).Error; err != nil {
+				return apperr.Wrap(err, "prepare import scratch")
 			}
 		}
 		out, err = ts.Job(ctx, jobID)
@@ -397,19 +435,19 @@ func (s TenantStore) finish(ctx context.Context, jobID uuid.UUID, run int, now t
 	return did, counts, err
 }
 
-// purge drops what a finished pass no longer needs: its keys, and after
-// a real run the staged file itself.
-func (s TenantStore) purge(ctx context.Context, jobID uuid.UUID, run int, file bool) error {
+// purge drops what a pass no longer needs: its scratch tables, and the
+// staged file itself when file is set (after a real run, which is never
+// started again).
+func (s TenantStore) purge(ctx context.Context, jobID uuid.UUID, file bool) error {
 	if err := s.noTenant(); err != nil {
 		return err
 	}
-	// Straight to database/sql: deleting a million keys is slow by
-	// design, and gorm would log it as a slow query.
-	if _, err := s.sql.ExecContext(ctx, s.rebind("DELETE FROM import_keys WHERE job_id = ? AND tenant_id = ? AND run = ?"), jobID.String(), s.tenantID.String(), run); err != nil {
-		return apperr.Wrap(err, "drop import keys")
+	if err := s.dropScratch(ctx, s.sql, jobID, file); err != nil {
+		return err
 	}
 	if file {
-		if _, err := s.sql.ExecContext(ctx, s.rebind("UPDATE import_chunks SET data = ? WHERE job_id = ? AND tenant_id = ?"), []byte{}, jobID.String(), s.tenantID.String()); err != nil {
+		// Jobs staged before per-job files keep their bytes here.
+		if _, err := s.sql.ExecContext(ctx, s.rebind("UPDATE import_chunks SET data = ? WHERE job_id = ? AND tenant_id = ? AND LENGTH(data) > 0"), []byte{}, jobID.String(), s.tenantID.String()); err != nil {
 			return apperr.Wrap(err, "drop staged file")
 		}
 	}

@@ -117,6 +117,10 @@ func (h *Hasher) take(ctx context.Context) (func(), error) {
 	return h.release, nil
 }
 
+// Occupancy is the share of hashing slots taken right now, from 0 to 1:
+// how hard interactive sign-ins are pressing on the CPUs (app/yield).
+func (h *Hasher) Occupancy() float64 { return float64(len(h.slots)) / float64(cap(h.slots)) }
+
 // Hash returns the PHC string of password with a fresh salt.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	salt := make([]byte, saltLen)

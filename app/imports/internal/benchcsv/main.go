@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"gatehouse/app/imports"
+	"gatehouse/app/internal/benchkit"
 )
 
 func main() {
@@ -159,7 +160,7 @@ func runChild(kind string, size int64, longRow int) error {
 	case readBack != stats.Rows:
 		return fmt.Errorf("%s: staged %d rows, read back %d", kind, stats.Rows, readBack)
 	default:
-		fmt.Printf("%s rows, %s chunks, %s staged", thousands(stats.Rows), thousands(int64(stats.Chunks)), humanBytes(stats.Bytes))
+		fmt.Printf("%s rows, %s chunks, %s staged", benchkit.Thousands(stats.Rows), benchkit.Thousands(int64(stats.Chunks)), humanBytes(stats.Bytes))
 	}
 	return nil
 }
@@ -256,16 +257,4 @@ func humanBytes(n int64) string {
 		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
 	}
 	return strconv.FormatInt(n, 10) + " bytes"
-}
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
