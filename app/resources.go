@@ -133,31 +133,60 @@ func openCurrentDB(ctx context.Context, cfg *config.Config, log *slog.Logger) (*
 // prefix. Pub/sub ignores database numbers, so the prefix carries the number
 // to keep two deployments on one server apart.
 type redisConn struct {
-	client *redis.Client
-	asynq  asynq.RedisClientOpt
+	client redis.UniversalClient
+	asynq  asynq.RedisConnOpt
 	prefix string
 }
 
 func openRedis(ctx context.Context, rawURL string) (*redisConn, error) {
-	opt, err := redis.ParseURL(rawURL)
+	rc, err := dialRedis(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_REDIS_URL: %v", err)
 	}
-	client := redis.NewClient(opt)
 	pingCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	if err := client.Ping(pingCtx).Err(); err != nil {
-		client.Close()
+	if err := rc.client.Ping(pingCtx).Err(); err != nil {
+		rc.client.Close()
 		return nil, fmt.Errorf("cannot reach Redis at %s: %v", redactURL(rawURL), err)
 	}
-	return &redisConn{
-		client: client,
-		asynq: asynq.RedisClientOpt{
+	return rc, nil
+}
+
+// dialRedis builds the clients for one of the three deployments
+// GATEHOUSE_REDIS_URL names (config.ParseRedisURL): one server, a master
+// behind Sentinels (go-redis and asynq follow a failover), or a cluster.
+func dialRedis(rawURL string) (*redisConn, error) {
+	t, err := config.ParseRedisURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	rc := &redisConn{prefix: "gatehouse:" + strconv.Itoa(t.DB) + ":"}
+	switch t.Kind {
+	case config.RedisSentinel:
+		rc.client = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: t.Master, SentinelAddrs: t.Addrs, SentinelPassword: t.SentinelPassword,
+			Username: t.Username, Password: t.Password, DB: t.DB,
+		})
+		rc.asynq = asynq.RedisFailoverClientOpt{
+			MasterName: t.Master, SentinelAddrs: t.Addrs, SentinelPassword: t.SentinelPassword,
+			Username: t.Username, Password: t.Password, DB: t.DB,
+		}
+	case config.RedisCluster:
+		rc.client = redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.Addrs, Username: t.Username, Password: t.Password})
+		rc.asynq = asynq.RedisClusterClientOpt{Addrs: t.Addrs, Username: t.Username, Password: t.Password}
+	default:
+		// go-redis reads the single-server URL itself, options included.
+		opt, err := redis.ParseURL(rawURL)
+		if err != nil {
+			return nil, err
+		}
+		rc.client = redis.NewClient(opt)
+		rc.asynq = asynq.RedisClientOpt{
 			Network: opt.Network, Addr: opt.Addr, Username: opt.Username, Password: opt.Password,
 			DB: opt.DB, TLSConfig: opt.TLSConfig,
-		},
-		prefix: "gatehouse:" + strconv.Itoa(opt.DB) + ":",
-	}, nil
+		}
+	}
+	return rc, nil
 }
 
 func (r *redisConn) tenantChannel() string { return r.prefix + "tenants" }

@@ -60,6 +60,4 @@ func (n *webhookNotices) EndpointDisabled(ctx context.Context, tenantID uuid.UUI
 }
 
 // relay is the outbox relay every node runs (serve and worker).
-func (s *services) relay() *jobs.Relay {
-	return jobs.NewRelay(s.db.Gorm, s.redis.asynq, jobs.RelayOptions{}, s.log)
-}
+func (s *services) relay() *jobs.Relay { return s.relayer }

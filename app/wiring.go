@@ -47,6 +47,7 @@ type services struct {
 	resolver    *tenants.Resolver
 	bus         *tenants.Bus
 	queue       *jobs.Client
+	relayer     *jobs.Relay // moves queue's outbox rows to asynq; serve and worker run it
 	sessions    *sessions.Store
 	audit       *audit.Recorder
 	limiter     *ratelimit.Limiter
@@ -92,9 +93,12 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 		hasher:      passwords.NewHasher(passwords.Default, 0, 2*time.Second),
 		policy:      passwords.NewPolicy(),
 		box:         box,
-		queue:       jobs.NewClient(rc.asynq),
-		limiter:     ratelimit.New(rc.client, rc.prefix),
+		limiter:     ratelimit.New(rc.client, rc.prefix, log),
 	}
+	// Every job a request starts is written to the outbox in the request's
+	// transaction; the relay queues it (see docs/architecture.md).
+	s.relayer = jobs.NewRelay(database.Gorm, rc.asynq, jobs.RelayOptions{}, log)
+	s.queue = jobs.NewClient(rc.asynq).WithOutbox(database.Gorm, s.relayer.Kick)
 	s.bus = tenants.NewBus(rc.client, rc.tenantChannel(), log)
 	s.tenants = tenants.NewService(s.tenantStore, s.bus, cfg.BaseDomain, log)
 	s.resolver = tenants.NewResolver(s.tenantStore, cfg.BaseDomain, tenants.ResolverOptions{})
@@ -180,7 +184,7 @@ func (s *services) readyChecks() []web.Check {
 		checks = append(checks, web.Check{Name: "database", Ping: s.db.Ping})
 	}
 	if s.redis != nil {
-		checks = append(checks, web.Check{Name: "redis", Ping: func(ctx context.Context) error { return s.redis.client.Ping(ctx).Err() }})
+		checks = append(checks, web.Check{Name: "redis", Soft: true, Ping: func(ctx context.Context) error { return s.redis.client.Ping(ctx).Err() }})
 	}
 	return checks
 }

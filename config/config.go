@@ -87,7 +87,7 @@ var settings = []setting{
 	{"GATEHOUSE_BASE_DOMAIN", "base-domain", "localhost", "tenants are served on <slug>.<base-domain>", func(c *Config) *string { return &c.BaseDomain }},
 	{"GATEHOUSE_PUBLIC_SCHEME", "public-scheme", "", "scheme of public links: http or https (default http with --dev, else https)", func(c *Config) *string { return &c.PublicScheme }},
 	{"GATEHOUSE_DATABASE_URL", "database-url", "", "postgres://… or a SQLite file path (sqlite://path)", func(c *Config) *string { return &c.DatabaseURL }},
-	{"GATEHOUSE_REDIS_URL", "redis-url", "", "redis://[user:pass@]host:port/db", func(c *Config) *string { return &c.RedisURL }},
+	{"GATEHOUSE_REDIS_URL", "redis-url", "", "redis://[user:pass@]host:port/db, redis-sentinel://host:port,…/master/db or redis-cluster://host:port,…", func(c *Config) *string { return &c.RedisURL }},
 	{"GATEHOUSE_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port; empty writes mail to <data-dir>/outbox", func(c *Config) *string { return &c.SMTPURL }},
 	{"GATEHOUSE_SECRET_KEY", "secret-key", "", "32-byte master key, hex or base64", func(c *Config) *string { return &c.SecretKey }},
 	{"GATEHOUSE_DATA_DIR", "data-dir", "data", "directory for the dev database, key, outbox and uploads", func(c *Config) *string { return &c.DataDir }},
@@ -302,17 +302,8 @@ func ParseSecretKey(raw string) ([]byte, error) {
 }
 
 func checkRedisURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a valid URL")
-	}
-	if u.Scheme != "redis" && u.Scheme != "rediss" {
-		return fmt.Errorf("scheme must be redis:// or rediss://, not %q", u.Scheme)
-	}
-	if u.Hostname() == "" {
-		return errors.New("names no host")
-	}
-	return nil
+	_, err := ParseRedisURL(raw)
+	return err
 }
 
 func checkBaseDomain(d string) error {

@@ -80,11 +80,15 @@ func (c *Client) EnqueueImport(ctx context.Context, typ string, t ImportTask) er
 }
 
 // EnqueueCampaignTick queues a campaign tick on the bulk queue, to run at
-// at. Each tick number is queued once.
+// at. Each tick number is queued once: its task id is the campaign and the
+// tick, so a second request for it (a retried tick, two relays) is refused
+// by asynq as a duplicate.
 func (c *Client) EnqueueCampaignTick(ctx context.Context, t CampaignTick, at time.Time) error {
 	id := TypeCampaignTick + ":" + t.CampaignID.String() + ":" + strconv.Itoa(t.Tick)
-	err := c.enqueue(ctx, TypeCampaignTick, t, asynq.Queue(QueueBulk), asynq.TaskID(id), asynq.ProcessAt(at),
-		asynq.MaxRetry(campaignMaxRetry), asynq.Timeout(5*time.Minute))
+	err := c.add(ctx, OutboxTask{
+		TenantID: t.TenantID, Type: TypeCampaignTick, Payload: t, Queue: QueueBulk, TaskID: id, ProcessAt: at,
+		MaxRetry: campaignMaxRetry, Timeout: 5 * time.Minute,
+	})
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil
 	}

@@ -12,6 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+
+	"gatehouse/txn"
 )
 
 // Queue names, by priority. Mail must not wait behind a million-row import.
@@ -78,9 +81,15 @@ type Enqueuer interface {
 	EnqueueMail(ctx context.Context, m SendMail) error
 }
 
-// Client enqueues tasks with asynq.
+// Client starts jobs. With an outbox (WithOutbox), which every serving
+// node and worker has, a job becomes a job_outbox row written through the
+// transaction the context carries (txn.Run), so it exists if and only if
+// the change it is about commits, and the relay queues it when Redis can
+// take it. Without one (operator commands) it enqueues on asynq at once.
 type Client struct {
 	asynq *asynq.Client
+	db    *gorm.DB
+	kick  func()
 }
 
 var _ Enqueuer = (*Client)(nil)
@@ -88,6 +97,13 @@ var _ Enqueuer = (*Client)(nil)
 // NewClient returns a client on the given Redis connection.
 func NewClient(opt asynq.RedisConnOpt) *Client {
 	return &Client{asynq: asynq.NewClient(opt)}
+}
+
+// WithOutbox makes the client write jobs to the outbox in db, and call
+// kick (the local relay's Kick) once each row has committed.
+func (c *Client) WithOutbox(db *gorm.DB, kick func()) *Client {
+	c.db, c.kick = db, kick
+	return c
 }
 
 // Close releases the client's Redis connections.
@@ -99,12 +115,12 @@ func (c *Client) EnqueueMail(ctx context.Context, m SendMail) error {
 	if m.To == "" {
 		return fmt.Errorf("jobs: mail without a recipient")
 	}
-	return c.enqueue(ctx, TypeSendMail, m, asynq.Queue(QueueCritical), asynq.MaxRetry(20), asynq.Timeout(time.Minute))
+	return c.add(ctx, OutboxTask{TenantID: m.TenantID, Type: TypeSendMail, Payload: m, Queue: QueueCritical, MaxRetry: 20, Timeout: time.Minute})
 }
 
 // EnqueueForgotPassword queues a reset request on the critical queue.
 func (c *Client) EnqueueForgotPassword(ctx context.Context, p ForgotPassword) error {
-	return c.enqueue(ctx, TypeForgotPassword, p, asynq.Queue(QueueCritical), asynq.MaxRetry(5), asynq.Timeout(time.Minute))
+	return c.add(ctx, OutboxTask{TenantID: p.TenantID, Type: TypeForgotPassword, Payload: p, Queue: QueueCritical, MaxRetry: 5, Timeout: time.Minute})
 }
 
 // EnqueueBackchannelLogout queues a logout token for one app on the default
@@ -114,7 +130,29 @@ func (c *Client) EnqueueBackchannelLogout(ctx context.Context, p BackchannelLogo
 	if p.TenantID == uuid.Nil || p.ClientID == "" {
 		return fmt.Errorf("jobs: back-channel logout without a tenant or app")
 	}
-	return c.enqueue(ctx, TypeBackchannelLogout, p, asynq.Queue(QueueDefault), asynq.MaxRetry(10), asynq.Timeout(30*time.Second))
+	return c.add(ctx, OutboxTask{TenantID: p.TenantID, Type: TypeBackchannelLogout, Payload: p, Queue: QueueDefault, MaxRetry: 10, Timeout: 30 * time.Second})
+}
+
+// add writes t to the outbox, in the transaction ctx carries if any, or
+// enqueues it at once when the client has no outbox.
+func (c *Client) add(ctx context.Context, t OutboxTask) error {
+	if c.db == nil {
+		opts := []asynq.Option{asynq.Queue(t.Queue), asynq.MaxRetry(t.MaxRetry), asynq.Timeout(t.Timeout)}
+		if t.TaskID != "" {
+			opts = append(opts, asynq.TaskID(t.TaskID))
+		}
+		if !t.ProcessAt.IsZero() {
+			opts = append(opts, asynq.ProcessAt(t.ProcessAt))
+		}
+		return c.enqueue(ctx, t.Type, t.Payload, opts...)
+	}
+	if _, err := AddToOutbox(ctx, txn.DB(ctx, c.db), t); err != nil {
+		return err
+	}
+	if c.kick != nil {
+		txn.AfterCommit(ctx, c.kick)
+	}
+	return nil
 }
 
 // BackchannelRetryDelay is the wait before retry n (from 0) of a

@@ -25,6 +25,12 @@ type OutboxTask struct {
 	Queue    string
 	MaxRetry int
 	Timeout  time.Duration
+	// TaskID, when set, is the asynq task id instead of the row id: a
+	// job that must be queued once per key (a campaign's tick n) however
+	// many rows ask for it.
+	TaskID string
+	// ProcessAt, when set, is when the task may run.
+	ProcessAt time.Time
 }
 
 type outboxRow struct {
@@ -35,6 +41,8 @@ type outboxRow struct {
 	Queue          string
 	MaxRetry       int
 	TimeoutSeconds int
+	TaskID         *string
+	ProcessAt      *time.Time
 	CreatedAt      time.Time
 }
 
@@ -62,6 +70,13 @@ func AddToOutbox(ctx context.Context, tx *gorm.DB, t OutboxTask) (uuid.UUID, err
 	if t.TenantID != uuid.Nil {
 		id := t.TenantID
 		r.TenantID = &id
+	}
+	if t.TaskID != "" {
+		r.TaskID = &t.TaskID
+	}
+	if !t.ProcessAt.IsZero() {
+		at := t.ProcessAt.UTC()
+		r.ProcessAt = &at
 	}
 	if err := tx.WithContext(ctx).Create(&r).Error; err != nil {
 		return uuid.Nil, fmt.Errorf("jobs: write outbox: %w", err)
@@ -93,6 +108,8 @@ type Relay struct {
 	log      *slog.Logger
 	interval time.Duration
 	batch    int
+	kick     chan struct{}
+	failing  bool // the last pass failed; logged once per outage
 }
 
 // NewRelay returns a relay from db to the Redis at opt.
@@ -103,16 +120,37 @@ func NewRelay(db *gorm.DB, opt asynq.RedisConnOpt, o RelayOptions, log *slog.Log
 	if o.Batch <= 0 {
 		o.Batch = 100
 	}
-	return &Relay{db: db, client: asynq.NewClient(opt), log: log, interval: o.Interval, batch: o.Batch}
+	return &Relay{db: db, client: asynq.NewClient(opt), log: log, interval: o.Interval, batch: o.Batch, kick: make(chan struct{}, 1)}
 }
 
-// Run relays until ctx ends, then closes the relay's Redis client.
+// Kick asks for a pass now rather than at the next tick: the client calls
+// it once a row it wrote has committed, so a mail does not wait up to a
+// second to be queued. It never blocks.
+func (r *Relay) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run relays until ctx ends, then closes the relay's Redis client. A pass
+// that fails (Redis or the database away) is logged once as
+// outbox_relay_failed and once as outbox_relay_recovered when a pass works
+// again; the rows wait in the table meanwhile.
 func (r *Relay) Run(ctx context.Context) {
 	defer r.client.Close()
 	for {
 		n, err := r.Flush(ctx)
-		if err != nil && ctx.Err() == nil {
+		if ctx.Err() != nil {
+			return
+		}
+		switch {
+		case err != nil && !r.failing:
+			r.failing = true
 			r.log.Warn("outbox_relay_failed", "error", err)
+		case err == nil && r.failing:
+			r.failing = false
+			r.log.Info("outbox_relay_recovered")
 		}
 		if n == r.batch && err == nil {
 			continue // more may be waiting
@@ -120,15 +158,18 @@ func (r *Relay) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-r.kick:
 		case <-time.After(r.interval):
 		}
 	}
 }
 
 // Flush makes one pass: up to one batch of the oldest rows. It returns how
-// many rows it moved.
+// many rows it moved. A row asynq refused is an error of the pass, after
+// the rows before it were committed as moved.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
 	moved := 0
+	var failed error
 	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		q := tx.Order("created_at, id").Limit(r.batch)
 		if tx.Dialector.Name() == "postgres" {
@@ -140,10 +181,9 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			return fmt.Errorf("jobs: read outbox: %w", err)
 		}
 		var done []uuid.UUID
-		var failed error
 		for _, row := range rows {
 			if err := r.enqueue(ctx, row); err != nil {
-				failed = err
+				failed = fmt.Errorf("%s: %w", row.TaskType, err)
 				break
 			}
 			done = append(done, row.ID)
@@ -156,18 +196,27 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		moved = len(done)
 		// Commit what asynq took even when a later row failed: those rows
 		// are done, and the failed one is tried again on the next pass.
-		if failed != nil {
-			r.log.Warn("outbox_enqueue_failed", "task_type", rows[len(done)].TaskType, "error", failed)
-		}
 		return nil
 	})
-	return moved, err
+	if err != nil {
+		return 0, err
+	}
+	return moved, failed
 }
 
 func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {
-	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(row.TaskType, row.Payload),
-		asynq.TaskID(row.ID.String()), asynq.Queue(row.Queue), asynq.MaxRetry(row.MaxRetry),
-		asynq.Timeout(time.Duration(row.TimeoutSeconds)*time.Second), asynq.Retention(OutboxRetention))
+	id := row.ID.String()
+	if row.TaskID != nil {
+		id = *row.TaskID
+	}
+	opts := []asynq.Option{
+		asynq.TaskID(id), asynq.Queue(row.Queue), asynq.MaxRetry(row.MaxRetry),
+		asynq.Timeout(time.Duration(row.TimeoutSeconds) * time.Second), asynq.Retention(OutboxRetention),
+	}
+	if row.ProcessAt != nil {
+		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
+	}
+	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(row.TaskType, row.Payload), opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil // queued by an earlier pass
 	}

@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/app/apptest"
 	"gatehouse/jobs"
+	"gatehouse/txn"
 )
 
 // TestOutboxRelay: a row written in a committed transaction becomes one
@@ -84,4 +85,57 @@ func TestOutboxRelay(t *testing.T) {
 			t.Fatalf("%d rows left", left)
 		}
 	})
+}
+
+// TestClientWritesTheOutbox: the client every request uses writes its
+// jobs into the transaction the context carries. A rolled-back request
+// queues nothing and wakes no relay; a committed one queues its mail once,
+// and the relay is kicked only after the commit.
+func TestClientWritesTheOutbox(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.MigratedDB(t)
+	opt, err := redis.ParseURL(apptest.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB, Password: opt.Password}
+	relay := jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	kicks := 0
+	client := jobs.NewClient(conn).WithOutbox(d.Gorm, func() { kicks++ })
+	defer client.Close()
+	insp := asynq.NewInspector(conn)
+	defer insp.Close()
+	mail := jobs.SendMail{To: "ann@example.com", Subject: "Confirm your email"}
+
+	err = txn.Run(ctx, d.Gorm, func(ctx context.Context) error {
+		if err := client.EnqueueMail(ctx, mail); err != nil {
+			t.Fatal(err)
+		}
+		return errors.New("the sign-up failed after its mail was queued")
+	})
+	if err == nil || kicks != 0 {
+		t.Fatalf("rollback: err %v, %d kicks", err, kicks)
+	}
+	if n, err := relay.Flush(ctx); err != nil || n != 0 {
+		t.Fatalf("relayed %d, %v after a rollback", n, err)
+	}
+
+	if err := txn.Run(ctx, d.Gorm, func(ctx context.Context) error {
+		if err := client.EnqueueMail(ctx, mail); err != nil {
+			return err
+		}
+		if kicks != 0 {
+			t.Fatal("relay kicked before the commit")
+		}
+		return nil
+	}); err != nil || kicks != 1 {
+		t.Fatalf("commit: %v, %d kicks", err, kicks)
+	}
+	if n, err := relay.Flush(ctx); err != nil || n != 1 {
+		t.Fatalf("relayed %d, %v; want 1", n, err)
+	}
+	q, err := insp.GetQueueInfo(jobs.QueueCritical)
+	if err != nil || q.Size != 1 {
+		t.Fatalf("critical queue: %+v, %v; want one mail", q, err)
+	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"gatehouse/txn"
 )
 
 // Events hears about customer changes inside the transaction that makes
@@ -69,7 +71,7 @@ func (s TenantStore) change(ctx context.Context, event string, id uuid.UUID, fn 
 	if s.events == nil {
 		return fn(s)
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return txn.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events}
 		if err := fn(inner); err != nil {
 			return err
@@ -83,7 +85,7 @@ func (s TenantStore) emit(ctx context.Context, event string, id uuid.UUID) error
 	if s.events == nil {
 		return nil
 	}
-	return s.events.Emit(ctx, s.db, s.tenantID, event, func() (any, error) {
+	return s.events.Emit(ctx, txn.DB(ctx, s.db), s.tenantID, event, func() (any, error) {
 		if event == EventCustomerDeleted {
 			return DeletedData{ID: id}, nil
 		}
@@ -103,7 +105,7 @@ func (s TenantStore) emitIdentity(ctx context.Context, r identityRow) error {
 	if s.events == nil {
 		return nil
 	}
-	return s.events.Emit(ctx, s.db, s.tenantID, EventIdentityLinked, func() (any, error) {
+	return s.events.Emit(ctx, txn.DB(ctx, s.db), s.tenantID, EventIdentityLinked, func() (any, error) {
 		return IdentityData{CustomerID: r.CustomerID, Provider: r.Provider, Issuer: r.Issuer, Subject: r.Subject, Email: r.Email}, nil
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/apperr"
+	"gatehouse/txn"
 )
 
 // Claims is what a social or brand provider asserted about the person
@@ -70,7 +71,7 @@ func (s TenantStore) AddIdentity(ctx context.Context, customerID uuid.UUID, cl C
 	if s.tenantID == uuid.Nil {
 		return apperr.New(apperr.Internal, "accounts: no tenant")
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return txn.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		var n int64
 		if err := tx.Model(&customerRow{}).Where("tenant_id = ? AND id = ?", s.tenantID, customerID).Count(&n).Error; err != nil {
 			return apperr.Wrap(err, "find customer")
@@ -96,7 +97,7 @@ func (s TenantStore) AddIdentity(ctx context.Context, customerID uuid.UUID, cl C
 // CreateWithIdentity stores a new customer and its first identity in one
 // transaction, so neither exists without the other.
 func (s TenantStore) CreateWithIdentity(ctx context.Context, c *Customer, cl Claims) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return txn.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events}
 		if err := inner.Create(ctx, c); err != nil {
 			return err
@@ -123,7 +124,7 @@ func (s TenantStore) UpdateIdentity(ctx context.Context, cl Claims) error {
 	if s.tenantID == uuid.Nil {
 		return apperr.New(apperr.Internal, "accounts: no tenant")
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return txn.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		var r identityRow
 		err := tx.Where("tenant_id = ? AND provider = ? AND issuer = ? AND subject = ?", s.tenantID, cl.Provider, issuerOf(cl), cl.Subject).Take(&r).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -177,30 +177,41 @@ func (s *Service) ResetPassword(ctx context.Context, t *tenants.Tenant, token, p
 	if err != nil {
 		return nil, err
 	}
-	red, err := s.tokens.Redeem(ctx, t.ID, tokens.Reset, token)
+	// Using the link, the new hash, the end of every session and the
+	// notice's outbox row commit together, so a failure halfway leaves the
+	// link usable and the password as it was.
+	var c *Customer
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		red, err := s.tokens.Redeem(ctx, t.ID, tokens.Reset, token)
+		if err != nil {
+			return err
+		}
+		store := s.store.For(t.ID)
+		c, err = store.ByID(ctx, red.SubjectID)
+		// A link mailed before staff disabled the customer is dead with the
+		// account: it must not change the password of an account on hold.
+		if err != nil || c.Status != StatusActive {
+			return tokens.ErrInvalid
+		}
+		if err := store.SetPasswordHash(ctx, c.ID, hash); err != nil {
+			return err
+		}
+		if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+			return err
+		}
+		// Proving control of the mailbox also verifies it.
+		if !c.EmailVerified {
+			if err := store.MarkVerified(ctx, c.ID, c.Email); err != nil {
+				return err
+			}
+		}
+		return s.queuePasswordChanged(ctx, t, c)
+	})
 	if err != nil {
 		return nil, err
 	}
-	store := s.store.For(t.ID)
-	c, err := store.ByID(ctx, red.SubjectID)
-	// A link mailed before staff disabled the customer is dead with the
-	// account: it must not change the password of an account on hold.
-	if err != nil || c.Status != StatusActive {
-		return nil, tokens.ErrInvalid
-	}
-	if err := store.SetPasswordHash(ctx, c.ID, hash); err != nil {
-		return nil, err
-	}
-	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
-		return nil, err
-	}
-	// Proving control of the mailbox also verifies it.
-	if !c.EmailVerified {
-		_ = store.MarkVerified(ctx, c.ID, c.Email)
-	}
 	s.passwordSucceeded(ctx, s.guardFor(t, c.Email, c, r))
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset", c.Email, r, nil)
-	s.notifyPasswordChanged(ctx, t, c)
 	return c, nil
 }
 
@@ -301,17 +312,22 @@ func (s *Service) sendVerification(ctx context.Context, t *tenants.Tenant, c *Cu
 }
 
 func (s *Service) notifyPasswordChanged(ctx context.Context, t *tenants.Tenant, c *Customer) {
+	if err := s.queuePasswordChanged(ctx, t, c); err != nil {
+		s.log.Error("password_changed_mail_not_queued", "tenant_id", t.ID, "error", err)
+	}
+}
+
+// queuePasswordChanged queues the "your password was changed" notice.
+func (s *Service) queuePasswordChanged(ctx context.Context, t *tenants.Tenant, c *Customer) error {
 	brand := mail.BrandOf(t, s.links(t, ""))
 	when := s.now().Format("2 January 2006 at 15:04 UTC")
 	forgot := s.links(t, "/password/forgot")
 	msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email, Subject: "Your " + brand.Name + " password was changed"},
 		email.PasswordChangedHTML(brand, when, forgot), email.PasswordChangedText(brand, when, forgot))
-	if err == nil {
-		err = s.queue.EnqueueMail(ctx, msg)
-	}
 	if err != nil {
-		s.log.Error("password_changed_mail_not_queued", "tenant_id", t.ID, "error", err)
+		return err
 	}
+	return s.queue.EnqueueMail(ctx, msg)
 }
 
 // from is the sender of a tenant's mail: the brand's name on the platform's

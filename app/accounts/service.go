@@ -200,7 +200,19 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		ID: uuid.Must(uuid.NewV7()), Email: email, Status: StatusActive, Profile: profile,
 		CreatedAt: now, UpdatedAt: now, ProfilePromptedAt: &now, passwordHash: hash,
 	}
-	if err := s.store.For(t.ID).Create(ctx, c); err != nil {
+	var flow map[string]string
+	if verificationRequired(t) && in.ReturnTo != "" && in.Browser != "" {
+		flow = map[string]string{"return_to": in.ReturnTo, "browser": in.Browser}
+	}
+	// The account, its verification token and the mail's outbox row commit
+	// together: no account without its mail, no mail for a rolled-back one.
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.For(t.ID).Create(ctx, c); err != nil {
+			return err
+		}
+		return s.sendVerification(ctx, t, c, flow)
+	})
+	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Code == apperr.Conflict && e.Field == "email" && verificationRequired(t) {
 			return s.signupExisting(ctx, t, email, r), nil
 		}
@@ -210,13 +222,6 @@ func (s *Service) Register(ctx context.Context, t *tenants.Tenant, in Registrati
 		return Signup{}, err
 	}
 	s.record(ctx, t, "customer:"+c.ID.String(), "customer.signup", c.Email, r, nil)
-	var flow map[string]string
-	if verificationRequired(t) && in.ReturnTo != "" && in.Browser != "" {
-		flow = map[string]string{"return_to": in.ReturnTo, "browser": in.Browser}
-	}
-	if err := s.sendVerification(ctx, t, c, flow); err != nil {
-		s.log.Error("verification_mail_not_queued", "tenant_id", t.ID, "error", err)
-	}
 	if verificationRequired(t) {
 		return Signup{Pending: c}, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/apperr"
+	"gatehouse/txn"
 )
 
 type customerRow struct {
@@ -56,6 +57,13 @@ type Store struct {
 // NewStore returns a store on db.
 func NewStore(db *gorm.DB) *Store { return &Store{db: db} }
 
+// InTx runs fn in one transaction that every store method called with its
+// context joins (txn.Run), together with the outbox rows of the jobs it
+// starts: a sign-up and its verification mail commit together.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return txn.Run(ctx, s.db, fn)
+}
+
 // TenantStore is a Store bound to one tenant.
 type TenantStore struct {
 	db       *gorm.DB
@@ -73,9 +81,9 @@ var errNoCustomer = apperr.New(apperr.NotFound, "no such customer")
 
 func (s TenantStore) q(ctx context.Context) *gorm.DB {
 	if s.tenantID == uuid.Nil {
-		return s.db.WithContext(ctx).Where("1 = 0")
+		return txn.DB(ctx, s.db).Where("1 = 0")
 	}
-	return s.db.WithContext(ctx).Where("tenant_id = ?", s.tenantID)
+	return txn.DB(ctx, s.db).Where("tenant_id = ?", s.tenantID)
 }
 
 // Create stores a new customer. An address already registered with this
@@ -185,7 +193,7 @@ func (s TenantStore) missingOrChanged(ctx context.Context, id uuid.UUID) error {
 // delete removes a customer of this tenant; identities go with it (the
 // foreign key cascades), and so do its one-time tokens.
 func (s TenantStore) delete(ctx context.Context, id uuid.UUID) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return txn.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events}
 		if err := inner.q(ctx).Where("customer_id = ?", id).Delete(&identityRow{}).Error; err != nil {
 			return apperr.Wrap(err, "delete identities")

@@ -48,7 +48,7 @@ func TestPerIPLimit(t *testing.T) {
 		c.Request = c.Request.WithContext(tenants.WithTenant(c.Request.Context(), t))
 	})
 	api.Mount(g, api.Deps{
-		Document: raw, Limiter: ratelimit.New(rdb, "test:"+uuid.NewString()+":"),
+		Document: raw, Limiter: ratelimit.New(rdb, "test:"+uuid.NewString()+":", nil),
 		Limits: api.Limits{PerIP: 2, PerClient: 2, Window: time.Minute},
 	})
 	get := func(host, ip string) *http.Response {

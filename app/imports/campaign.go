@@ -18,6 +18,7 @@ import (
 	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
+	"gatehouse/txn"
 	"gatehouse/views/email"
 )
 
@@ -140,7 +141,9 @@ func (c *Campaigns) Start(ctx context.Context, t *tenants.Tenant, a Actor, rateP
 	now := c.now()
 	r := campaignRow{ID: uuid.Must(uuid.NewV7()), TenantID: t.ID, Status: string(CampaignRunning), RatePerMinute: ratePerMinute,
 		RemindAfterDays: remindAfterDays, CreatedBy: a.Name, CreatedAt: now, UpdatedAt: now}
-	err := c.d.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// The campaign and its first tick's outbox row commit together.
+	err := txn.Run(ctx, c.d.DB, func(ctx context.Context) error {
+		tx := txn.DB(ctx, c.d.DB)
 		if err := tx.Create(&r).Error; err != nil {
 			return apperr.Wrap(err, "create campaign")
 		}
@@ -157,12 +160,12 @@ func (c *Campaigns) Start(ctx context.Context, t *tenants.Tenant, a Actor, rateP
 			return apperr.New(apperr.Invalid, "No customer needs the mail: every one has a password, a social sign-in or a campaign under way.")
 		}
 		r.Recipients = int(res.RowsAffected)
-		return tx.Model(&campaignRow{}).Where("id = ? AND tenant_id = ?", r.ID, t.ID).Update("recipients", r.Recipients).Error
+		if err := tx.Model(&campaignRow{}).Where("id = ? AND tenant_id = ?", r.ID, t.ID).Update("recipients", r.Recipients).Error; err != nil {
+			return err
+		}
+		return c.d.Queue.EnqueueCampaignTick(ctx, jobs.CampaignTick{TenantID: t.ID, CampaignID: r.ID, Tick: 0}, now)
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := c.d.Queue.EnqueueCampaignTick(ctx, jobs.CampaignTick{TenantID: t.ID, CampaignID: r.ID, Tick: 0}, now); err != nil {
 		return nil, err
 	}
 	c.record(ctx, t.ID, a, "campaign.started", r.ID, map[string]any{"recipients": r.Recipients, "rate_per_minute": ratePerMinute, "remind_after_days": remindAfterDays})

@@ -19,6 +19,7 @@ import (
 	"gatehouse/apperr"
 	"gatehouse/jobs"
 	"gatehouse/tenants"
+	"gatehouse/txn"
 )
 
 // OpenID Connect Back-Channel Logout 1.0. When a customer's session on a
@@ -130,22 +131,24 @@ func (s *Storage) SessionEnded(ctx context.Context, t *tenants.Tenant, sessionTo
 		s.log.ErrorContext(ctx, "oidc_backchannel_lookup_failed", "tenant_id", t.ID.String(), "error", err)
 		return
 	}
-	for _, r := range rows {
-		for _, a := range list {
-			if a.ID != r.AppID || a.BackchannelLogoutURI == "" {
-				continue
-			}
-			p := jobs.BackchannelLogout{TenantID: t.ID, ClientID: a.ClientID, Issuer: r.Issuer, Subject: r.CustomerID.String(), SID: r.SID}
-			if s.queue == nil {
-				continue
-			}
-			if err := s.queue.EnqueueBackchannelLogout(ctx, p); err != nil {
-				s.log.ErrorContext(ctx, "oidc_backchannel_enqueue_failed", "tenant_id", t.ID.String(), "client_id", a.ClientID, "error", err)
+	// The logouts' outbox rows and the end of the session's app list
+	// commit together: each app hears of the logout once.
+	err = txn.Run(ctx, s.db, func(ctx context.Context) error {
+		for _, r := range rows {
+			for _, a := range list {
+				if a.ID != r.AppID || a.BackchannelLogoutURI == "" || s.queue == nil {
+					continue
+				}
+				p := jobs.BackchannelLogout{TenantID: t.ID, ClientID: a.ClientID, Issuer: r.Issuer, Subject: r.CustomerID.String(), SID: r.SID}
+				if err := s.queue.EnqueueBackchannelLogout(ctx, p); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	if err := db.Where("tenant_id = ? AND session_id = ?", t.ID, sessionID).Delete(&sessionAppRow{}).Error; err != nil {
-		s.log.ErrorContext(ctx, "oidc_backchannel_cleanup_failed", "tenant_id", t.ID.String(), "error", err)
+		return txn.DB(ctx, s.db).Where("tenant_id = ? AND session_id = ?", t.ID, sessionID).Delete(&sessionAppRow{}).Error
+	})
+	if err != nil {
+		s.log.ErrorContext(ctx, "oidc_backchannel_enqueue_failed", "tenant_id", t.ID.String(), "error", err)
 	}
 }
 

@@ -1,11 +1,16 @@
 // Package ratelimit throttles abuse through Redis, so every node sees the
 // same counts: growing delays after repeated failures (logins), and plain
 // fixed-window limits (resend buttons). Keys always carry the tenant.
+//
+// While Redis cannot be reached the limiter counts in this node's memory
+// with the same rules (memory.go), so password login keeps working and
+// stays throttled; each node then counts on its own until Redis returns.
 package ratelimit
 
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"time"
 
@@ -14,16 +19,21 @@ import (
 	"gatehouse/apperr"
 )
 
-// Limiter counts in Redis under prefix.
+// Limiter counts in Redis under prefix, or in memory while Redis is away.
 type Limiter struct {
-	rdb    redis.UniversalClient
+	redis  counters
 	prefix string
+	health *fallback
 }
 
-// New returns a limiter.
-func New(rdb redis.UniversalClient, prefix string) *Limiter {
-	return &Limiter{rdb: rdb, prefix: prefix + "rl:"}
+// New returns a limiter. Its degraded and recovered lines go to log.
+func New(rdb redis.UniversalClient, prefix string, log *slog.Logger) *Limiter {
+	return &Limiter{redis: redisCounters{rdb}, prefix: prefix + "rl:", health: newFallback(log)}
 }
+
+// Degraded reports whether the limiter is counting in memory because
+// Redis could not be reached.
+func (l *Limiter) Degraded() bool { return l.health.degraded() }
 
 // Backoff is a growing-delay policy: Free failures within Window cost
 // nothing; each one after that blocks for twice as long as the last, from
@@ -61,7 +71,11 @@ func (t *TooMany) Unwrap() error { return t.err }
 
 // Blocked returns a TooMany error while key is in a delay.
 func (l *Limiter) Blocked(ctx context.Context, key string) error {
-	ttl, err := l.rdb.PTTL(ctx, l.prefix+"block:"+key).Result()
+	var ttl time.Duration
+	err := l.do(ctx, func(c counters) (err error) {
+		ttl, err = c.pttl(ctx, l.prefix+"block:"+key)
+		return err
+	})
 	if err != nil {
 		return apperr.Wrap(err, "rate limit")
 	}
@@ -85,7 +99,7 @@ func (l *Limiter) Fail(ctx context.Context, key string, b Backoff) error {
 		return nil
 	}
 	delay := time.Duration(math.Min(float64(b.MaxDelay), float64(time.Second)*math.Pow(2, float64(over-1))))
-	if err := l.rdb.Set(ctx, l.prefix+"block:"+key, 1, delay).Err(); err != nil {
+	if err := l.do(ctx, func(c counters) error { return c.set(ctx, l.prefix+"block:"+key, delay) }); err != nil {
 		return apperr.Wrap(err, "rate limit")
 	}
 	return nil
@@ -93,7 +107,7 @@ func (l *Limiter) Fail(ctx context.Context, key string, b Backoff) error {
 
 // Reset forgets key's failures, after a success.
 func (l *Limiter) Reset(ctx context.Context, key string) error {
-	if err := l.rdb.Del(ctx, l.prefix+"fail:"+key, l.prefix+"block:"+key).Err(); err != nil {
+	if err := l.do(ctx, func(c counters) error { return c.del(ctx, l.prefix+"fail:"+key, l.prefix+"block:"+key) }); err != nil {
 		return apperr.Wrap(err, "rate limit")
 	}
 	return nil
@@ -122,10 +136,11 @@ func (l *Limiter) Count(ctx context.Context, key string, window time.Duration) (
 
 // Peek returns key's count in its current window without adding to it.
 func (l *Limiter) Peek(ctx context.Context, key string) (int, error) {
-	n, err := l.rdb.Get(ctx, l.prefix+"win:"+key).Int()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
+	var n int
+	err := l.do(ctx, func(c counters) (err error) {
+		n, err = c.get(ctx, l.prefix+"win:"+key)
+		return err
+	})
 	if err != nil {
 		return 0, apperr.Wrap(err, "rate limit")
 	}
@@ -134,19 +149,85 @@ func (l *Limiter) Peek(ctx context.Context, key string) (int, error) {
 
 // count increments k, starting its expiry clock when the window is new.
 func (l *Limiter) count(ctx context.Context, k string, window time.Duration) (int, time.Duration, error) {
-	pipe := l.rdb.TxPipeline()
+	var n int
+	var ttl time.Duration
+	err := l.do(ctx, func(c counters) (err error) {
+		n, ttl, err = c.incr(ctx, k, window)
+		return err
+	})
+	if err != nil {
+		return 0, 0, apperr.Wrap(err, "rate limit")
+	}
+	return n, ttl, nil
+}
+
+// do runs op on Redis, or on this node's memory while Redis is away.
+func (l *Limiter) do(ctx context.Context, op func(counters) error) error {
+	if l.health.tryRedis() {
+		err := op(l.redis)
+		if err == nil || ctx.Err() != nil {
+			l.health.ok()
+			return err
+		}
+		l.health.failed(err)
+	}
+	return op(l.health.mem)
+}
+
+// counters are the few operations the rules need, on Redis or in memory.
+type counters interface {
+	// incr adds one to k and returns the count and the time left in its
+	// window, starting the window at the first count.
+	incr(ctx context.Context, k string, window time.Duration) (int, time.Duration, error)
+	pttl(ctx context.Context, k string) (time.Duration, error)
+	set(ctx context.Context, k string, ttl time.Duration) error
+	del(ctx context.Context, keys ...string) error
+	get(ctx context.Context, k string) (int, error)
+}
+
+type redisCounters struct{ rdb redis.UniversalClient }
+
+func (r redisCounters) incr(ctx context.Context, k string, window time.Duration) (int, time.Duration, error) {
+	pipe := r.rdb.TxPipeline()
 	incr := pipe.Incr(ctx, k)
 	pttl := pipe.PTTL(ctx, k)
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, 0, apperr.Wrap(err, "rate limit")
+		return 0, 0, err
 	}
 	ttl := pttl.Val()
 	if ttl < 0 {
 		// A new window (or one whose expiry was lost): start its clock.
-		if err := l.rdb.PExpire(ctx, k, window).Err(); err != nil {
-			return 0, 0, apperr.Wrap(err, "rate limit")
+		if err := r.rdb.PExpire(ctx, k, window).Err(); err != nil {
+			return 0, 0, err
 		}
 		ttl = window
 	}
 	return int(incr.Val()), ttl, nil
+}
+
+func (r redisCounters) pttl(ctx context.Context, k string) (time.Duration, error) {
+	return r.rdb.PTTL(ctx, k).Result()
+}
+
+func (r redisCounters) set(ctx context.Context, k string, ttl time.Duration) error {
+	return r.rdb.Set(ctx, k, 1, ttl).Err()
+}
+
+// del deletes keys one by one: in a Redis Cluster they may live in
+// different slots, and one DEL of several would be refused.
+func (r redisCounters) del(ctx context.Context, keys ...string) error {
+	for _, k := range keys {
+		if err := r.rdb.Del(ctx, k).Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r redisCounters) get(ctx context.Context, k string) (int, error) {
+	n, err := r.rdb.Get(ctx, k).Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, err
 }

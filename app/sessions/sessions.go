@@ -18,6 +18,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/apperr"
+	"gatehouse/txn"
 )
 
 // Kind says whose session it is.
@@ -171,7 +172,7 @@ func (s *Store) RevokeID(ctx context.Context, kind Kind, tenantID, subjectID uui
 // keep (empty keeps none): after a password change, a reset, or disabling
 // an account.
 func (s *Store) RevokeAll(ctx context.Context, kind Kind, tenantID, subjectID uuid.UUID, keep string) error {
-	q := scope(s.db.WithContext(ctx), kind, tenantID).Where("subject_id = ?", subjectID)
+	q := scope(txn.DB(ctx, s.db), kind, tenantID).Where("subject_id = ?", subjectID)
 	if keep != "" {
 		q = q.Where("id <> ?", hashToken(keep))
 	}

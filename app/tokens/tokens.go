@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/apperr"
+	"gatehouse/txn"
 )
 
 // Purpose keeps a token for one job from being used for another.
@@ -76,7 +77,7 @@ func (s *Store) Issue(ctx context.Context, tenantID, subjectID uuid.UUID, purpos
 	}
 	now := s.now()
 	r := row{ID: hash(token), TenantID: &tenantID, SubjectID: subjectID, Purpose: string(purpose), Data: b, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	if err := s.db.WithContext(ctx).Create(&r).Error; err != nil {
+	if err := txn.DB(ctx, s.db).Create(&r).Error; err != nil {
 		return "", apperr.Wrap(err, "issue token")
 	}
 	return token, nil
@@ -98,7 +99,7 @@ func (s *Store) Redeem(ctx context.Context, tenantID uuid.UUID, purpose Purpose,
 	id := hash(token)
 	now := s.now()
 	var out Redeemed
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := txn.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&row{}).
 			Where("id = ? AND tenant_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", id, tenantID, string(purpose), now).
 			Update("used_at", now)

@@ -12,6 +12,11 @@ import (
 type Check struct {
 	Name string
 	Ping func(ctx context.Context) error
+	// Soft marks a dependency the node can serve without for a while
+	// (Redis: sessions are in the database, throttles fall back to
+	// memory). Its failure makes the answer "degraded" with 200, so a
+	// load balancer keeps the node; any other failure makes it 503.
+	Soft bool
 }
 
 // Live answers /healthz: the process is up and serving.
@@ -20,26 +25,34 @@ func Live(c *gin.Context) {
 	c.String(http.StatusOK, "ok\n")
 }
 
-// Ready answers /readyz: 200 when every check passes within two seconds,
-// else 503 naming which failed (never why, which may hold addresses).
+// Ready answers /readyz within two seconds: 200 {"status":"ok"} when every
+// check passes, 200 {"status":"degraded"} when only soft ones fail, else
+// 503 {"status":"unavailable"}. Each check is listed as "ok", "degraded"
+// or "unavailable" (never why, which may hold addresses).
 func Ready(checks ...Check) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
-		status, results := http.StatusOK, gin.H{}
+		word, results := "ok", gin.H{}
 		for _, ch := range checks {
-			if err := ch.Ping(ctx); err != nil {
-				status = http.StatusServiceUnavailable
+			switch err := ch.Ping(ctx); {
+			case err == nil:
+				results[ch.Name] = "ok"
+			case ch.Soft:
+				results[ch.Name] = "degraded"
+				if word == "ok" {
+					word = "degraded"
+				}
+			default:
 				results[ch.Name] = "unavailable"
-				continue
+				word = "unavailable"
 			}
-			results[ch.Name] = "ok"
+		}
+		status := http.StatusOK
+		if word == "unavailable" {
+			status = http.StatusServiceUnavailable
 		}
 		c.Header("Cache-Control", "no-store")
-		word := "ok"
-		if status != http.StatusOK {
-			word = "unavailable"
-		}
 		c.JSON(status, gin.H{"status": word, "checks": results})
 	}
 }
