@@ -367,29 +367,60 @@ func (s *soak) checkProfiles(r *results, customers []*customer) {
 // checkErrors: no 5xx (and no failed connection) outside the fault
 // windows, and no 500 even inside them (a fault gets a 503).
 func (s *soak) checkErrors(r *results) {
-	outside, inside500 := map[string]int{}, map[string]int{}
-	refreshes, refreshBad := 0, map[string]int{}
+	outside, inside500 := spans{}, spans{}
+	refreshes, refreshBad := 0, spans{}
 	for _, sm := range r.samples {
 		if sm.endpoint == "setup" {
 			continue
 		}
 		in := s.inWindow(sm.start, sm.end)
 		if !in && (sm.status >= 500 || sm.status == 0) {
-			outside[fmt.Sprintf("%s %s", sm.endpoint, statusText(sm.status))]++
+			outside.add(sm.endpoint+" "+statusText(sm.status), sm.start.Sub(s.t0))
 		}
 		if in && sm.status == http.StatusInternalServerError {
-			inside500[sm.endpoint]++
+			inside500.add(sm.endpoint, sm.start.Sub(s.t0))
 		}
 		if !in && strings.Contains(sm.endpoint, "refresh_token") {
 			refreshes++
 			if sm.status != http.StatusOK {
-				refreshBad[statusText(sm.status)]++
+				refreshBad.add(statusText(sm.status), sm.start.Sub(s.t0))
 			}
 		}
 	}
-	r.add("every refresh-token rotation outside the fault windows succeeded", len(refreshBad) == 0 && refreshes > 0, "%d rotations; refused: %s", refreshes, countsText(refreshBad))
-	r.add("no 5xx outside the fault windows", len(outside) == 0, "%s", countsText(outside))
-	r.add("no 500 inside the fault windows either (503 + Retry-After instead)", len(inside500) == 0, "%s", countsText(inside500))
+	r.add("every refresh-token rotation outside the fault windows succeeded", len(refreshBad) == 0 && refreshes > 0, "%d rotations; refused: %s", refreshes, refreshBad)
+	r.add("no 5xx outside the fault windows", len(outside) == 0, "%s", outside)
+	r.add("no 500 inside the fault windows either (503 + Retry-After instead)", len(inside500) == 0, "%s", inside500)
+}
+
+// spans counts failures by kind, with when the first and the last were
+// sent (seconds into the run), so the report shows where they cluster.
+type spans map[string]*span
+
+type span struct {
+	n           int
+	first, last time.Duration
+}
+
+func (sp spans) add(k string, at time.Duration) {
+	x := sp[k]
+	if x == nil {
+		x = &span{first: at}
+		sp[k] = x
+	}
+	x.n++
+	x.last = at
+}
+
+func (sp spans) String() string {
+	if len(sp) == 0 {
+		return "none"
+	}
+	var parts []string
+	for _, k := range keys(sp) {
+		x := sp[k]
+		parts = append(parts, fmt.Sprintf("%s ×%d (%.1f–%.1f s)", k, x.n, x.first.Seconds(), x.last.Seconds()))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // checkMemory compares the processes that were never killed: RSS and
@@ -469,18 +500,6 @@ func statusText(code int) string {
 		return "no answer"
 	}
 	return strconv.Itoa(code)
-}
-
-func countsText(m map[string]int) string {
-	if len(m) == 0 {
-		return "none"
-	}
-	var parts []string
-	for k, v := range m {
-		parts = append(parts, fmt.Sprintf("%s ×%d", k, v))
-	}
-	sortStrings(parts)
-	return strings.Join(parts, ", ")
 }
 
 // listed shows up to five examples of what failed.

@@ -32,8 +32,10 @@ type fault struct {
 func (s *soak) faults() []fault {
 	return []fault{
 		{"SIGKILL serve node 1, restart after 3 s", nil, s.killServe},
-		{"SIGKILL worker 1 during the import, restart after 2 s", s.importUnderWay, s.killWorker},
+		// The failover comes before the worker's fault, whose turn waits
+		// for the import's staging to end.
 		{"SENTINEL FAILOVER " + masterName, nil, s.failover},
+		{"SIGKILL worker 1 during the import, restart after 2 s", s.importUnderWay, s.killWorker},
 		{"PostgreSQL restart (pg_ctl restart -m fast)", nil, s.restartPG},
 		{"Redis stopped 10 s (primary and replica)", nil, s.stopRedis},
 	}

@@ -24,9 +24,15 @@ defaults
   timeout client 65s
   timeout server 65s
   timeout http-request 10s
+  # /readyz answers within about 2 s (each check has a 2 s budget), so a
+  # slow Redis check must not read as a dead node.
+  timeout check 3s
   retries 3
   option redispatch 1
   retry-on conn-failure empty-response
+  # No idle keep-alive connections to the nodes, so goroutine counts
+  # read at rest are not inflated by them.
+  option http-server-close
 frontend soak
   bind 127.0.0.1:%d
   default_backend gatehouse

@@ -48,6 +48,8 @@ func (s *soak) report(r *results, total time.Duration) string {
 
 	p("## Requests by status\n\n")
 	s.statusTable(&b, r)
+	p("\nBy window (all endpoints):\n\n")
+	s.windowStatusTable(&b, r)
 	p("\n## Latency by endpoint and window (ms)\n\n")
 	s.latencyTable(&b, r)
 	p("\n## Invariants\n\n| invariant | result | detail |\n|---|---|---|\n")
@@ -113,6 +115,36 @@ func (s *soak) statusTable(b *strings.Builder, r *results) {
 	fmt.Fprintf(b, " %d |\n", n)
 }
 
+func (s *soak) windowStatusTable(b *strings.Builder, r *results) {
+	counts := map[string]map[string]int{}
+	codes := map[string]bool{}
+	for _, sm := range r.samples {
+		if sm.endpoint == "setup" {
+			continue
+		}
+		w := s.windowOf(r, sm)
+		if counts[w] == nil {
+			counts[w] = map[string]int{}
+		}
+		c := statusText(sm.status)
+		counts[w][c]++
+		codes[c] = true
+	}
+	cols := keys(codes)
+	fmt.Fprintf(b, "| window | %s |\n|---|%s\n", strings.Join(cols, " | "), strings.Repeat("---:|", len(cols)))
+	windows := []string{"steady"}
+	for _, w := range r.windows {
+		windows = append(windows, w.name)
+	}
+	for _, w := range windows {
+		fmt.Fprintf(b, "| %s |", w)
+		for _, c := range cols {
+			fmt.Fprintf(b, " %d |", counts[w][c])
+		}
+		fmt.Fprintln(b)
+	}
+}
+
 func (s *soak) latencyTable(b *strings.Builder, r *results) {
 	type key struct{ window, endpoint string }
 	lat := map[key][]time.Duration{}
@@ -169,8 +201,6 @@ func quoted(xs []string) []string {
 	}
 	return out
 }
-
-func sortStrings(xs []string) { sort.Strings(xs) }
 
 func escape(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", "\\|"), "\n", " ") }
 
