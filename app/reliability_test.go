@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,5 +164,97 @@ func TestRedisSentinel(t *testing.T) {
 	env.Mail.WaitFor(t, "bob@example.com", 30*time.Second)
 	if code, word, body := readyz(t, srv); code != 200 || word != "ok" {
 		t.Fatalf("/readyz after the failover: %d %s", code, body)
+	}
+}
+
+// TestDatabaseOutage puts a TCP proxy between the server and PostgreSQL
+// and cuts it. While it is cut, every kind of request that needs the
+// database gets a 503 with Retry-After and no trace of the error: the
+// brand's own themed page on its host, the console's page on the console,
+// problem+json on the API, and /readyz says unavailable. A sign-up sent
+// during the cut leaves nothing behind. Once the proxy is restored the same
+// server, never restarted, serves all of it again.
+func TestDatabaseOutage(t *testing.T) {
+	if !apptest.UsingPostgres() {
+		t.Skip("needs PostgreSQL (GATEHOUSE_TEST_DATABASE_URL): the test cuts the server's connection to it")
+	}
+	t.Parallel()
+	env := apptest.New(t)
+	mustTenantCLI(t, env, "acme", "Acme Coffee")
+	u, err := url.Parse(env.Getenv("GATEHOUSE_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := apptest.StartProxy(t, u.Host)
+	u.Host = proxy.Addr()
+	env.Set("GATEHOUSE_DATABASE_URL", u.String())
+	srv := env.Serve()
+	host := "acme.localhost"
+	ann := srv.Visitor(t)
+	wantRedirect(t, signup(ann, host, "ann@example.com", "correct horse battery", nil), "/")
+	signedIn := ann.Cookies(host)
+
+	proxy.Cut()
+	want503 := func(what string, p apptest.Page, contains ...string) {
+		t.Helper()
+		if p.StatusCode != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" {
+			t.Fatalf("%s with the database cut: %d, Retry-After %q\n%.400s", what, p.StatusCode, p.Header.Get("Retry-After"), p.Body)
+		}
+		for _, s := range contains {
+			if !strings.Contains(p.Body, s) {
+				t.Fatalf("%s: the 503 does not say %q:\n%.600s", what, s, p.Body)
+			}
+		}
+		for _, s := range []string{"Something went wrong", "dial", "connection", "EOF", "goroutine"} {
+			if strings.Contains(p.Body, s) {
+				t.Fatalf("%s: the 503 shows %q:\n%.600s", what, s, p.Body)
+			}
+		}
+	}
+	// The forms answer on their own themed page, with the message where a
+	// wrong password would be; other pages get the brand's 503 page.
+	want503("hosted login", login(srv.Visitor(t), host, "ann@example.com", "correct horse battery"), "Acme Coffee", "/theme.css?v=", "briefly unavailable")
+	want503("hosted sign-up", signup(srv.Visitor(t), host, "bob@example.com", "correct horse battery", nil), "Acme Coffee", "briefly unavailable")
+	returning := srv.Visitor(t)
+	returning.SetCookies(host, signedIn)
+	want503("hosted account page", returning.Get(host, "/account"), `data-testid="brand-unavailable"`, "Acme Coffee is briefly unavailable", "/theme.css?v=")
+	staff := srv.Visitor(t)
+	want503("console login", staff.Post("console.localhost", "/login", url.Values{"email": {"op@example.com"}, "password": {"whatever it is"}}),
+		`data-testid="console-unavailable"`)
+	req, _ := http.NewRequest(http.MethodPost, srv.URL(host, "/api/v1/password/forgot"), strings.NewReader(`{"client_id":"shop","email":"ann@example.com"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, body := srv.Do(t, req)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(body, `"type":"https://gatehouse.dev/problems/unavailable"`) {
+		t.Fatalf("API with the database cut: %d %q %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"), body)
+	}
+	if code, word, body := readyz(t, srv); code != 503 || word != "unavailable" || !strings.Contains(body, `"database":"unavailable"`) {
+		t.Fatalf("/readyz with the database cut: %d %s", code, body)
+	}
+
+	proxy.Restore()
+	apptest.Eventually(t, 10*time.Second, func() error {
+		if p := login(srv.Visitor(t), host, "ann@example.com", "correct horse battery"); p.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("login after the restore: %d", p.StatusCode)
+		}
+		return nil
+	})
+	if code, word, body := readyz(t, srv); code != 200 || word != "ok" {
+		t.Fatalf("/readyz after the restore: %d %s", code, body)
+	}
+	// Nothing of the sign-up sent during the cut was written; sent again
+	// now, it is all there: the account, its link and its mail's job.
+	count := func(table, where string, args ...any) int64 {
+		var n int64
+		env.DB().Gorm.Table(table).Where(where, args...).Count(&n)
+		return n
+	}
+	if n := count("customers", "email = ?", "bob@example.com"); n != 0 {
+		t.Fatalf("the sign-up refused with 503 left %d customers", n)
+	}
+	wantRedirect(t, signup(srv.Visitor(t), host, "bob@example.com", "correct horse battery", nil), "/")
+	bob := customerID(t, env, "bob@example.com")
+	if n := count("one_time_tokens", "subject_id = ?", bob); n != 1 {
+		t.Fatalf("bob has %d verification tokens", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/accounts"
@@ -15,6 +16,7 @@ import (
 	"gatehouse/app/web"
 	"gatehouse/assets"
 	"gatehouse/tenants"
+	consoleviews "gatehouse/views/console"
 )
 
 // newHandler builds the whole HTTP surface: one gin engine for the console
@@ -61,6 +63,7 @@ func newHandler(s *services) (http.Handler, error) {
 		brandLogos = logoStore
 	}
 	pages := hosted.NewPages(render, brandLogos)
+	tenantEngine.Use(web.UnavailablePage(pages.Unavailable))
 	secure := cfg.PublicScheme == "https"
 	var buttons accounts.Buttons
 	if s.social != nil {
@@ -166,6 +169,11 @@ func newHandler(s *services) (http.Handler, error) {
 	})
 
 	consoleEngine := newEngine()
+	consoleEngine.Use(web.UnavailablePage(func(*gin.Context) templ.Component {
+		p := render.Page("Briefly unavailable · Gatehouse console")
+		p.NoIndex = true
+		return consoleviews.Unavailable(p)
+	}))
 	if err := mountConsole(consoleEngine, s, render); err != nil {
 		return nil, err
 	}

@@ -4,8 +4,13 @@
 package apperr
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 )
 
 // Code classifies an error by what the caller can do about it.
@@ -70,20 +75,52 @@ type Coder interface {
 }
 
 // CodeOf returns the code of the first *Error or Coder in err's chain,
-// Internal for any other non-nil error, and "" for nil.
+// Internal for any other non-nil error, and "" for nil. An internal error
+// whose cause is a dependency out of reach (Unreachable) is Unavailable
+// instead: the caller should come back, and nothing is wrong with the code.
 func CodeOf(err error) Code {
 	if err == nil {
 		return ""
 	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Code == Internal && Unreachable(err) {
+			return Unavailable
+		}
 		return e.Code
 	}
 	var c Coder
 	if errors.As(err, &c) {
 		return c.ErrorCode()
 	}
+	if Unreachable(err) {
+		return Unavailable
+	}
 	return Internal
+}
+
+// Unreachable reports whether err says a database or another server could
+// not be reached or dropped the connection: a network error, a connection
+// closed mid-answer, or a SQLSTATE of class 08 (connection exception) or
+// 57P01-57P03 (the server is shutting down or starting). It looks only at
+// standard interfaces, so this leaf imports no driver.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var st interface{ SQLState() string }
+	if errors.As(err, &st) {
+		code := st.SQLState()
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
+	}
+	return false
 }
 
 // As returns the first *Error in err's chain.

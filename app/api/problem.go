@@ -82,6 +82,8 @@ func Problem(c *gin.Context, err error) {
 	}
 	if status >= 500 && code != apperr.Unavailable {
 		loggerOf(c).Error("api_request_failed", "request_id", web.RequestID(c), "method", c.Request.Method, "path", c.FullPath(), "error", err)
+	} else if apperr.Unreachable(err) {
+		loggerOf(c).Warn("dependency_unreachable", "request_id", web.RequestID(c), "method", c.Request.Method, "path", c.FullPath(), "error", err)
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		web.SetRetryAfter(c, err)

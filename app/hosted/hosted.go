@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
@@ -72,6 +73,27 @@ func (p *Pages) Page(t *tenants.Tenant, title string) layout.Page {
 	page := p.render.Page(title + " · " + Brand(t).Title())
 	page.ThemeCSSURL = "/theme.css?v=" + t.ThemeVersion()
 	return page
+}
+
+// Unavailable is the themed 503 page of the tenant in the request, or nil
+// when none was resolved (an unknown or suspended host keeps the neutral
+// page). It reads nothing from the database, which may be the thing that
+// is down: the tenant comes from the resolver's cache, the logo from this
+// node's memory if it has it.
+func (p *Pages) Unavailable(c *gin.Context) templ.Component {
+	t := tenants.FromGin(c)
+	if t == nil {
+		return nil
+	}
+	b := Brand(t)
+	p.mu.Lock()
+	if l, ok := p.logoCache[t.ID]; ok && l.version.Equal(t.UpdatedAt) {
+		b.LogoURL = l.url
+	}
+	p.mu.Unlock()
+	page := p.Page(t, "Briefly unavailable")
+	page.NoIndex = true
+	return hosted.BrandUnavailable(page, b)
 }
 
 // Brand maps a tenant to the view model templates see: names and copy, no

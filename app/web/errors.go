@@ -37,6 +37,9 @@ func StatusOf(err error) int {
 // whose detail goes only to the log.
 func PublicMessage(err error) string {
 	e, ok := apperr.As(err)
+	if apperr.CodeOf(err) == apperr.Unavailable && (!ok || e.Code == apperr.Internal) {
+		return "The service is briefly unavailable. Please try again in a few seconds."
+	}
 	if !ok || e.Code == apperr.Internal {
 		return "Something went wrong on our side. Please try again."
 	}

@@ -54,6 +54,8 @@ func (r *Renderer) Error(c *gin.Context, err error) {
 	status := StatusOf(err)
 	if status >= 500 && apperr.CodeOf(err) != apperr.Unavailable {
 		r.log.Error("request_failed", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
+	} else if apperr.Unreachable(err) {
+		r.log.Warn("dependency_unreachable", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		SetRetryAfter(c, err)
@@ -70,6 +72,12 @@ func (r *Renderer) Error(c *gin.Context, err error) {
 	case http.StatusNotFound:
 		r.HTML(c, status, hosted.NotFound(r.neutral("Page not found")))
 	case http.StatusServiceUnavailable:
+		if page, ok := c.Get(unavailableKey); ok {
+			if comp := page.(func(*gin.Context) templ.Component)(c); comp != nil {
+				r.HTML(c, status, comp)
+				break
+			}
+		}
 		r.HTML(c, status, hosted.Unavailable(r.neutral("Temporarily unavailable")))
 	case http.StatusInternalServerError:
 		r.HTML(c, status, hosted.ServerError(r.neutral("Something went wrong"), RequestID(c)))
@@ -78,6 +86,18 @@ func (r *Renderer) Error(c *gin.Context, err error) {
 		c.String(status, PublicMessage(err))
 	}
 	c.Abort()
+}
+
+const unavailableKey = "web.unavailable"
+
+// UnavailablePage makes the 503 pages of the engine it is used on come
+// from page: the brand's themed page on a tenant host, the console's own
+// on the console. page returns nil to fall back to the neutral page.
+func UnavailablePage(page func(c *gin.Context) templ.Component) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(unavailableKey, page)
+		c.Next()
+	}
 }
 
 // neutral is the page frame of error pages: no tenant theme, no indexing.
