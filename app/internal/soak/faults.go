@@ -25,19 +25,24 @@ const recoveryGrace = 2 * time.Second
 // the recovery; its note says what happened.
 type fault struct {
 	name   string
-	before func(ctx context.Context) error // readiness, outside the window
 	inject func(ctx context.Context) (string, error)
+	// begins, if set, starts work in the background when this fault's
+	// turn comes (the import, so it is under way for the next fault).
+	begins func()
+	// before, if set, waits outside the window until the fault can be
+	// injected; such a fault then goes at once rather than at its slot.
+	before func(ctx context.Context) error
 }
 
 func (s *soak) faults() []fault {
 	return []fault{
-		{"SIGKILL serve node 1, restart after 3 s", nil, s.killServe},
-		// The failover comes before the worker's fault, whose turn waits
-		// for the import's staging to end.
-		{"SENTINEL FAILOVER " + masterName, nil, s.failover},
-		{"SIGKILL worker 1 during the import, restart after 2 s", s.importUnderWay, s.killWorker},
-		{"PostgreSQL restart (pg_ctl restart -m fast)", nil, s.restartPG},
-		{"Redis stopped 10 s (primary and replica)", nil, s.stopRedis},
+		{name: "SIGKILL serve node 1, restart after 3 s", inject: s.killServe},
+		// The import is posted at the failover's turn, staged meanwhile,
+		// and the worker is killed as soon as its rows are being applied.
+		{name: "SENTINEL FAILOVER " + masterName, inject: s.failover, begins: s.postImport},
+		{name: "SIGKILL worker 1 during the import, restart after 2 s", inject: s.killWorker, before: s.importUnderWay},
+		{name: "PostgreSQL restart (pg_ctl restart -m fast)", inject: s.restartPG},
+		{name: "Redis stopped 10 s (primary and replica)", inject: s.stopRedis},
 	}
 }
 
@@ -63,6 +68,12 @@ func (s *soak) killWorker(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return fmt.Sprintf("import %s; worker pid %d killed with %d of %d rows applied; restarted as pid %d", s.importID, pid, s.killedAt, s.importRows, w.pid()), nil
+}
+
+// postImport posts the import and hands the answer to importUnderWay.
+func (s *soak) postImport() {
+	s.logf("posting the %d-row import", s.importRows)
+	s.importPosted <- s.startImport()
 }
 
 // startImport posts the file to the API, as a brand's back-end does.
@@ -135,12 +146,15 @@ func (s *soak) schedule(ctx context.Context, t0 time.Time, warm, duration time.D
 	next := t0.Add(warm)
 	for i, f := range fs {
 		at := t0.Add(warm + time.Duration(i)*slot)
-		if at.Before(next) {
+		if at.Before(next) || f.before != nil {
 			at = next
 		}
 		sleep(ctx, time.Until(at))
 		if ctx.Err() != nil {
 			return
+		}
+		if f.begins != nil {
+			go f.begins()
 		}
 		if f.before != nil {
 			if err := f.before(ctx); err != nil {

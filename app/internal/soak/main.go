@@ -342,6 +342,7 @@ func cleanEnv() []string {
 // drain and checks the invariants.
 func (s *soak) exercise(ctx context.Context) *results {
 	s.t0 = time.Now()
+	s.importPosted = make(chan error, 1)
 	warm := max(10*time.Second, s.opt.duration/10)
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
@@ -350,9 +351,7 @@ func (s *soak) exercise(ctx context.Context) *results {
 
 	sleep(ctx, warm)
 	s.load.quiesce(func() { s.warmMem = s.readMemory() })
-	s.logf("warm-up done; memory read; posting the import")
-	s.importPosted = make(chan error, 1)
-	go func() { s.importPosted <- s.startImport() }()
+	s.logf("warm-up done; memory read")
 	s.schedule(ctx, s.t0, warm, s.opt.duration)
 	// The load runs to its duration, and for at least a steady tail after
 	// the last fault.
