@@ -14,11 +14,15 @@ import (
 	"time"
 
 	"gatehouse/app/apptest"
+	"gatehouse/app/mail/mailtest"
 )
 
 // TestWebhookSurvivesWorkerKill kills the worker process while it is
 // posting an event (after the change committed, before the receiver
-// answered) and starts another: the event still arrives, once.
+// answered) and, at the same moment, handing the sign-up's verification
+// mail to an SMTP server that holds it, then starts another: the event
+// and the mail both still arrive, once each. The two task types share one
+// wait for asynq's lease on the killed worker's tasks.
 func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	if !apptest.UsingPostgres() || os.Getenv(apptest.EnvRedis) == "" {
 		t.Skip("the crash test needs real PostgreSQL and Redis shared by two processes: set " + apptest.EnvDatabase + " and " + apptest.EnvRedis)
@@ -26,8 +30,11 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash test waits out asynq's lease on the killed worker's task")
 	}
+	held := make(chan struct{})
+	smtpSrv := mailtest.Start(t, mailtest.HoldFirst("crash@example.com", 10*time.Second, held))
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_OUTBOUND_ALLOW_LOOPBACK", "true")
+	env.Set("GATEHOUSE_SMTP_URL", smtpSrv.URL())
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "admin@acme.test", "admin", "acme")
 	srv := env.Serve() // relays the outbox, runs no worker
@@ -61,6 +68,11 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the worker never posted the event")
 	}
+	select {
+	case <-held:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the worker never sent the verification mail")
+	}
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +83,12 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if _, _, accepted, bad := hook.snapshot(); accepted[e.ID] != 1 || len(bad) > 0 {
 		t.Fatalf("accepted %d times (bad: %v)", accepted[e.ID], bad)
+	}
+	if m := smtpSrv.WaitFor(t, "crash@example.com", 3*time.Minute); !strings.Contains(m.Subject, "Confirm your email") {
+		t.Fatalf("got %q", m.Subject)
+	}
+	if n := mailsTo(smtpSrv.Messages(), "crash@example.com"); n != 1 {
+		t.Fatalf("%d verification mails arrived; want 1", n)
 	}
 	var outbox int64
 	env.DB().Gorm.Table("job_outbox").Count(&outbox)

@@ -15,3 +15,13 @@ func TestBackchannelRetryDelay(t *testing.T) {
 		}
 	}
 }
+
+func TestMailRetryDelay(t *testing.T) {
+	task := asynq.NewTask(TypeSendMail, nil)
+	if a, b := ImportRetryDelay(0, nil, task), ImportRetryDelay(1, nil, task); a != 5*time.Second || b != 15*time.Second {
+		t.Fatalf("first retries after %v and %v; want 5s and 15s", a, b)
+	}
+	if c := ImportRetryDelay(2, nil, task); c <= 15*time.Second {
+		t.Fatalf("third retry after %v; want asynq's growing delay", c)
+	}
+}

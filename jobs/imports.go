@@ -154,6 +154,13 @@ func ImportRetryDelay(n int, err error, t *asynq.Task) time.Duration {
 		return webhookRetryDelay(n)
 	case TypeBackchannelLogout:
 		return BackchannelRetryDelay(n)
+	case TypeSendMail:
+		// A worker that died mid-delivery, or a server's 4xx, is often
+		// over at once: the first retries come after 5 s and 15 s, then
+		// asynq's growing delays take over.
+		if n < 2 {
+			return 5 * time.Second * time.Duration(1+2*n)
+		}
 	}
 	return asynq.DefaultRetryDelayFunc(n, err, t)
 }

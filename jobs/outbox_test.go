@@ -13,9 +13,22 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/app/apptest"
+	"gatehouse/app/db"
 	"gatehouse/jobs"
 	"gatehouse/txn"
 )
+
+// relayFixture is a migrated database, a Redis and a relay between them.
+func relayFixture(t *testing.T) (*db.DB, asynq.RedisClientOpt, *jobs.Relay) {
+	t.Helper()
+	d := apptest.MigratedDB(t)
+	opt, err := redis.ParseURL(apptest.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB, Password: opt.Password}
+	return d, conn, jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
 
 // TestOutboxRelay: a row written in a committed transaction becomes one
 // asynq task whose id is the row id, and the row goes; a rolled-back
@@ -24,13 +37,7 @@ import (
 // makes one task.
 func TestOutboxRelay(t *testing.T) {
 	ctx := context.Background()
-	d := apptest.MigratedDB(t)
-	opt, err := redis.ParseURL(apptest.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB, Password: opt.Password}
-	relay := jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, conn, relay := relayFixture(t)
 	insp := asynq.NewInspector(conn)
 	defer insp.Close()
 	task := jobs.OutboxTask{Type: "test:outbox", Payload: map[string]string{"k": "v"}, Queue: jobs.QueueDefault, MaxRetry: 3}
@@ -48,7 +55,7 @@ func TestOutboxRelay(t *testing.T) {
 	})
 
 	var id uuid.UUID
-	if err := d.Gorm.Transaction(func(tx *gorm.DB) error {
+	if err := d.Gorm.Transaction(func(tx *gorm.DB) (err error) {
 		id, err = jobs.AddToOutbox(ctx, tx, task)
 		return err
 	}); err != nil {
@@ -93,13 +100,7 @@ func TestOutboxRelay(t *testing.T) {
 // and the relay is kicked only after the commit.
 func TestClientWritesTheOutbox(t *testing.T) {
 	ctx := context.Background()
-	d := apptest.MigratedDB(t)
-	opt, err := redis.ParseURL(apptest.Redis(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn := asynq.RedisClientOpt{Addr: opt.Addr, DB: opt.DB, Password: opt.Password}
-	relay := jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	d, conn, relay := relayFixture(t)
 	kicks := 0
 	client := jobs.NewClient(conn).WithOutbox(d.Gorm, func() { kicks++ })
 	defer client.Close()
@@ -107,7 +108,7 @@ func TestClientWritesTheOutbox(t *testing.T) {
 	defer insp.Close()
 	mail := jobs.SendMail{To: "ann@example.com", Subject: "Confirm your email"}
 
-	err = txn.Run(ctx, d.Gorm, func(ctx context.Context) error {
+	err := txn.Run(ctx, d.Gorm, func(ctx context.Context) error {
 		if err := client.EnqueueMail(ctx, mail); err != nil {
 			t.Fatal(err)
 		}

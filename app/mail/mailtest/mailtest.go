@@ -67,6 +67,10 @@ type config struct {
 	tls        bool
 	noAuth     bool
 	rcptReject int
+	holdTo     string
+	holdFor    time.Duration
+	held       chan<- struct{}
+	holdOnce   sync.Once
 }
 
 // WithSTARTTLS makes the server offer STARTTLS with a fresh self-signed
@@ -89,6 +93,15 @@ func WithoutAuth() Option { return func(c *config) { c.noAuth = true } }
 // (mailbox unavailable, permanent) or 451 (try again later), to test how a
 // client classifies failures.
 func RejectRcpt(code int) Option { return func(c *config) { c.rcptReject = code } }
+
+// HoldFirst makes the first message to addr hang after its data has
+// arrived: held is closed, the server waits d and then answers 451 (try
+// again later), keeping nothing. It stands for a mail server that is slow
+// while the sender dies, so a test can kill the worker mid-delivery and see
+// the message arrive once from the retry.
+func HoldFirst(addr string, d time.Duration, held chan<- struct{}) Option {
+	return func(c *config) { c.holdTo, c.holdFor, c.held = addr, d, held }
+}
 
 // Server is a running capture server. It is safe for concurrent use.
 type Server struct {
@@ -284,6 +297,15 @@ func (se *session) Data(r io.Reader) error {
 		// A message that does not parse is a bug in the sender; refusing it
 		// makes the sending test fail where the bug is.
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "mailtest: malformed message: " + err.Error()}
+	}
+	if cfg := &se.srv.cfg; cfg.holdTo != "" && slices.ContainsFunc(se.to, func(to string) bool { return strings.EqualFold(to, cfg.holdTo) }) {
+		hold := false
+		cfg.holdOnce.Do(func() { hold = true })
+		if hold {
+			close(cfg.held)
+			time.Sleep(cfg.holdFor)
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "mailtest: held, try again"}
+		}
 	}
 	m.From = se.from
 	m.To = slices.Clone(se.to)
