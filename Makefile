@@ -65,3 +65,13 @@ bench-e2e:
 ## bench-csv-memory: stream generated 2 GB CSVs (short rows, ~1 MB rows, one 2 GB row) through staging's parser and chunker, 5 interleaved rounds; peak RSS for docs/benchmarks.md
 bench-csv-memory:
 	$(GO) run ./app/imports/internal/benchcsv -size 2000000000 -runs 5
+
+.PHONY: soak soak-short
+SOAK_DURATION ?= 5m
+## soak: two serve nodes, two workers, PostgreSQL, Redis + Sentinels and HAProxy on this machine under load and faults; writes docs/reliability.md (SOAK_DURATION, default 5m)
+soak: build
+	$(GO) run ./app/internal/soak -bin bin/gatehouse -duration $(SOAK_DURATION)
+
+## soak-short: the CI form of soak, 60 s with every fault injected once; prints the report only
+soak-short: build
+	$(GO) run ./app/internal/soak -bin bin/gatehouse -short
