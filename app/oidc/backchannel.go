@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"gorm.io/gorm/clause"
@@ -213,9 +212,7 @@ func (s *Storage) logoutToken(ctx context.Context, p jobs.BackchannelLogout, cli
 	if err != nil {
 		return "", err
 	}
-	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(key.Alg), Key: jose.JSONWebKey{Key: key.Private, KeyID: key.KID}},
-		(&jose.SignerOptions{}).WithType("logout+jwt"))
+	signer, err := key.signer("logout+jwt")
 	if err != nil {
 		return "", apperr.Wrap(err, "oidc: logout token signer")
 	}

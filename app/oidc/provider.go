@@ -74,7 +74,9 @@ func New(d Deps) (*Handlers, error) {
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, oidc.ScopeOfflineAccess},
 	}
 	storage := d.Storage
+	grants := &tokenGrants{storage: storage}
 	opts := []op.Option{
+		op.WithHttpInterceptors(grants.intercept), // access tokens typed at+jwt (token_grants.go)
 		op.WithCustomEndpoints(
 			op.NewEndpoint(AuthorizePath), op.NewEndpoint(TokenPath), op.NewEndpoint(UserinfoPath),
 			op.NewEndpoint(RevokePath), op.NewEndpoint(EndSessionPath), op.NewEndpoint(KeysPath)),
@@ -102,6 +104,7 @@ func New(d Deps) (*Handlers, error) {
 	if err != nil {
 		return nil, err
 	}
+	grants.op = p
 	return &Handlers{op: p, cors: cors.New(*p.CORSOptions()), storage: storage, render: d.Render, pages: d.Pages, log: d.Log}, nil
 }
 

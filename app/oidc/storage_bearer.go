@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -61,7 +62,8 @@ func (c accessClaims) audience() []string {
 }
 
 // VerifyAccessToken checks a bearer token presented on t's host, whose
-// issuer is issuer. The JWT must be signed by one of t's keys, name this
+// issuer is issuer. The JWT must be typed at+jwt (so an id_token is not
+// an access token), be signed by one of t's keys, name this
 // issuer, be unexpired, and its jti must be a live row of t's
 // oidc_access_tokens (not revoked, not expired) issued to an app of t whose
 // client id is the audience. A customer's token also needs the customer to
@@ -132,6 +134,9 @@ func (s *Storage) verifiedClaims(ctx context.Context, t *tenants.Tenant, raw str
 		return accessClaims{}, errBadToken
 	}
 	hdr := jws.Signatures[0].Header
+	if !accessTokenTyped(hdr) {
+		return accessClaims{}, errBadToken // an id_token, a logout token, or anything else signed by t
+	}
 	keys, err := s.keys.keys(ctx, t.ID, hdr.Algorithm)
 	if err != nil {
 		return accessClaims{}, err
@@ -152,6 +157,13 @@ func (s *Storage) verifiedClaims(ctx context.Context, t *tenants.Tenant, raw str
 	}
 	s.verified.put(key, cl, now)
 	return cl, nil
+}
+
+// accessTokenTyped is RFC 9068 §4's check of the JOSE typ: "at+jwt", or
+// its full media type (typ is case-insensitive, RFC 7515 §4.1.9).
+func accessTokenTyped(hdr jose.Header) bool {
+	typ, _ := hdr.ExtraHeaders[jose.HeaderType].(string)
+	return strings.EqualFold(typ, AccessTokenType) || strings.EqualFold(typ, "application/"+AccessTokenType)
 }
 
 type liveTokenRow struct {

@@ -4,11 +4,19 @@ import (
 	"context"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/zitadel/oidc/v3/pkg/crypto"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
 	"gatehouse/app/apps"
 )
+
+// signer signs with k, naming its kid, under the JOSE header typ.
+func (k *SigningKey) signer(typ string) (jose.Signer, error) {
+	return jose.NewSigner(
+		jose.SigningKey{Algorithm: jose.SignatureAlgorithm(k.Alg), Key: jose.JSONWebKey{Key: k.Private, KeyID: k.KID}},
+		(&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+}
 
 // signingKey adapts our key to op.SigningKey.
 type signingKey struct{ k *SigningKey }
@@ -30,6 +38,14 @@ func (p publicKey) Key() any                           { return p.k.Private.Publ
 // SigningKey is the tenant's current key for the algorithm of the client
 // this request loaded (ES256 unless the app asks for RS256).
 func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
+	k, err := s.requestSigningKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return signingKey{k}, nil
+}
+
+func (s *Storage) requestSigningKey(ctx context.Context) (*SigningKey, error) {
 	t, err := tenantOf(ctx)
 	if err != nil {
 		return nil, err
@@ -42,7 +58,29 @@ func (s *Storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
 	}
-	return signingKey{k}, nil
+	return k, nil
+}
+
+// AccessTokenType is the JOSE typ of our access tokens (RFC 9068 §2.1).
+// id_tokens keep op's "JWT", so neither can pass for the other.
+const AccessTokenType = "at+jwt"
+
+// signAccessToken signs an access token's claims with the key SigningKey
+// gives this request (the same key and kid as its id_token), typed at+jwt.
+func (s *Storage) signAccessToken(ctx context.Context, claims *oidc.AccessTokenClaims) (string, error) {
+	key, err := s.requestSigningKey(ctx)
+	if err != nil {
+		return "", err
+	}
+	signer, err := key.signer(AccessTokenType)
+	if err != nil {
+		return "", oidc.ErrServerError().WithParent(err)
+	}
+	token, err := crypto.Sign(claims, signer)
+	if err != nil {
+		return "", oidc.ErrServerError().WithParent(err)
+	}
+	return token, nil
 }
 
 // SignatureAlgorithms are what discovery advertises for id_tokens.

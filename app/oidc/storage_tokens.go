@@ -124,8 +124,8 @@ func (s *Storage) insertAccess(tx *gorm.DB, t *tenants.Tenant, g grant, family *
 	return row, tx.Create(&row).Error
 }
 
-// CreateAccessToken records an access token (its JWT is signed by op) with
-// the app's lifetime.
+// CreateAccessToken records an access token (tokenGrants signs its JWT)
+// with the app's lifetime.
 func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	t, err := tenantOf(ctx)
 	if err != nil {
