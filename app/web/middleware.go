@@ -50,6 +50,10 @@ func validRequestID(id string) bool {
 // RequestID returns the current request's id.
 func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 
+// expectedKey marks a request whose 5xx answer is expected, such as a
+// suspended tenant's 503, so AccessLog keeps it at INFO.
+const expectedKey = "web.expected_failure"
+
 // AccessLog writes one structured line per request. It logs the path without
 // the query string, because queries carry tokens (verify and reset links).
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
@@ -58,7 +62,7 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		c.Next()
 		status := c.Writer.Status()
 		level := slog.LevelInfo
-		if status >= 500 {
+		if status >= 500 && !c.GetBool(expectedKey) {
 			level = slog.LevelError
 		}
 		log.LogAttrs(c.Request.Context(), level, "http_request",

@@ -15,6 +15,7 @@ import (
 
 	"gatehouse/apperr"
 	"gatehouse/assets"
+	"gatehouse/tenants"
 	"gatehouse/views/hosted"
 	"gatehouse/views/layout"
 )
@@ -54,6 +55,10 @@ func (r *Renderer) Error(c *gin.Context, err error) {
 	status := StatusOf(err)
 	if status >= 500 && apperr.CodeOf(err) != apperr.Unavailable {
 		r.log.Error("request_failed", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
+	}
+	if errors.Is(err, tenants.ErrSuspended) {
+		// An operator took the tenant offline: not a fault to page anyone for.
+		c.Set(expectedKey, true)
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		SetRetryAfter(c, err)

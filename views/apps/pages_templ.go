@@ -169,7 +169,7 @@ func List(v ListPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<div class=\"cx-table-wrap\"><table class=\"cx-table\" data-testid=\"apps\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Type</th><th scope=\"col\">Client id</th><th scope=\"col\">Redirect URIs</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\" data-testid=\"apps\"><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Type</th><th scope=\"col\">Client id</th><th scope=\"col\">Redirect URIs</th><th scope=\"col\">Actions</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -363,7 +363,7 @@ func signingKeys(v ListPage) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<section class=\"cx-panel\" aria-labelledby=\"keys-title\" data-testid=\"signing-keys\"><h2 id=\"keys-title\">Signing keys</h2><p class=\"cx-muted\">Tokens are signed with the tenant's own key, rotated every 30 days. A new key is published in the JWKS before it signs, and an old one stays until every token it signed has expired.</p><div class=\"cx-table-wrap\"><table class=\"cx-table\"><thead><tr><th scope=\"col\">Key id</th><th scope=\"col\">Algorithm</th><th scope=\"col\">State</th><th scope=\"col\">Signs from</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<section class=\"cx-panel\" aria-labelledby=\"keys-title\" data-testid=\"signing-keys\"><h2 id=\"keys-title\">Signing keys</h2><p class=\"cx-muted\">Tokens are signed with the tenant's own key, rotated every 30 days. A new key is published in the JWKS before it signs, and an old one stays until every token it signed has expired.</p><div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\"><thead><tr><th scope=\"col\">Key id</th><th scope=\"col\">Algorithm</th><th scope=\"col\">State</th><th scope=\"col\">Signs from</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -69,7 +69,7 @@ func Social(v SocialPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "> Brand login only</label><p class=\"field-hint\">Customers sign in only through your own OpenID Connect or OAuth 2.0 system: the password forms are hidden. Customers who had a password attach their account by signing in with your system and confirming a link mailed to them.</p></div><div class=\"cx-actions\"><button class=\"cx-btn\" type=\"submit\">Save</button></div></form></section><div class=\"cx-table-wrap\"><table class=\"cx-table\" data-testid=\"social\"><thead><tr><th scope=\"col\">Provider</th><th scope=\"col\">Status</th><th scope=\"col\">Client id</th><th scope=\"col\">Callback URL</th><th scope=\"col\">Last failure</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "> Brand login only</label><p class=\"field-hint\">Customers sign in only through your own OpenID Connect or OAuth 2.0 system: the password forms are hidden. Customers who had a password attach their account by signing in with your system and confirming a link mailed to them.</p></div><div class=\"cx-actions\"><button class=\"cx-btn\" type=\"submit\">Save</button></div></form></section><div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\" data-testid=\"social\"><thead><tr><th scope=\"col\">Provider</th><th scope=\"col\">Status</th><th scope=\"col\">Client id</th><th scope=\"col\">Callback URL</th><th scope=\"col\">Last failure</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -129,7 +129,7 @@ func List(v ListPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"cx-table-wrap\"><table class=\"cx-table\" data-testid=\"import-table\"><thead><tr><th scope=\"col\">File</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"cx-num\">Rows</th><th scope=\"col\">Outcome</th><th scope=\"col\">Uploaded</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\" data-testid=\"import-table\"><thead><tr><th scope=\"col\">File</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"cx-num\">Rows</th><th scope=\"col\">Outcome</th><th scope=\"col\">Uploaded</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -446,7 +446,7 @@ func Job(v JobPage) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if v.Dry != nil || v.Run != nil {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<section class=\"cx-panel\" aria-labelledby=\"results-title\"><h2 id=\"results-title\">Results</h2><div class=\"cx-table-wrap\"><table class=\"cx-table\" data-testid=\"results\"><thead><tr><th scope=\"col\">Pass</th><th scope=\"col\" class=\"cx-num\">Rows</th><th scope=\"col\" class=\"cx-num\">Created</th><th scope=\"col\" class=\"cx-num\">Updated</th><th scope=\"col\" class=\"cx-num\">Skipped</th><th scope=\"col\" class=\"cx-num\">Rejected</th><th scope=\"col\">Error report</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "<section class=\"cx-panel\" aria-labelledby=\"results-title\"><h2 id=\"results-title\">Results</h2><div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\" data-testid=\"results\"><thead><tr><th scope=\"col\">Pass</th><th scope=\"col\" class=\"cx-num\">Rows</th><th scope=\"col\" class=\"cx-num\">Created</th><th scope=\"col\" class=\"cx-num\">Updated</th><th scope=\"col\" class=\"cx-num\">Skipped</th><th scope=\"col\" class=\"cx-num\">Rejected</th><th scope=\"col\">Error report</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -473,7 +473,7 @@ func Job(v JobPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section class=\"cx-panel\" aria-labelledby=\"preview-title\"><h2 id=\"preview-title\">First rows</h2><div class=\"cx-table-wrap\"><table class=\"cx-table\" data-testid=\"preview\"><thead><tr><th scope=\"col\" class=\"cx-num\">Line</th>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section class=\"cx-panel\" aria-labelledby=\"preview-title\"><h2 id=\"preview-title\">First rows</h2><div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\" data-testid=\"preview\"><thead><tr><th scope=\"col\" class=\"cx-num\">Line</th>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1220,7 +1220,7 @@ func mappingForm(m MappingForm) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 114, "<div class=\"cx-table-wrap\"><table class=\"cx-table\"><thead><tr><th scope=\"col\">Column</th><th scope=\"col\">First value</th><th scope=\"col\">Goes to</th></tr></thead> <tbody>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 114, "<div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\"><thead><tr><th scope=\"col\">Column</th><th scope=\"col\">First value</th><th scope=\"col\">Goes to</th></tr></thead> <tbody>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -1610,7 +1610,7 @@ func Campaigns(v CampaignsPanel) templ.Component {
 			}
 		}
 		if len(v.Rows) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 157, "<div class=\"cx-table-wrap\"><table class=\"cx-table\" data-testid=\"campaign-table\"><thead><tr><th scope=\"col\">Started</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"cx-num\">Recipients</th><th scope=\"col\" class=\"cx-num\">Sent</th><th scope=\"col\" class=\"cx-num\">Reminded</th><th scope=\"col\" class=\"cx-num\">Password set</th><th scope=\"col\">Settings</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 157, "<div class=\"cx-table-wrap\" tabindex=\"0\"><table class=\"cx-table\" data-testid=\"campaign-table\"><thead><tr><th scope=\"col\">Started</th><th scope=\"col\">Status</th><th scope=\"col\" class=\"cx-num\">Recipients</th><th scope=\"col\" class=\"cx-num\">Sent</th><th scope=\"col\" class=\"cx-num\">Reminded</th><th scope=\"col\" class=\"cx-num\">Password set</th><th scope=\"col\">Settings</th><th scope=\"col\"><span class=\"visually-hidden\">Actions</span></th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

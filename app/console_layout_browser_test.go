@@ -1,0 +1,219 @@
+package app_test
+
+import (
+	_ "embed"
+	"encoding/json"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"gatehouse/app/apptest"
+)
+
+// axeSource is axe-core, vendored from npm by assets/vendor-axe.sh.
+//
+//go:embed testdata/axe/axe.min.js
+var axeSource string
+
+// Long values, so that a page that cannot wrap or scroll its tables inside
+// their own box shows it at 390 px.
+const (
+	longTenantName = "Acme Coffee Roasters and Tea Merchants International"
+	longDomain     = "login.the-acme-coffee-roasters-and-tea-merchants.example.com"
+	longRedirect   = "https://shop.the-acme-coffee-roasters-and-tea-merchants.example.com/oauth/callback/with/a/very/long/path"
+	longEmail      = "margaretha.van-der-berghe-oppenheimer@the-acme-coffee-roasters.example.com"
+)
+
+// viewports are the phone and the desktop the console must fit.
+var viewports = []struct {
+	name string
+	w, h int64
+}{{"phone", 390, 844}, {"desktop", 1280, 900}}
+
+// TestConsoleLayoutAndAccessibility opens every console page, with seeded
+// rows carrying long values, at 390x844 and 1280x900 and asserts that none
+// scrolls sideways (the page itself; a table may scroll inside its own
+// box). Each page is screenshotted under the test's temp dir (paths are
+// logged). At desktop width axe-core runs on each page, and on the hosted
+// customer pages, and must find no serious or critical violation.
+func TestConsoleLayoutAndAccessibility(t *testing.T) {
+	ctx := apptest.Browser(t)
+	env := apptest.New(t)
+	if r := env.Run("tenant", "create", "--slug", "acme", "--name", longTenantName, "--domain", longDomain); r.Code != 0 {
+		t.Fatalf("tenant create: %s", r.Stderr)
+	}
+	mustStaff(t, env, "root@example.com", "platform-admin", "")
+	if r := runStaff(t, env, "", "grant", "--email", "root@example.com", "--role", "owner", "--tenant", "acme"); r.Code != 0 {
+		t.Fatalf("staff grant: %s", r.Stderr)
+	}
+	mustStaff(t, env, "support-with-a-long-address@the-acme-coffee-roasters.example.com", "support", "acme")
+	if r := env.Run("app", "create", "--tenant", "acme", "--name", "Acme web shop with a long name", "--type", "web", "--redirect-uri", longRedirect); r.Code != 0 {
+		t.Fatalf("app create: %s", r.Stderr)
+	}
+	csv := filepath.Join(t.TempDir(), "customers.csv")
+	rows := "email,first_name\n" + longEmail + ",Margaretha\nada@example.com,Ada\nnot-an-email,Bad\n"
+	if err := os.WriteFile(csv, []byte(rows), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Run("import", "--tenant", "acme", csv); r.Code != 0 {
+		t.Logf("import (one bad row on purpose): %s", r.Stderr)
+	}
+	srv := env.Serve()
+	console := func(path string) string { return srv.URL(consoleHost, path) }
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// A failed sign-in on the hosted page, so the audit log has a stranger's row.
+	do("a failed sign-in",
+		chromedp.Navigate(srv.URL("acme.localhost", "/login")),
+		chromedp.SetValue(`#login-email`, longEmail),
+		chromedp.SetValue(`#login-password`, "not the password at all"),
+		chromedp.Click(`[data-testid="login-form"] button[type="submit"]`),
+		chromedp.WaitVisible(`[role="alert"], .alert`),
+	)
+	do("sign in",
+		chromedp.Navigate(console("/login")),
+		chromedp.SetValue(`#email`, "root@example.com"),
+		chromedp.SetValue(`#password`, staffPassword),
+		chromedp.Click(`[data-testid="login-form"] button[type="submit"]`),
+		chromedp.WaitVisible(`[data-testid="staff-email"]`),
+		chromedp.Navigate(console("/t/acme/webhooks")),
+		chromedp.WaitVisible(`#w-url`),
+		chromedp.Evaluate[chromedp.Void](`(() => {
+			document.querySelectorAll('input[name="events"]').forEach(c => { c.checked = true; });
+			document.getElementById('w-url').value = 'https://hooks.the-acme-coffee-roasters-and-tea-merchants.example.com/gatehouse/events/receiver';
+			document.getElementById('w-url').form.requestSubmit();
+		})()`),
+	)
+	apptest.Eventually(t, 10*time.Second, func() error {
+		// The form's page is being replaced: an error here is a retry.
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.body.innerText.includes('Endpoint added')`))
+		if err == nil && !ok {
+			err = os.ErrNotExist
+		}
+		return err
+	})
+
+	var customer, job, endpoint, client string
+	g := env.DB().Gorm
+	g.Raw("SELECT id FROM customers WHERE email = ?", longEmail).Scan(&customer)
+	g.Raw("SELECT id FROM import_jobs ORDER BY created_at LIMIT 1").Scan(&job)
+	g.Raw("SELECT id FROM webhook_endpoints LIMIT 1").Scan(&endpoint)
+	g.Raw("SELECT client_id FROM apps LIMIT 1").Scan(&client)
+	if customer == "" || job == "" || endpoint == "" || client == "" {
+		t.Fatalf("seed: customer %q, job %q, endpoint %q, client %q", customer, job, endpoint, client)
+	}
+	pages := []string{
+		"/", "/account/security", "/tenants", "/tenants/acme",
+		"/t/acme", "/t/acme/theme", "/t/acme/theme/logo", "/t/acme/fields", "/t/acme/fields/first_name",
+		"/t/acme/settings", "/t/acme/customers", "/t/acme/customers/" + customer,
+		"/t/acme/social", "/t/acme/social/google", "/t/acme/social/oidc",
+		"/t/acme/staff", "/t/acme/audit", "/t/acme/imports", "/t/acme/imports/" + job,
+		"/t/acme/apps", "/t/acme/webhooks", "/t/acme/webhooks/" + endpoint,
+	}
+	// Screenshots go to the test's temp dir, or to GATEHOUSE_SCREENSHOTS to
+	// keep them after the run.
+	shots := t.TempDir()
+	if dir := os.Getenv("GATEHOUSE_SCREENSHOTS"); dir != "" {
+		shots = dir
+	}
+	for _, vp := range viewports {
+		do("resize", chromedp.EmulateViewport(vp.w, vp.h))
+		for _, p := range pages {
+			assertFits(t, ctx, shots, vp.name, console(p))
+			if vp.name == "desktop" {
+				assertAccessible(t, ctx, console(p))
+			}
+		}
+	}
+	do("sign out", chromedp.Click(`[data-testid="logout"]`), chromedp.WaitVisible(`[data-testid="login-form"]`))
+	assertFits(t, ctx, shots, "desktop", console("/login"))
+	assertAccessible(t, ctx, console("/login"))
+
+	// The hosted pages a customer sees.
+	hosted := []string{"/login", "/login?mode=signup", "/password/forgot", "/password/reset?token=not-a-real-token"}
+	for _, vp := range viewports {
+		do("resize", chromedp.EmulateViewport(vp.w, vp.h))
+		for _, p := range hosted {
+			assertFits(t, ctx, shots, vp.name, srv.URL("acme.localhost", p))
+			if vp.name == "desktop" {
+				assertAccessible(t, ctx, srv.URL("acme.localhost", p))
+			}
+		}
+	}
+}
+
+// assertFits opens url and fails the test if the page is wider than the
+// viewport; it saves a full-page screenshot either way.
+func assertFits(t *testing.T, ctx context.Context, dir, viewport, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(`body`)); err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	type size struct{ Scroll, Inner int }
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[size](`({Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth})`))
+	if err != nil {
+		t.Fatalf("measure %s: %v", url, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		name := strings.NewReplacer("http://", "", "/", "_", "?", "_", ":", "_").Replace(url)
+		path := filepath.Join(dir, viewport+"-"+name+".png")
+		if os.WriteFile(path, png, 0o600) == nil {
+			t.Logf("screenshot %s", path)
+		}
+	}
+	if s.Scroll > s.Inner {
+		wide, _ := chromedp.Run(ctx, chromedp.Evaluate[string](widestJS))
+		t.Errorf("%s at %s: page is %d px wide in a %d px window; widest: %s", url, viewport, s.Scroll, s.Inner, wide)
+	}
+}
+
+// widestJS names the elements that stick out past the right edge, to make
+// a failure actionable.
+const widestJS = `(() => {
+	const w = window.innerWidth, out = [];
+	for (const el of document.querySelectorAll('body *')) {
+		const r = el.getBoundingClientRect();
+		if (r.right > w + 1 && out.length < 6) out.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + '(' + Math.round(r.right) + ')');
+	}
+	return out.join(' ');
+})()`
+
+// assertAccessible runs axe-core on the open page (url is for the
+// message) and fails on any serious or critical violation.
+func assertAccessible(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(`body`)); err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe !== 'undefined' || (function(){`+axeSource+`; return true})()`)); err != nil {
+		t.Fatalf("inject axe-core on %s: %v", url, err)
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ['violations']}).then(r => JSON.stringify(
+		r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+			.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' ' + (n.failureSummary || '').split('\n').slice(1, 2).join(''))}))))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("axe on %s: %v", url, err)
+	}
+	var found []struct {
+		ID, Impact, Help string
+		Nodes            []string
+	}
+	if err := json.Unmarshal([]byte(raw), &found); err != nil {
+		t.Fatalf("axe result on %s: %v", url, err)
+	}
+	for _, v := range found {
+		t.Errorf("%s: axe %s (%s): %s: %s", url, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, " | "))
+	}
+	
+}
