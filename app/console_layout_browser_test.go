@@ -1,9 +1,9 @@
 package app_test
 
 import (
+	"context"
 	_ "embed"
 	"encoding/json"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -215,5 +215,5 @@ func assertAccessible(t *testing.T, ctx context.Context, url string) {
 	for _, v := range found {
 		t.Errorf("%s: axe %s (%s): %s: %s", url, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, " | "))
 	}
-	
+
 }

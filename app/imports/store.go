@@ -274,10 +274,17 @@ func (s TenantStore) StartPass(ctx context.Context, jobID uuid.UUID, m Mapping, 
 		if res.RowsAffected != 1 {
 			return apperr.New(apperr.Conflict, "This import was started by someone else a moment ago.")
 		}
-		for _, table := range []string{"import_keys", "import_errors"} {
-			if err := tx.Exec("DELETE FROM "+table+" WHERE job_id = ? AND tenant_id = ? AND run < ?", jobID, s.tenantID, run).Error; err != nil {
-				return apperr.Wrap(err, "clear earlier pass")
-			}
+		if err := tx.Exec("DELETE FROM import_keys WHERE job_id = ? AND tenant_id = ? AND run < ?", jobID, s.tenantID, run).Error; err != nil {
+			return apperr.Wrap(err, "clear earlier pass")
+		}
+		// A real run keeps the rejected rows of the dry run it follows, so
+		// the dry run's report stays downloadable beside the run's own.
+		keep := 0
+		if !dry && j.DryRun {
+			keep = j.Run
+		}
+		if err := tx.Exec("DELETE FROM import_errors WHERE job_id = ? AND tenant_id = ? AND run < ? AND run <> ?", jobID, s.tenantID, run, keep).Error; err != nil {
+			return apperr.Wrap(err, "clear earlier pass")
 		}
 		out, err = ts.Job(ctx, jobID)
 		return err
@@ -378,6 +385,7 @@ func (s TenantStore) finish(ctx context.Context, jobID uuid.UUID, run int, now t
 		res := j.Result
 		if j.DryRun {
 			res.Dry = &counts
+			res.DryPass = run
 		} else {
 			res.Run = &counts
 		}
@@ -395,6 +403,28 @@ func (s TenantStore) finish(ctx context.Context, jobID uuid.UUID, run int, now t
 		return nil
 	})
 	return did, counts, err
+}
+
+// keepPreview stores the file's first rows in the job's result, before a
+// real run drops the staged file.
+func (s TenantStore) keepPreview(ctx context.Context, jobID uuid.UUID, p Preview) error {
+	if err := s.noTenant(); err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ts := TenantStore{Store: &Store{db: tx, sql: s.sql, pg: s.pg, events: s.events}, tenantID: s.tenantID}
+		j, err := ts.Job(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		res := j.Result
+		res.Preview = &p
+		b, _ := json.Marshal(res)
+		if err := tx.Model(&jobRow{}).Where("id = ? AND tenant_id = ?", jobID, s.tenantID).Update("result", datatypes.JSON(b)).Error; err != nil {
+			return apperr.Wrap(err, "keep import preview")
+		}
+		return nil
+	})
 }
 
 // purge drops what a finished pass no longer needs: its keys, and after
