@@ -262,11 +262,10 @@ func (s *Service) Login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 	}
 	if !ok {
 		s.passwordFailed(ctx, t, c, g, r)
-		actor := "anonymous"
-		if c != nil {
-			actor = "customer:" + c.ID.String()
-		}
-		s.record(ctx, t, actor, "customer.login.failed", email, r, nil)
+		// Whoever typed the wrong password has not shown they are the
+		// customer: the actor is an unknown visitor (with the IP), and the
+		// account is only the target.
+		s.record(ctx, t, "anonymous", "customer.login.failed", email, r, nil)
 		return nil, errBadLogin
 	}
 	s.passwordSucceeded(ctx, g)
