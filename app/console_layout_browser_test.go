@@ -79,6 +79,18 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 		chromedp.Click(`[data-testid="login-form"] button[type="submit"]`),
 		chromedp.WaitVisible(`[role="alert"], .alert`),
 	)
+	// A failed sign-up (the address is taken) stays at /login, so a reload
+	// asks to resubmit nothing at /register.
+	do("a failed sign-up",
+		chromedp.Navigate(srv.URL("acme.localhost", "/login?mode=signup")),
+		chromedp.SetValue(`#signup-email`, longEmail),
+		chromedp.SetValue(`#signup-password`, "a long enough passphrase"),
+		chromedp.Click(`[data-testid="signup-form"] button[type="submit"]`),
+		chromedp.WaitVisible(`#signup-email-error, [data-testid="signup-form"] .field-error`),
+	)
+	if path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`)); err != nil || path != "/login" {
+		t.Errorf("a failed sign-up left the address bar at %q (%v), want /login", path, err)
+	}
 	do("sign in",
 		chromedp.Navigate(console("/login")),
 		chromedp.SetValue(`#email`, "root@example.com"),
@@ -121,6 +133,14 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 	}
 	// Screenshots go to the test's temp dir, or to GATEHOUSE_SCREENSHOTS to
 	// keep them after the run.
+	// A failed sign-in was made by an unknown visitor, not the customer.
+	for _, p := range []string{"/t/acme/customers/" + customer, "/t/acme/audit?action=customer.login.failed"} {
+		do("open "+p, chromedp.Navigate(console(p)), chromedp.WaitReady(`main`))
+		body, err := chromedp.Run(ctx, chromedp.Text(`main`))
+		if err != nil || !strings.Contains(body, "unknown visitor") || strings.Contains(body, "customer:") {
+			t.Errorf("%s does not name the failed sign-in's actor as an unknown visitor (%v):\n%s", p, err, body)
+		}
+	}
 	shots := t.TempDir()
 	if dir := os.Getenv("GATEHOUSE_SCREENSHOTS"); dir != "" {
 		shots = dir
@@ -181,7 +201,10 @@ func assertFits(t *testing.T, ctx context.Context, dir, viewport, url string) {
 // a failure actionable.
 const widestJS = `(() => {
 	const w = window.innerWidth, out = [];
+	// Inside a scrolling box only what is positioned out of it counts.
+	const inScroller = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) { if (getComputedStyle(p).overflowX !== 'visible') return true; } return false; };
 	for (const el of document.querySelectorAll('body *')) {
+		if (inScroller(el) && !['absolute', 'fixed'].includes(getComputedStyle(el).position)) continue;
 		const r = el.getBoundingClientRect();
 		if (r.right > w + 1 && out.length < 6) out.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '') + '(' + Math.round(r.right) + ')');
 	}
