@@ -141,6 +141,19 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 			t.Errorf("%s does not name the failed sign-in's actor as an unknown visitor (%v):\n%s", p, err, body)
 		}
 	}
+	// Copy buttons (assets/static/ui.js) copy the callback URL and show it.
+	// The clipboard itself is the browser's: the page's writeText records
+	// what our script hands it.
+	do("copy the callback URL",
+		chromedp.Navigate(console("/t/acme/social/google")),
+		chromedp.WaitVisible(`[data-copy="callback-url"]`),
+		chromedp.Evaluate[chromedp.Void](`navigator.clipboard.writeText = t => { window.__copied = t; return Promise.resolve(); }`),
+		chromedp.Click(`[data-copy="callback-url"]`),
+	)
+	copied, err := chromedp.Run(ctx, chromedp.Poll[string](`window.__copied`, chromedp.WithPollingTimeout(5*time.Second)))
+	if err != nil || !strings.HasSuffix(copied, "/social/google/callback") || !strings.Contains(copied, longDomain) {
+		t.Errorf("the copy button copied %q (%v)", copied, err)
+	}
 	shots := t.TempDir()
 	if dir := os.Getenv("GATEHOUSE_SCREENSHOTS"); dir != "" {
 		shots = dir
@@ -157,6 +170,21 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 	do("sign out", chromedp.Click(`[data-testid="logout"]`), chromedp.WaitVisible(`[data-testid="login-form"]`))
 	assertFits(t, ctx, shots, "desktop", console("/login"))
 	assertAccessible(t, ctx, console("/login"))
+
+	// The hosted password fields have a show-password toggle.
+	do("show the password",
+		chromedp.Navigate(srv.URL("acme.localhost", "/login")),
+		chromedp.WaitVisible(`[data-reveal="login-password"]`),
+		chromedp.SetValue(`#login-password`, "secret words"),
+		chromedp.Click(`[data-reveal="login-password"]`),
+	)
+	if typ, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('login-password').type + ' ' + document.querySelector('[data-reveal="login-password"]').getAttribute('aria-pressed')`)); err != nil || typ != "text true" {
+		t.Errorf("after Show password: %q (%v), want the password shown and the button pressed", typ, err)
+	}
+	do("hide it again", chromedp.Click(`[data-reveal="login-password"]`))
+	if typ, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('login-password').type`)); err != nil || typ != "password" {
+		t.Errorf("after Hide password: %q (%v)", typ, err)
+	}
 
 	// The hosted pages a customer sees.
 	hosted := []string{"/login", "/login?mode=signup", "/password/forgot", "/password/reset?token=not-a-real-token"}

@@ -26,16 +26,17 @@ type Renderer struct {
 	log     *slog.Logger
 	cssURL  string
 	htmxURL string
+	uiURL   string
 }
 
 // NewRenderer returns a renderer using a's content-hashed URLs.
 func NewRenderer(a *assets.Assets, log *slog.Logger) *Renderer {
-	return &Renderer{log: log, cssURL: a.URL("app.css"), htmxURL: a.URL("htmx.min.js")}
+	return &Renderer{log: log, cssURL: a.URL("app.css"), htmxURL: a.URL("htmx.min.js"), uiURL: a.URL("ui.js")}
 }
 
 // Page returns the layout settings shared by every page, titled title.
 func (r *Renderer) Page(title string) layout.Page {
-	return layout.Page{Title: title, Lang: "en", CSSURL: r.cssURL, HTMXURL: r.htmxURL}
+	return layout.Page{Title: title, Lang: "en", CSSURL: r.cssURL, HTMXURL: r.htmxURL, UIURL: r.uiURL}
 }
 
 // HTML renders c with status. An error while rendering can only be logged:

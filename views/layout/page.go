@@ -20,6 +20,9 @@ type Page struct {
 	// HTMXURL is the hashed URL of the vendored htmx; when empty the page
 	// loads no script at all, and must then work without it.
 	HTMXURL string
+	// UIURL is the hashed URL of ui.js (copy buttons, show password),
+	// loaded deferred; pages work without it.
+	UIURL string
 	// NoIndex asks search engines not to index the page (error pages,
 	// account pages, anything behind a token).
 	NoIndex bool
