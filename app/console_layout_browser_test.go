@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,6 +155,34 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 	if err != nil || !strings.HasSuffix(copied, "/social/google/callback") || !strings.Contains(copied, longDomain) {
 		t.Errorf("the copy button copied %q (%v)", copied, err)
 	}
+	// Previews show what was changed: the desktop frame reaches the primary
+	// button, and the sign-up frame shows a field added a moment ago.
+	inFrame := func(what, frame, js string) {
+		t.Helper()
+		apptest.Eventually(t, 10*time.Second, func() error {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+				const f = document.querySelector('`+frame+`');
+				const d = f && f.contentDocument;
+				if (!d || d.readyState !== 'complete') return false;
+				const el = `+js+`;
+				return !!el && el.getBoundingClientRect().bottom <= f.clientHeight;
+			})()`))
+			if err == nil && !ok {
+				err = fmt.Errorf("%s is not inside the frame", what)
+			}
+			return err
+		})
+	}
+	do("open the theme", chromedp.Navigate(console("/t/acme/theme")), chromedp.WaitVisible(`[data-testid="preview-desktop"]`))
+	inFrame("the primary button", `[data-testid="preview-desktop"]`, `d.querySelector('.btn-primary')`)
+	do("add a field",
+		chromedp.Navigate(console("/t/acme/fields")),
+		chromedp.SetValue(`#f-label`, "Favourite roast of the season"),
+		chromedp.SetValue(`#f-key`, "roast"),
+		chromedp.Click(`[data-testid="field-form"] button[type="submit"]`),
+		chromedp.WaitVisible(`[data-testid="flash"]`),
+	)
+	inFrame("the new field", `[data-testid="signup-preview"]`, `d.querySelector('[name="roast"]')`)
 	shots := t.TempDir()
 	if dir := os.Getenv("GATEHOUSE_SCREENSHOTS"); dir != "" {
 		shots = dir

@@ -8,11 +8,15 @@
 //     copies the text (or the value) of the element with id ID.
 //   <button type="button" data-reveal="ID" aria-pressed="false" hidden>Show password</button>
 //     switches the password input with id ID between hidden and shown.
+//   <iframe data-fit ...>
+//     a same-origin preview frame grows to its page's height, so nothing
+//     the admin just changed is cut off below the frame's edge.
 (function () {
   "use strict";
 
   /** Shows the buttons this script can drive, under root. */
   function enable(root) {
+    root.querySelectorAll("iframe[data-fit]").forEach(fit);
     root.querySelectorAll("[data-copy][hidden], [data-reveal][hidden]").forEach(function (b) {
       b.hidden = false;
     });
@@ -65,6 +69,23 @@
     b.setAttribute("aria-pressed", show ? "true" : "false");
     b.textContent = show ? "Hide password" : "Show password";
   }
+
+  /** Grows a same-origin preview frame to the height of its page. */
+  function fit(frame) {
+    try {
+      var doc = frame.contentDocument;
+      if (!doc || !doc.documentElement) return;
+      var h = doc.documentElement.scrollHeight;
+      if (h > frame.clientHeight) frame.style.height = h + 2 + "px";
+    } catch (err) {
+      // Not same-origin: keep the stylesheet's height.
+    }
+  }
+
+  // load does not bubble; capture it for frames added later by htmx too.
+  document.addEventListener("load", function (e) {
+    if (e.target.tagName === "IFRAME" && e.target.hasAttribute("data-fit")) fit(e.target);
+  }, true);
 
   document.addEventListener("click", function (e) {
     var b = e.target.closest && e.target.closest("button[data-copy], button[data-reveal]");
