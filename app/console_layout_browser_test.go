@@ -183,6 +183,24 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 		chromedp.WaitVisible(`[data-testid="flash"]`),
 	)
 	inFrame("the new field", `[data-testid="signup-preview"]`, `d.querySelector('[name="roast"]')`)
+	// Controls that sit side by side are level: same top and bottom.
+	for _, c := range []struct{ page, a, b string }{
+		{"/tenants", `#q`, `form.cx-search button`},
+		{"/tenants/acme", `#domain`, `[data-testid="domain-add"] button`},
+		{"/t/acme/fields", `#f-label`, `#f-key`},
+		{"/t/acme/fields", `#f-type`, `#f-capture`},
+		{"/t/acme/audit", `#a-actor`, `#a-from`},
+		{"/t/acme/audit", `#a-from`, `#a-to`},
+	} {
+		do("open "+c.page, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(console(c.page)), chromedp.WaitVisible(c.a))
+		off, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+			const a = document.querySelector('`+c.a+`').getBoundingClientRect(), b = document.querySelector('`+c.b+`').getBoundingClientRect();
+			return Math.abs(a.top - b.top) <= 1 && Math.abs(a.bottom - b.bottom) <= 1 ? '' : 'tops ' + a.top + '/' + b.top + ', bottoms ' + a.bottom + '/' + b.bottom;
+		})()`))
+		if err != nil || off != "" {
+			t.Errorf("%s: %s and %s are not level: %s %v", c.page, c.a, c.b, off, err)
+		}
+	}
 	shots := t.TempDir()
 	if dir := os.Getenv("GATEHOUSE_SCREENSHOTS"); dir != "" {
 		shots = dir
