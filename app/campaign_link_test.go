@@ -63,6 +63,9 @@ func TestCampaignEndToEnd(t *testing.T) {
 		t.Fatalf("import: %d %s %s", r.Code, r.Stdout, r.Stderr)
 	}
 	owner := signedIn(t, b.srv, "owner@acme.test")
+	if card := owner.get("/t/acme/imports"); !strings.Contains(card.Body, "1 customer has no password") {
+		t.Errorf("the campaign card does not say \"1 customer has\":\n%s", card.Body)
+	}
 	// "Send the mails" asks first, with the recipients and the throttle,
 	// and starts nothing until confirmed.
 	ask := owner.post("/t/acme/imports/campaigns", url.Values{"rate": {"60"}, "remind_days": {"3"}})

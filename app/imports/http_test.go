@@ -115,6 +115,8 @@ func TestConsoleImportJourney(t *testing.T) {
 		`data-testid="mapping-form"`, `<option value="email" selected>Email</option>`,
 		// The default mode never changes an existing customer.
 		`<option value="create" selected>`,
+		// The checkbox sits on one line with its label.
+		`<label class="check" for="legacy"><input type="checkbox" id="legacy"`,
 		`<option value="field:birthday" selected>Birthday (date)</option>`, `data-testid="legacy-warning"`,
 		"Not started.",
 	} {
