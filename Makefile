@@ -31,10 +31,11 @@ bench-oidc:
 generate:
 	$(GO) tool templ generate
 
-## assets: refresh the vendored htmx and Redoc from the npm registry (pinned in assets/vendor-htmx.sh and assets/vendor-redoc.sh)
+## assets: refresh the vendored htmx, Redoc and (test-only) axe-core from the npm registry (pinned in assets/vendor-*.sh)
 assets:
 	sh assets/vendor-htmx.sh
 	sh assets/vendor-redoc.sh
+	sh assets/vendor-axe.sh
 
 ## lint: the quality gates CI runs
 lint:

@@ -82,7 +82,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 			run(chromedp.EmulateViewport(size.w, size.h), chromedp.Navigate(srv.URL(host, "/login")))
 			noSideScroll("log in")
 			// Switch to sign-up in place (htmx), without leaving /login.
-			run(chromedp.Click(`#tab-signup`), chromedp.WaitVisible(`form[action="/register"]`))
+			run(chromedp.Click(`#tab-signup`), chromedp.WaitVisible(`form[data-testid="signup-form"]`))
 			if p := location(); p != "/login" {
 				t.Fatalf("switching to sign-up left /login for %s", p)
 			}
@@ -91,7 +91,7 @@ func TestBrowserAccountJourney(t *testing.T) {
 				chromedp.SendKeys(`#signup-email`, email),
 				chromedp.SendKeys(`#signup-password`, "journey passphrase 1"),
 				chromedp.SendKeys(`#field-first_name`, "Jo"),
-				chromedp.Click(`form[action="/register"] button[type="submit"]`),
+				chromedp.Click(`form[data-testid="signup-form"] button[type="submit"]`),
 				chromedp.WaitVisible(`form[action="/account"]`),
 			)
 			noSideScroll("account")

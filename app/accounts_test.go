@@ -116,7 +116,7 @@ func TestAccountLifecycle(t *testing.T) {
 
 	t.Run("sign-up form shows the fields", func(t *testing.T) {
 		p := v.Get(host, "/login?mode=signup")
-		for _, want := range []string{`name="first_name"`, `name="drink"`, `action="/register"`, `autocomplete="new-password"`} {
+		for _, want := range []string{`name="first_name"`, `name="drink"`, `name="intent" value="signup"`, `autocomplete="new-password"`} {
 			if !strings.Contains(p.Body, want) {
 				t.Errorf("sign-up form lacks %s", want)
 			}

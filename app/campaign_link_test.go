@@ -65,8 +65,28 @@ func TestCampaignEndToEnd(t *testing.T) {
 		t.Fatalf("import: %d %s %s", r.Code, r.Stdout, r.Stderr)
 	}
 	owner := signedIn(t, b.srv, "owner@acme.test")
-	if r := owner.post("/t/acme/imports/campaigns", url.Values{"rate": {"60"}, "remind_days": {"3"}}); r.StatusCode != http.StatusSeeOther {
+	if card := owner.get("/t/acme/imports"); !strings.Contains(card.Body, "1 customer has no password") {
+		t.Errorf("the campaign card does not say \"1 customer has\":\n%s", card.Body)
+	}
+	// "Send the mails" asks first, with the recipients and the throttle,
+	// and starts nothing until confirmed.
+	ask := owner.post("/t/acme/imports/campaigns", url.Values{"rate": {"60"}, "remind_days": {"3"}})
+	if ask.StatusCode != http.StatusOK || !strings.Contains(ask.Body, `data-testid="campaign-confirm"`) ||
+		!strings.Contains(ask.Body, "1 customer<") || !strings.Contains(ask.Body, "60 mails a minute") {
+		t.Fatalf("confirmation: %d\n%s", ask.StatusCode, ask.Body)
+	}
+	var started int64
+	b.env.DB().Gorm.Raw("SELECT count(*) FROM password_campaigns").Scan(&started)
+	if started != 0 {
+		t.Fatalf("%d campaigns started before the confirmation", started)
+	}
+	if r := owner.post("/t/acme/imports/campaigns", url.Values{"rate": {"60"}, "remind_days": {"3"}, "confirm": {"yes"}}); r.StatusCode != http.StatusSeeOther {
 		t.Fatalf("start campaign: %d\n%s", r.StatusCode, r.Body)
+	}
+	// Right after the start, the card says a campaign is sending, not that
+	// every customer has a password.
+	if list := owner.get("/t/acme/imports"); !strings.Contains(list.Body, `data-testid="campaign-running"`) || strings.Contains(list.Body, "Every customer has a password") {
+		t.Errorf("the campaign card right after the start:\n%s", list.Body)
 	}
 	m := b.env.Mail.WaitFor(t, "nia@example.com", 30*time.Second)
 	link := linkIn(t, m)

@@ -103,7 +103,7 @@ func TestConsoleAppSnippets(t *testing.T) {
 		if regexp.MustCompile(`<script>|<script type="module">`).MatchString(page.Body) {
 			t.Fatal("the page has an inline script, which the console's CSP blocks")
 		}
-		src := regexp.MustCompile(`<script src="(/static/copy\.[0-9a-f]+\.js)" defer>`).FindStringSubmatch(page.Body)
+		src := regexp.MustCompile(`<script src="(/static/ui\.[0-9a-f]+\.js)" defer>`).FindStringSubmatch(page.Body)
 		if src == nil {
 			t.Fatal("the page loads no copy script")
 		}

@@ -54,15 +54,23 @@ func TestConsoleTenants(t *testing.T) {
 		})
 	})
 	t.Run("invalid and duplicate slugs are named", func(t *testing.T) {
-		for slug, want := range map[string]int{"Bad Slug": 422, "acme": 409, "console": 422} {
+		// Each error is a sentence, under its field.
+		for slug, want := range map[string]struct {
+			status   int
+			sentence string
+		}{
+			"Bad Slug": {422, `The slug &#34;Bad Slug&#34; may contain only lower-case letters, digits and hyphens.`},
+			"acme":     {409, `A tenant with slug &#34;acme&#34; already exists. Choose another slug.`},
+			"console":  {422, `The slug &#34;console&#34; is reserved; choose another.`},
+		} {
 			r := b.post("/tenants", url.Values{"slug": {slug}, "name": {"X"}})
-			if r.StatusCode != want || !strings.Contains(r.Body, `id="slug-error"`) {
-				t.Errorf("slug %q: %d, want %d with the error under the slug field", slug, r.StatusCode, want)
+			if r.StatusCode != want.status || !strings.Contains(r.Body, `<p class="field-error" id="slug-error">`+want.sentence+`</p>`) {
+				t.Errorf("slug %q: %d, want %d with %q under the slug field\n%s", slug, r.StatusCode, want.status, want.sentence, r.Body)
 			}
 		}
 		r := b.post("/tenants", url.Values{"slug": {"fine"}, "name": {""}})
-		if r.StatusCode != 422 || !strings.Contains(r.Body, `id="name-error"`) {
-			t.Errorf("empty name: %d", r.StatusCode)
+		if r.StatusCode != 422 || !strings.Contains(r.Body, `<p class="field-error" id="name-error">Enter a brand name.</p>`) {
+			t.Errorf("empty name: %d\n%s", r.StatusCode, r.Body)
 		}
 	})
 	t.Run("search", func(t *testing.T) {

@@ -172,7 +172,7 @@ func TestBrowserDemoShop(t *testing.T) {
 			chromedp.Click(`form[action="/login"] button[type="submit"]`),
 			chromedp.WaitVisible(`[data-testid="staff-email"]`),
 			chromedp.Navigate(origin+"/t/demo/apps"),
-			chromedp.WaitVisible(btn), // copy.js ran under the console's CSP and showed it
+			chromedp.WaitVisible(btn), // ui.js ran under the console's CSP and showed it
 			chromedp.Click(btn),
 			chromedp.WaitVisible(btn+`[data-copied="yes"]`),
 		)

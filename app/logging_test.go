@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -57,5 +58,33 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSuspendedTenantLogsAtInfo: a suspended tenant's 503 is an operator's
+// choice, not a fault, so its access-log line is INFO; a real 5xx stays ERROR.
+func TestSuspendedTenantLogsAtInfo(t *testing.T) {
+	env := apptest.New(t)
+	env.Set("GATEHOUSE_LOG_LEVEL", "info")
+	mustTenantCLI(t, env, "acme", "Acme Coffee")
+	if r := env.Run("tenant", "suspend", "--slug", "acme"); r.Code != 0 {
+		t.Fatalf("suspend: %s", r.Stderr)
+	}
+	srv := env.Serve()
+	if r := srv.Visitor(t).Get("acme.localhost", "/login"); r.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("suspended tenant: %d", r.StatusCode)
+	}
+	var line string
+	apptest.Eventually(t, 5*time.Second, func() error {
+		for _, l := range strings.Split(srv.Stdout.Log(), "\n") {
+			if strings.Contains(l, `"msg":"http_request"`) && strings.Contains(l, `"status":503`) {
+				line = l
+				return nil
+			}
+		}
+		return errors.New("no access-log line for the 503 yet")
+	})
+	if !strings.Contains(line, `"level":"INFO"`) {
+		t.Fatalf("the suspended tenant's 503 is not logged at INFO: %s", line)
 	}
 }

@@ -137,7 +137,7 @@ func TestOpenIDProviderRefuses(t *testing.T) {
 	t.Run("prompt=create opens sign-up", func(t *testing.T) {
 		v := srv.Visitor(t)
 		p := follow(t, v, w.acme, v.Get(w.acme, app.authorizePath("pc", oauth2.GenerateVerifier(), oauth2.SetAuthURLParam("prompt", "create"))), nil)
-		if !strings.Contains(p.Request.URL.RawQuery, "mode=signup") || !strings.Contains(p.Body, `action="/register"`) {
+		if !strings.Contains(p.Request.URL.RawQuery, "mode=signup") || !strings.Contains(p.Body, `data-testid="signup-form"`) {
 			t.Fatalf("prompt=create landed on %s", p.Request.URL)
 		}
 		returnTo := p.Request.URL.Query().Get("return_to")

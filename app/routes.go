@@ -96,6 +96,7 @@ func newHandler(s *services) (http.Handler, error) {
 	public.GET("/login", acct.ShowLogin)
 	public.POST("/login", acct.Login)
 	public.POST("/register", acct.Register)
+	public.GET("/register", acct.RegisterShow)
 	public.POST("/logout", acct.Logout)
 	public.GET("/password/forgot", acct.ShowForgot)
 	public.POST("/password/forgot", acct.Forgot)

@@ -201,9 +201,8 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 	})
 	appDeps := apps.HandlerDeps{
 		Store: s.apps, Render: render, Audit: s.audit, Frame: handlers.Frame, Tenant: console.TenantOf,
-		Actor:         func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
-		Issuer:        func(t *tenants.Tenant) string { return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) },
-		CopyScriptURL: static.URL("copy.js"),
+		Actor:  func(c *gin.Context) (string, string) { return console.ActorName(c), console.ActorIP(c) },
+		Issuer: func(t *tenants.Tenant) string { return s.cfg.PublicURL(t.Host(s.cfg.BaseDomain)) },
 	}
 	if s.keys != nil {
 		appDeps.Keys = s.keys // "rotate signing key now" on the apps page

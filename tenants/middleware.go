@@ -19,7 +19,7 @@ func Middleware(r *Resolver, fail func(*gin.Context, error)) gin.HandlerFunc {
 			return
 		}
 		if t.Status != Active {
-			fail(c, errSuspended)
+			fail(c, ErrSuspended)
 			c.Abort()
 			return
 		}
@@ -31,7 +31,9 @@ func Middleware(r *Resolver, fail func(*gin.Context, error)) gin.HandlerFunc {
 
 const ginKey = "gatehouse.tenant"
 
-var errSuspended = apperr.New(apperr.Unavailable, "this service is temporarily unavailable")
+// ErrSuspended is what a suspended tenant's hosts answer. It is expected
+// (an operator chose it), so the access log records it at INFO, not ERROR.
+var ErrSuspended = apperr.New(apperr.Unavailable, "this service is temporarily unavailable")
 
 // FromGin returns the tenant the middleware resolved, without a context
 // lookup; handlers that only need the tenant use it.

@@ -11,8 +11,14 @@ import (
 	"gatehouse/tenants"
 )
 
-// Login is POST /login.
+// Login is POST /login. The hosted sign-up form posts here too, with
+// intent=signup, so a failed sign-up leaves the address bar at /login (the
+// one URL of both forms) rather than at /register, which has no page.
 func (h *Handlers) Login(c *gin.Context) {
+	if c.PostForm("intent") == "signup" {
+		h.Register(c)
+		return
+	}
 	t := tenants.FromGin(c)
 	email, password := c.PostForm("email"), c.PostForm("password")
 	returnTo := web.SafeReturnTo(c.PostForm("return_to"))

@@ -13,7 +13,8 @@ import (
 	"gatehouse/tenants"
 )
 
-// Register is POST /register: the sign-up form, with one form field per
+// Register is POST /register (and POST /login with intent=signup, which
+// the hosted form uses): the sign-up form, with one form field per
 // registration field, named by its key.
 func (h *Handlers) Register(c *gin.Context) {
 	t := tenants.FromGin(c)
@@ -77,4 +78,10 @@ func randomValue() string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// RegisterShow is GET /register: someone who typed the address, or
+// reloaded an old form, gets the sign-up form at its real URL.
+func (h *Handlers) RegisterShow(c *gin.Context) {
+	c.Redirect(http.StatusSeeOther, "/login?mode=signup")
 }

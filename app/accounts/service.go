@@ -316,11 +316,10 @@ func (s *Service) loginIn(ctx context.Context, t *tenants.Tenant, store TenantSt
 	if !ok {
 		release()
 		s.passwordFailed(ctx, t, c, g, r)
-		actor := "anonymous"
-		if c != nil {
-			actor = "customer:" + c.ID.String()
-		}
-		if err := s.recordIn(ctx, audit, t, actor, "customer.login.failed", email, r, nil); err != nil {
+		// Whoever typed the wrong password has not shown they are the
+		// customer: the actor is an unknown visitor (with the IP), and the
+		// account is only the target.
+		if err := s.recordIn(ctx, audit, t, "anonymous", "customer.login.failed", email, r, nil); err != nil {
 			return "", nil, err
 		}
 		return "", errBadLogin, nil

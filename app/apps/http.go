@@ -43,8 +43,6 @@ type HandlerDeps struct {
 	// Keys are the tenant's signing keys, listed and rotated on the page;
 	// nil hides the panel.
 	Keys SigningKeys
-	// CopyScriptURL is the hashed URL of the copy buttons' script.
-	CopyScriptURL string
 }
 
 // Handlers serve the console's apps pages.
@@ -91,7 +89,7 @@ func (h *Handlers) renderList(c *gin.Context, status int, t *tenants.Tenant, f v
 		return
 	}
 	issuer := h.d.Issuer(t)
-	v := views.ListPage{Base: base(t), Issuer: issuer, Form: f, CopyScriptURL: h.d.CopyScriptURL}
+	v := views.ListPage{Base: base(t), Issuer: issuer, Form: f}
 	if h.d.Keys != nil {
 		keys, err := h.d.Keys.Summary(c.Request.Context(), t.ID)
 		if err != nil {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"gatehouse/app/imports"
 )
 
 // importFlags are the flags of `gatehouse import`.
@@ -37,7 +39,7 @@ func (r *runner) importCmd() *cobra.Command {
 	f.StringVar(&in.slug, "tenant", "", "the tenant's slug")
 	f.StringVar(&in.format, "format", "", "csv or jsonl (default: from the file name and content)")
 	f.StringArrayVar(&in.maps, "map", nil, "COLUMN=TARGET pairs, comma-separated (repeatable)")
-	f.StringVar(&in.mode, "mode", "upsert", "create, upsert or update")
+	f.StringVar(&in.mode, "mode", string(imports.DefaultMode), "create (only add new customers), upsert or update (change existing ones)")
 	f.BoolVar(&in.dry, "dry-run", false, "validate every row and count what would happen; write no customer")
 	f.StringVar(&in.dateFormat, "date-format", "", "how dates are written, e.g. DD/MM/YYYY (default YYYY-MM-DD)")
 	f.StringVar(&in.country, "country", "", "country of phone numbers written without +code, e.g. DE")

@@ -93,7 +93,7 @@ func (h *Handlers) AuditList(c *gin.Context) {
 			v.NextURL = q.next(t.Slug, ids[len(ids)-1])
 		}
 		for _, e := range events {
-			v.Rows = append(v.Rows, views.AuditRow{At: e.At.Format("2006-01-02 15:04:05"), Actor: e.Actor, Action: e.Action, Target: e.Target, IP: e.IP, Detail: detailText(e.Detail)})
+			v.Rows = append(v.Rows, views.AuditRow{At: e.At.Format("2006-01-02 15:04:05"), Actor: actorLabel(e.Actor), Action: e.Action, Target: e.Target, IP: e.IP, Detail: detailText(e.Detail)})
 		}
 	}
 	if isHTMX(c) && q.Before != "" {
@@ -118,4 +118,13 @@ func detailText(d map[string]any) string {
 		s = string([]rune(s)[:400]) + "…"
 	}
 	return s
+}
+
+// actorLabel is how the console names who did something. "anonymous" is a
+// visitor who proved nothing, such as someone typing a wrong password.
+func actorLabel(actor string) string {
+	if actor == "anonymous" || actor == "" {
+		return "unknown visitor"
+	}
+	return actor
 }

@@ -69,6 +69,9 @@ func (h *Handlers) TenantCreate(c *gin.Context) {
 			h.d.Render.Error(c, err)
 			return
 		}
+		for field, msg := range errs {
+			errs[field] = tenantSentence(field, msg)
+		}
 		h.renderTenants(c, status, views.TenantForm{Slug: f.Slug, Name: f.Name, Errors: errs})
 		return
 	}
@@ -218,4 +221,23 @@ func (h *Handlers) DomainRemove(c *gin.Context) {
 		return
 	}
 	h.done(c, d.Hostname+" removed.", "/tenants/"+t.Slug)
+}
+
+// tenantSentence turns the tenants package's field message ("must not be
+// empty", `a tenant with slug "demo" already exists`) into a sentence for
+// the form, shown next to its field.
+func tenantSentence(field, msg string) string {
+	label := map[string]string{"slug": "slug", "name": "brand name"}[field]
+	if label == "" {
+		label = field
+	}
+	switch {
+	case msg == "must not be empty":
+		return "Enter a " + label + "."
+	case strings.HasPrefix(msg, "a tenant with"):
+		return "A" + strings.TrimPrefix(msg, "a") + ". Choose another slug."
+	case strings.HasPrefix(msg, `"`):
+		return "The " + label + " " + msg + "."
+	}
+	return "The " + label + " " + strings.TrimSuffix(msg, ".") + "."
 }

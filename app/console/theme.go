@@ -220,7 +220,7 @@ func (h *Handlers) ThemePreviewLogin(c *gin.Context) {
 	c.Header("X-Frame-Options", "SAMEORIGIN")
 	c.Header("Cache-Control", "no-store")
 	page := h.d.Render.Page("Preview · " + t.Name)
-	page.HTMXURL = "" // the preview is a picture: no script runs in it
+	page.HTMXURL, page.UIURL = "", "" // the preview is a picture: no script runs in it
 	page.ThemeCSSURL = "/t/" + t.Slug + "/theme/preview/theme.css?" + f.query()
 	page.NoIndex = true
 	brand := hosted.Brand{Name: t.Name, DisplayName: theme.DisplayName, Headline: theme.Headline, SignupCopy: theme.SignupCopy}

@@ -30,7 +30,7 @@ func (h *Handlers) campaignsPanel(c *gin.Context, t *tenants.Tenant) (views.Camp
 		return views.CampaignsPanel{}, err
 	}
 	v := views.CampaignsPanel{
-		Action: base(t) + "/campaigns", Candidates: fmtInt(n), HasCandidates: n > 0,
+		Action: base(t) + "/campaigns", Candidates: fmtInt(n), CandidatesText: customersHave(n), HasCandidates: n > 0,
 		Rate: strconv.Itoa(defaultRate), RemindDays: strconv.Itoa(defaultRemindDays),
 	}
 	for _, cp := range list {
@@ -43,6 +43,7 @@ func (h *Handlers) campaignsPanel(c *gin.Context, t *tenants.Tenant) (views.Camp
 			row.Remind = "reminder after " + strconv.Itoa(cp.RemindAfterDays) + " d"
 		}
 		if cp.Status == CampaignRunning {
+			v.Running = true
 			row.StopAction = base(t) + "/campaigns/" + cp.ID.String() + "/stop"
 		}
 		v.Rows = append(v.Rows, row)
@@ -79,6 +80,11 @@ func (h *Handlers) StartCampaign(c *gin.Context) {
 		err = apperr.Field("rate", "must be a number of mails per minute")
 	case err2 != nil:
 		err = apperr.Field("remind_days", "must be a number of days")
+	case c.PostForm("confirm") != "yes":
+		// Mail to many people cannot be taken back: say how many, and how
+		// fast, before anything is sent.
+		h.confirmCampaign(c, t, rate, days)
+		return
 	default:
 		_, err = h.d.Campaigns.Start(c.Request.Context(), t, h.d.Actor(c), rate, days)
 	}
@@ -98,6 +104,47 @@ func (h *Handlers) StartCampaign(c *gin.Context) {
 		return
 	}
 	seeOther(c, base(t))
+}
+
+// confirmCampaign asks before a campaign starts, with its recipients and
+// throttle. Out-of-range numbers are refused by Start once confirmed, as
+// they always were; the page only repeats what the form sent.
+func (h *Handlers) confirmCampaign(c *gin.Context, t *tenants.Tenant, rate, days int) {
+	n, err := h.d.Campaigns.Candidates(c.Request.Context(), t.ID)
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	v := views.CampaignConfirm{
+		Action: base(t) + "/campaigns", Cancel: base(t), Rate: strconv.Itoa(rate), RemindDays: strconv.Itoa(days),
+		Recipients: fmtInt(n) + " " + plural(n, "customer", "customers"),
+		Throttle:   fmtInt(int64(rate)) + " " + plural(int64(rate), "mail", "mails") + " a minute",
+		Reminder:   "no reminder",
+	}
+	if rate > 0 && n > 0 {
+		minutes := (n + int64(rate) - 1) / int64(rate)
+		v.Duration = "about " + fmtInt(minutes) + " " + plural(minutes, "minute", "minutes")
+	}
+	if days > 0 {
+		v.Reminder = "a reminder after " + strconv.Itoa(days) + " " + plural(int64(days), "day", "days") + " to those who have not chosen a password"
+	}
+	h.page(c, http.StatusOK, "Send the mails?", views.ConfirmCampaign(v))
+}
+
+// customersHave is "1 customer has" or "3 customers have".
+func customersHave(n int64) string {
+	if n == 1 {
+		return "1 customer has"
+	}
+	return fmtInt(n) + " customers have"
+}
+
+// plural picks the word for n.
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // StopCampaign stops a running campaign.

@@ -3,6 +3,7 @@ package imports
 import (
 	"context"
 	"mime"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -43,11 +44,15 @@ func (h *Handlers) DownloadReport(c *gin.Context) {
 	if j == nil {
 		return
 	}
+	write, name := h.d.Service.WriteErrorReport, ReportName(j)
+	if c.Query("pass") == "dry" {
+		write, name = h.d.Service.WriteDryRunReport, strings.TrimSuffix(name, "-errors.csv")+"-dry-run-errors.csv"
+	}
 	c.Header("Content-Type", "text/csv; charset=utf-8")
-	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": ReportName(j)}))
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	c.Header("Cache-Control", "no-store")
 	c.Status(200)
-	if err := h.d.Service.WriteErrorReport(c.Request.Context(), t.ID, j.ID, c.Writer); err != nil {
+	if err := write(c.Request.Context(), t.ID, j.ID, c.Writer); err != nil {
 		// The status line is sent; the log has the cause.
 		_ = c.Error(err)
 		h.d.Service.log.Error("import_report_failed", "import_id", j.ID, "error", err)

@@ -2,6 +2,7 @@ package imports
 
 import (
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -14,7 +15,7 @@ import (
 )
 
 // previewRows is how many rows the page shows.
-const previewRows = 10
+const previewRows = PreviewRows
 
 // Show is one import's page: where it stands, its results, the mapping
 // form while a pass can start, and the file's first rows. ?mapping=NAME
@@ -66,8 +67,12 @@ func (h *Handlers) renderJob(c *gin.Context, t *tenants.Tenant, j *Job, m Mappin
 	report := href + "/errors.csv"
 	if j.Result.Dry != nil {
 		cv := countsView(*j.Result.Dry, "")
-		if j.DryRun && j.Status == StatusDone {
+		switch {
+		case j.DryRun && j.Status == StatusDone:
 			cv = countsView(*j.Result.Dry, report)
+		case !j.DryRun && j.Result.DryPass > 0:
+			// The real run followed it; its rejected rows were kept.
+			cv = countsView(*j.Result.Dry, report+"?pass=dry")
 		}
 		v.Dry = &cv
 	}
@@ -135,7 +140,7 @@ func (h *Handlers) mappingForm(c *gin.Context, t *tenants.Tenant, j *Job, prev P
 		m.Columns = AutoMap(prev.Columns, t.Fields, m.LegacyPasswords)
 	}
 	if m.Mode == "" {
-		m.Mode = ModeUpsert
+		m.Mode = DefaultMode
 	}
 	f := views.MappingForm{Action: href + "/start", SavedAction: href, Country: m.DefaultCountry, Legacy: m.LegacyPasswords, HasRun: j.Result.Dry != nil}
 	targets := []struct {
@@ -165,7 +170,7 @@ func (h *Handlers) mappingForm(c *gin.Context, t *tenants.Tenant, j *Job, prev P
 	for _, md := range []struct {
 		m     Mode
 		label string
-	}{{ModeUpsert, "Update them, and add new ones (upsert)"}, {ModeCreate, "Leave them as they are; only add new ones (create)"}, {ModeUpdate, "Update them; add nobody new (update)"}} {
+	}{{ModeCreate, "Leave them as they are; only add new ones (create)"}, {ModeUpsert, "Update them, and add new ones (upsert)"}, {ModeUpdate, "Update them; add nobody new (update)"}} {
 		f.Modes = append(f.Modes, views.Option{Value: string(md.m), Label: md.label, Selected: md.m == m.Mode})
 	}
 	layoutNow := m.DateLayout
@@ -276,6 +281,12 @@ func (h *Handlers) StartPass(c *gin.Context) {
 		h.renderJob(c, t, j, m, apperrMessage(err), http.StatusUnprocessableEntity)
 		return
 	}
+	if !dry && m.Mode != ModeCreate && c.PostForm("confirm") != "yes" {
+		// A real pass that may overwrite profiles asks first, with how many
+		// existing customers it changes when a dry run knows.
+		h.confirmOverwrite(c, t, j, m)
+		return
+	}
 	actor := h.d.Actor(c)
 	if name := strings.TrimSpace(c.PostForm("save_as")); name != "" {
 		if err := h.d.Service.SaveMapping(ctx, t.ID, actor, name, m); err != nil {
@@ -299,4 +310,26 @@ func apperrMessage(err error) string {
 		return e.Message
 	}
 	return "Something went wrong."
+}
+
+// confirmOverwrite asks before an upsert or update run. The count comes
+// from the last pass when it was a dry run of the same mode; otherwise
+// the page says it is unknown and offers the dry run.
+func (h *Handlers) confirmOverwrite(c *gin.Context, t *tenants.Tenant, j *Job, m Mapping) {
+	_ = c.Request.ParseForm()
+	v := views.OverwriteConfirm{Action: jobHref(t, j) + "/start", Cancel: jobHref(t, j), Mode: string(m.Mode)}
+	for k, vals := range c.Request.PostForm {
+		if k == "confirm" {
+			continue
+		}
+		for _, val := range vals {
+			v.Fields = append(v.Fields, views.Hidden{Name: k, Value: val})
+		}
+	}
+	sort.Slice(v.Fields, func(a, b int) bool { return v.Fields[a].Name < v.Fields[b].Name })
+	if d := j.Result.Dry; d != nil && j.DryRun && j.Mapping.Mode == m.Mode {
+		v.Known = true
+		v.Changes = fmtInt(d.Updated) + " existing " + plural(d.Updated, "customer", "customers")
+	}
+	h.page(c, http.StatusOK, "Overwrite existing customers?", views.ConfirmOverwrite(v))
 }

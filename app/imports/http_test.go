@@ -113,6 +113,10 @@ func TestConsoleImportJourney(t *testing.T) {
 		"<h1>shop.csv</h1>", "CSV (semicolon)", "8 rows",
 		`<th scope="col">birthday</th>`, "Ann@Example.com", "two\nlines",
 		`data-testid="mapping-form"`, `<option value="email" selected>Email</option>`,
+		// The default mode never changes an existing customer.
+		`<option value="create" selected>`,
+		// The checkbox sits on one line with its label.
+		`<label class="check" for="legacy"><input type="checkbox" id="legacy"`,
 		`<option value="field:birthday" selected>Birthday (date)</option>`, `data-testid="legacy-warning"`,
 		"Not started.",
 	} {
@@ -144,8 +148,19 @@ func TestConsoleImportJourney(t *testing.T) {
 		t.Fatalf("the dry run wrote customers: %v", f)
 	}
 
-	// The run, and its error report.
+	// An upsert run asks first, with the number of existing customers the
+	// dry run (of the same mode) found it would change; nothing runs yet.
 	form.Set("action", "run")
+	w = c.post(t, loc+"/start", form)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `data-testid="overwrite-count">0 existing customers<`) {
+		t.Fatalf("upsert run without confirmation: %d\n%s", w.Code, w.Body)
+	}
+	if p, _ := f.svc.Progress(f.ctx, f.a.ID, uuidOf(t, loc)); !p.Job.DryRun {
+		t.Fatalf("the run started before its confirmation")
+	}
+
+	// The run, and its error report.
+	form.Set("confirm", "yes")
 	if w = c.post(t, loc+"/start", form); w.Code != http.StatusSeeOther {
 		t.Fatalf("run: %d\n%s", w.Code, w.Body)
 	}
@@ -162,6 +177,16 @@ func TestConsoleImportJourney(t *testing.T) {
 	}
 	if n := len(f.customers(t, f.a.ID)); n != 4 {
 		t.Fatalf("%d customers", n)
+	}
+	// After the run, the dry run's row keeps its report, and the first
+	// rows are still shown though the staged file is gone.
+	if !strings.Contains(body, `href="`+loc+`/errors.csv?pass=dry"`) || !strings.Contains(body, "Ann@Example.com") {
+		t.Fatalf("page after the run lost the dry run's report or the first rows:\n%s", body)
+	}
+	w = c.get(t, loc+"/errors.csv?pass=dry", false)
+	if w.Code != 200 || w.Header().Get("Content-Disposition") != `attachment; filename=shop-dry-run-errors.csv` ||
+		!strings.HasPrefix(w.Body.String(), "line,reason,email,first_name,birthday,phone,notes\n2,the email ann@example.com") {
+		t.Fatalf("dry run report after the run: %d %v\n%s", w.Code, w.Header(), w.Body)
 	}
 
 	// The list.

@@ -50,6 +50,12 @@ type Counts struct {
 type Result struct {
 	Dry *Counts `json:"dry,omitempty"`
 	Run *Counts `json:"run,omitempty"`
+	// DryPass is the pass number of the dry run counted in Dry, whose
+	// rejected rows are kept for its report after the real run.
+	DryPass int `json:"dry_pass,omitempty"`
+	// Preview is the file's first rows, kept when a real run drops the
+	// staged file, so the job page still shows what was imported.
+	Preview *Preview `json:"preview,omitempty"`
 }
 
 // Job is one uploaded file and what is being done with it.

@@ -112,7 +112,7 @@ func TestErrorReportNeutralisesFormulas(t *testing.T) {
 	if w.Code != http.StatusSeeOther {
 		t.Fatalf("upload: %d\n%s", w.Code, w.Body)
 	}
-	form := url.Values{"mode": {"upsert"}, "date_format": {"YYYY-MM-DD"}, "action": {"run"},
+	form := url.Values{"mode": {"create"}, "date_format": {"YYYY-MM-DD"}, "action": {"run"},
 		"target_0": {"email"}, "target_1": {"field:first_name"}, "target_2": {"ignore"}}
 	if w := c.post(t, loc+"/start", form); w.Code != http.StatusSeeOther {
 		t.Fatalf("run: %d\n%s", w.Code, w.Body)

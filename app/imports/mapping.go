@@ -26,11 +26,16 @@ const (
 	ModeUpdate Mode = "update" // update existing customers; unknown emails are skipped
 )
 
-// ParseMode reads a --mode value; "" is upsert.
+// DefaultMode is the mode of an import that names none: create, which
+// never changes a customer the tenant already has. Overwriting existing
+// profiles (upsert, update) has to be asked for.
+const DefaultMode = ModeCreate
+
+// ParseMode reads a --mode value; "" is DefaultMode.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
 	case "":
-		return ModeUpsert, nil
+		return DefaultMode, nil
 	case ModeCreate, ModeUpsert, ModeUpdate:
 		return m, nil
 	}

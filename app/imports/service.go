@@ -182,6 +182,10 @@ type PreviewRow struct {
 	Error  string   // what is wrong with the row as a whole, if anything
 }
 
+// PreviewRows is how many first rows the job page shows, and how many are
+// kept after a run drops the file.
+const PreviewRows = 10
+
 // Preview is the first rows of a staged file.
 type Preview struct {
 	Columns []string
@@ -197,6 +201,14 @@ func (s *Service) Preview(ctx context.Context, tenantID, jobID uuid.UUID, n int)
 	}
 	if j.Chunks == 0 {
 		return Preview{Columns: j.Dialect.Columns}, nil
+	}
+	if j.Result.Preview != nil {
+		// The file was dropped after its run; these are its first rows.
+		p := *j.Result.Preview
+		if len(p.Rows) > n {
+			p.Rows = p.Rows[:n]
+		}
+		return p, nil
 	}
 	var p Preview
 	var r Reader
@@ -284,7 +296,7 @@ func (s *Service) Start(ctx context.Context, t *tenants.Tenant, a Actor, jobID u
 		return nil, apperr.New(apperr.Conflict, "This import is %s: it cannot be started again.", j.Status)
 	}
 	if m.Mode == "" {
-		m.Mode = ModeUpsert
+		m.Mode = DefaultMode
 	}
 	if err := m.Check(j.Dialect, t.Fields); err != nil {
 		return nil, err
@@ -472,6 +484,13 @@ func (s *Service) finish(ctx context.Context, j *Job) error {
 		"file": j.FileName, "mode": string(j.Mapping.Mode), "rows": counts.Rows, "created": counts.Created,
 		"updated": counts.Updated, "skipped": counts.Skipped, "rejected": counts.Rejected,
 	})
+	if !j.DryRun {
+		if p, err := s.Preview(ctx, j.TenantID, j.ID, PreviewRows); err != nil {
+			s.log.Warn("import_preview_keep_failed", "import_id", j.ID, "error", err)
+		} else if err := store.keepPreview(ctx, j.ID, p); err != nil {
+			s.log.Warn("import_preview_keep_failed", "import_id", j.ID, "error", err)
+		}
+	}
 	if err := store.purge(ctx, j.ID, !j.DryRun); err != nil {
 		s.log.Warn("import_purge_failed", "import_id", j.ID, "error", err)
 	}
@@ -701,10 +720,24 @@ func ReportName(j *Job) string {
 // Every cell is written through csvsafe, since the values are the
 // uploader's and the reader opens the report in a spreadsheet.
 func (s *Service) WriteErrorReport(ctx context.Context, tenantID, jobID uuid.UUID, w io.Writer) error {
+	return s.writeReport(ctx, tenantID, jobID, false, w)
+}
+
+// WriteDryRunReport writes the rows the job's last dry run rejected, which
+// are kept after the real run that followed it.
+func (s *Service) WriteDryRunReport(ctx context.Context, tenantID, jobID uuid.UUID, w io.Writer) error {
+	return s.writeReport(ctx, tenantID, jobID, true, w)
+}
+
+func (s *Service) writeReport(ctx context.Context, tenantID, jobID uuid.UUID, dry bool, w io.Writer) error {
 	store := s.store.For(tenantID)
 	j, err := store.Job(ctx, jobID)
 	if err != nil {
 		return err
+	}
+	pass := j.Run
+	if dry {
+		pass = j.Result.DryPass
 	}
 	cw := csvsafe.NewWriter(w)
 	header := []string{"line", "reason"}
@@ -716,8 +749,8 @@ func (s *Service) WriteErrorReport(ctx context.Context, tenantID, jobID uuid.UUI
 	if err := cw.Write(header); err != nil {
 		return err
 	}
-	if j.Run > 0 {
-		err = store.EachError(ctx, jobID, j.Run, func(e ErrorRow) error {
+	if pass > 0 {
+		err = store.EachError(ctx, jobID, pass, func(e ErrorRow) error {
 			rec := []string{strconv.FormatInt(e.Line, 10), e.Reason}
 			if e.Column != "" {
 				rec[1] = fmt.Sprintf("%s: %s", e.Column, e.Reason)

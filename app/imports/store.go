@@ -309,7 +309,13 @@ func (s TenantStore) StartPass(ctx context.Context, jobID uuid.UUID, m Mapping, 
 		if res.RowsAffected != 1 {
 			return apperr.New(apperr.Conflict, "This import was started by someone else a moment ago.")
 		}
-		if err := tx.Exec("DELETE FROM import_errors WHERE job_id = ? AND tenant_id = ? AND run < ?", jobID, s.tenantID, run).Error; err != nil {
+		// A real run keeps the rejected rows of the dry run it follows, so
+		// the dry run's report stays downloadable beside the run's own.
+		keep := 0
+		if !dry && j.DryRun {
+			keep = j.Run
+		}
+		if err := tx.Exec("DELETE FROM import_errors WHERE job_id = ? AND tenant_id = ? AND run < ? AND run <> ?", jobID, s.tenantID, run, keep).Error; err != nil {
 			return apperr.Wrap(err, "clear earlier pass")
 		}
 		for _, q := range []string{dropScratchSQL(scratchScan, jobID), dropScratchSQL(scratchDups, jobID), s.createScratchSQL(scratchScan, jobID)} {
@@ -416,6 +422,7 @@ func (s TenantStore) finish(ctx context.Context, jobID uuid.UUID, run int, now t
 		res := j.Result
 		if j.DryRun {
 			res.Dry = &counts
+			res.DryPass = run
 		} else {
 			res.Run = &counts
 		}
@@ -433,6 +440,28 @@ func (s TenantStore) finish(ctx context.Context, jobID uuid.UUID, run int, now t
 		return nil
 	})
 	return did, counts, err
+}
+
+// keepPreview stores the file's first rows in the job's result, before a
+// real run drops the staged file.
+func (s TenantStore) keepPreview(ctx context.Context, jobID uuid.UUID, p Preview) error {
+	if err := s.noTenant(); err != nil {
+		return err
+	}
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		ts := TenantStore{Store: &Store{db: tx, sql: s.sql, pg: s.pg, events: s.events}, tenantID: s.tenantID}
+		j, err := ts.Job(ctx, jobID)
+		if err != nil {
+			return err
+		}
+		res := j.Result
+		res.Preview = &p
+		b, _ := json.Marshal(res)
+		if err := tx.Model(&jobRow{}).Where("id = ? AND tenant_id = ?", jobID, s.tenantID).Update("result", datatypes.JSON(b)).Error; err != nil {
+			return apperr.Wrap(err, "keep import preview")
+		}
+		return nil
+	})
 }
 
 // purge drops what a pass no longer needs: its scratch tables, and the

@@ -70,7 +70,7 @@ func (m *Mapping) Place(cm ColumnMap) {
 func (s *Service) Submit(ctx context.Context, t *tenants.Tenant, a Actor, sub Submission) (*Job, error) {
 	m := sub.Mapping
 	if m.Mode == "" {
-		m.Mode = ModeUpsert
+		m.Mode = DefaultMode
 	}
 	if err := m.checkOptions(); err != nil {
 		return nil, err

@@ -42,7 +42,7 @@ func TestSubmit(t *testing.T) {
 		}
 		f.queue.Wait()
 		p, _ := f.svc.Progress(f.ctx, f.a.ID, j.ID)
-		if p.Job.Status != imports.StatusDone || p.Job.Mapping.Mode != imports.ModeUpsert || p.Counts != (imports.Counts{Rows: 2, Created: 1, Rejected: 1}) {
+		if p.Job.Status != imports.StatusDone || p.Job.Mapping.Mode != imports.ModeCreate || p.Counts != (imports.Counts{Rows: 2, Created: 1, Rejected: 1}) {
 			t.Fatalf("run %+v %+v", p.Job, p.Counts)
 		}
 		if c := f.customers(t, f.a.ID)["cat@example.com"]; c.Profile != `{"first_name":"Cat"}` {

@@ -52,6 +52,10 @@ func validRequestID(id string) bool {
 // RequestID returns the current request's id.
 func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
 
+// expectedKey marks a request whose 5xx answer is expected, such as a
+// suspended tenant's 503, so AccessLog keeps it at INFO.
+const expectedKey = "web.expected_failure"
+
 // AccessLog writes one structured line per request. It logs the path without
 // the query string, because queries carry tokens (verify and reset links).
 // Probes and static files (QuietRoutes) are logged at debug only: a load
@@ -65,7 +69,7 @@ func AccessLog(log *slog.Logger) gin.HandlerFunc {
 		status := StatusOfRequest(c)
 		level := slog.LevelInfo
 		switch {
-		case status >= 500:
+		case status >= 500 && !c.GetBool(expectedKey):
 			level = slog.LevelError
 		case quietRoutes[c.FullPath()]:
 			level = slog.LevelDebug

@@ -15,6 +15,7 @@ import (
 
 	"gatehouse/apperr"
 	"gatehouse/assets"
+	"gatehouse/tenants"
 	"gatehouse/views/hosted"
 	"gatehouse/views/layout"
 )
@@ -25,16 +26,17 @@ type Renderer struct {
 	log     *slog.Logger
 	cssURL  string
 	htmxURL string
+	uiURL   string
 }
 
 // NewRenderer returns a renderer using a's content-hashed URLs.
 func NewRenderer(a *assets.Assets, log *slog.Logger) *Renderer {
-	return &Renderer{log: log, cssURL: a.URL("app.css"), htmxURL: a.URL("htmx.min.js")}
+	return &Renderer{log: log, cssURL: a.URL("app.css"), htmxURL: a.URL("htmx.min.js"), uiURL: a.URL("ui.js")}
 }
 
 // Page returns the layout settings shared by every page, titled title.
 func (r *Renderer) Page(title string) layout.Page {
-	return layout.Page{Title: title, Lang: "en", CSSURL: r.cssURL, HTMXURL: r.htmxURL}
+	return layout.Page{Title: title, Lang: "en", CSSURL: r.cssURL, HTMXURL: r.htmxURL, UIURL: r.uiURL}
 }
 
 // HTML renders c with status. An error while rendering can only be logged:
@@ -67,6 +69,10 @@ func (r *Renderer) Error(c *gin.Context, err error) {
 		r.log.Error("request_failed", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
 	} else if apperr.Unreachable(err) {
 		r.log.Warn("dependency_unreachable", "request_id", RequestID(c), "method", c.Request.Method, "path", c.Request.URL.Path, "error", err)
+	}
+	if errors.Is(err, tenants.ErrSuspended) {
+		// An operator took the tenant offline: not a fault to page anyone for.
+		c.Set(expectedKey, true)
 	}
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		SetRetryAfter(c, err)

@@ -14,9 +14,6 @@ type ListPage struct {
 	Keys          []KeyRow
 	KeysShown     bool
 	RotateKeysURL string
-	// CopyScriptURL is the console's copy-button script; empty leaves the
-	// snippets as plain text to select.
-	CopyScriptURL string
 }
 
 // Snippet is one copy-ready block for an app's developer, such as its

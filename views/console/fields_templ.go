@@ -73,7 +73,7 @@ func Fields(v FieldsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" title=\"Preview of the sign-up form\" sandbox=\"allow-same-origin\" data-testid=\"signup-preview\"></iframe></figure></div></section></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "\" title=\"Preview of the sign-up form\" sandbox=\"allow-same-origin\" data-fit data-testid=\"signup-preview\"></iframe></figure></div></section></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1302,7 +1302,7 @@ func FieldsMoved(v FieldsPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 108, "\" title=\"Preview of the sign-up form\" sandbox=\"allow-same-origin\" data-testid=\"signup-preview\"></iframe>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 108, "\" title=\"Preview of the sign-up form\" sandbox=\"allow-same-origin\" data-fit data-testid=\"signup-preview\"></iframe>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -801,7 +801,7 @@ func Preview(p ThemePreview) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\" title=\"Preview of the log-in page on a desktop\" sandbox=\"allow-same-origin\" data-testid=\"preview-desktop\"></iframe></figure><figure class=\"cx-frame cx-frame-phone\"><figcaption>Phone · sign up</figcaption><iframe src=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, "\" title=\"Preview of the log-in page on a desktop\" sandbox=\"allow-same-origin\" data-fit data-testid=\"preview-desktop\"></iframe></figure><figure class=\"cx-frame cx-frame-phone\"><figcaption>Phone · sign up</figcaption><iframe src=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -814,7 +814,7 @@ func Preview(p ThemePreview) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "\" title=\"Preview of the sign-up page on a phone\" sandbox=\"allow-same-origin\" data-testid=\"preview-phone\"></iframe></figure></div></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "\" title=\"Preview of the sign-up page on a phone\" sandbox=\"allow-same-origin\" data-fit data-testid=\"preview-phone\"></iframe></figure></div></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

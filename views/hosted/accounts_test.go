@@ -36,6 +36,26 @@ func form(t *testing.T, doc *html.Node, action string) *html.Node {
 	return fs[0]
 }
 
+// findSignupForm returns the sign-up form. It posts to /login with
+// intent=signup, so a failed sign-up stays at /login.
+func findSignupForm(t *testing.T, doc *html.Node) *html.Node {
+	t.Helper()
+	fs := byTestID(doc, "signup-form")
+	if len(fs) != 1 {
+		t.Fatalf("want one sign-up form, got %d", len(fs))
+	}
+	if a, _ := attr(fs[0], "action"); a != "/login" {
+		t.Errorf("sign-up form action = %q, want /login", a)
+	}
+	if m, _ := attr(fs[0], "method"); m != "post" {
+		t.Errorf("sign-up form method = %q, want post", m)
+	}
+	if v, _ := attr(control(t, fs[0], "intent"), "value"); v != "signup" {
+		t.Errorf("sign-up form intent = %q, want signup", v)
+	}
+	return fs[0]
+}
+
 // control returns the input, select or textarea named name inside n.
 func control(t *testing.T, n *html.Node, name string) *html.Node {
 	t.Helper()
@@ -228,7 +248,7 @@ func TestLoginTabs(t *testing.T) {
 	t.Run("unknown mode shows log in", func(t *testing.T) {
 		doc := parse(t, render(t, Login(loginPage("bogus"))))
 		form(t, doc, "/login")
-		if len(find(doc, func(n *html.Node) bool { a, _ := attr(n, "action"); return a == "/register" })) != 0 {
+		if len(byTestID(doc, "signup-form")) != 0 {
 			t.Error("sign-up form shown for an unknown mode")
 		}
 	})
@@ -243,7 +263,7 @@ func TestLoginPanelIsAFragment(t *testing.T) {
 		t.Errorf("panel does not start with the swapped element:\n%.80s", out)
 	}
 	doc := parse(t, out)
-	form(t, doc, "/register")
+	findSignupForm(t, doc)
 	if len(byTestID(doc, "providers")) != 1 {
 		t.Error("providers missing from the panel")
 	}
@@ -301,7 +321,7 @@ func TestSignupForm(t *testing.T) {
 	v.Signup.Email = "jo@example.com"
 	v.Signup.EmailError = "An account with this email already exists."
 	doc := parse(t, render(t, Login(v)))
-	f := form(t, doc, "/register")
+	f := findSignupForm(t, doc)
 
 	wantAttrs(t, control(t, f, "email"), map[string]string{"type": "email", "autocomplete": "email", "value": "jo@example.com"})
 	if got := fieldError(t, doc, control(t, f, "email")); got != "An account with this email already exists." {

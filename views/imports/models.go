@@ -127,8 +127,13 @@ type Controls struct {
 
 // CampaignsPanel lists "set your password" campaigns and starts one.
 type CampaignsPanel struct {
-	Action        string
-	Candidates    string // customers who would get the mail now
+	Action     string
+	Candidates string // customers who would get the mail now
+	// CandidatesText is "1 customer has" or "3 customers have".
+	CandidatesText string
+	// Running is true while a campaign is sending: its recipients are no
+	// longer candidates, which must not read as "everyone has a password".
+	Running       bool
 	Rows          []CampaignRow
 	Rate          string
 	RemindDays    string
@@ -148,3 +153,25 @@ type CampaignRow struct {
 	Remind     string
 	StopAction string // empty when it cannot be stopped
 }
+
+// CampaignConfirm asks before a campaign starts.
+type CampaignConfirm struct {
+	Action, Cancel       string
+	Rate, RemindDays     string // the form's values, sent again on confirm
+	Recipients, Throttle string // "120 customers", "100 mails a minute"
+	Duration             string // "about 2 minutes"; empty when nothing to send
+	Reminder             string
+}
+
+// OverwriteConfirm asks before an upsert or update run changes customers
+// the tenant already has.
+type OverwriteConfirm struct {
+	Action, Cancel string
+	Mode           string   // upsert or update
+	Fields         []Hidden // the mapping form, sent again on confirm
+	Known          bool     // a dry run of this mode counted the changes
+	Changes        string   // "3 existing customers"
+}
+
+// Hidden is one hidden form field.
+type Hidden struct{ Name, Value string }

@@ -23,6 +23,9 @@ type Page struct {
 	// IconURL is the page's favicon: the tenant's icon on hosted pages, the
 	// console's on console pages; empty links none.
 	IconURL string
+	// UIURL is the hashed URL of ui.js (copy buttons, show password),
+	// loaded deferred; pages work without it.
+	UIURL string
 	// NoIndex asks search engines not to index the page (error pages,
 	// account pages, anything behind a token).
 	NoIndex bool
