@@ -43,6 +43,7 @@ var viewports = []struct {
 // logged). At desktop width axe-core runs on each page, and on the hosted
 // customer pages, and must find no serious or critical violation.
 func TestConsoleLayoutAndAccessibility(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	env := apptest.New(t)
 	if r := env.Run("tenant", "create", "--slug", "acme", "--name", longTenantName, "--domain", longDomain); r.Code != 0 {

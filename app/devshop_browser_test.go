@@ -25,6 +25,7 @@ import (
 //     fresh page load of the shop signs in by single sign-on, with no login
 //     page, while the host session lives.
 func TestBrowserDemoShop(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	env := apptest.New(t)
 	srv := env.Serve("--dev")

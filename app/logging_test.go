@@ -64,6 +64,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 // TestSuspendedTenantLogsAtInfo: a suspended tenant's 503 is an operator's
 // choice, not a fault, so its access-log line is INFO; a real 5xx stays ERROR.
 func TestSuspendedTenantLogsAtInfo(t *testing.T) {
+	t.Parallel()
 	env := apptest.New(t)
 	env.Set("GATEHOUSE_LOG_LEVEL", "info")
 	mustTenantCLI(t, env, "acme", "Acme Coffee")

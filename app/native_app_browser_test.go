@@ -70,6 +70,7 @@ func (a *loopbackApp) wait(t *testing.T, path string) url.Values {
 // verified against the JWKS, a refresh that rotates, then logout: RP-initiated
 // logout back to the loopback, and the refresh token revoked.
 func TestNativeAppLoopbackFlow(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	env := appEnv(t)
 	native := createApp(t, env, "--tenant", "acme", "--name", "Coffee app", "--type", "native", "--first-party",

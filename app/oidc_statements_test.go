@@ -11,6 +11,7 @@ import (
 // query to userinfo, introspection or a grant fails here rather than
 // showing up only as a slower benchmark.
 func TestOPStatementsPerRequest(t *testing.T) {
+	t.Parallel()
 	ob, st := newOPBenchCounted(t)
 	// The most each request may cost: reads ("query"), inserts
 	// ("create"), updates and transactions.

@@ -13,6 +13,7 @@ import (
 // at userinfo, introspection and /api/v1/me alike, and a remembered token
 // of tenant acme is refused on tenant bravo's host.
 func TestVerifiedTokenCacheRefusals(t *testing.T) {
+	t.Parallel()
 	w := newOIDCWorld(t)
 	srv := w.srv
 	web := newBrandApp(t, srv, w.acme, w.web.ClientID, w.web.ClientSecret, shopRedirect)

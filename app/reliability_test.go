@@ -175,6 +175,7 @@ func TestRedisSentinel(t *testing.T) {
 // during the cut leaves nothing behind. Once the proxy is restored the same
 // server, never restarted, serves all of it again.
 func TestDatabaseOutage(t *testing.T) {
+	t.Parallel()
 	if !apptest.UsingPostgres() {
 		t.Skip("needs PostgreSQL (GATEHOUSE_TEST_DATABASE_URL): the test cuts the server's connection to it")
 	}

@@ -139,6 +139,7 @@ type jsResult struct {
 // reuse detected), the headless sign-up and sign-in, and the logout that
 // ends the hosted session too.
 func TestBrowserSDK(t *testing.T) {
+	t.Parallel()
 	ctx := apptest.Browser(t)
 	site := httptest.NewServer(http.FileServer(http.Dir("testdata/sdk")))
 	t.Cleanup(site.Close)

@@ -45,6 +45,7 @@ func getHost(h http.Handler, host, path string) int {
 // loads them: each gets the neutral 404, and the database sees not one
 // statement. A known host is still served (and does query, the first time).
 func TestUnknownHostMakesNoQuery(t *testing.T) {
+	t.Parallel()
 	s := benchServices(t)
 	h, err := newHandler(s)
 	if err != nil {
