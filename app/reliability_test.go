@@ -175,13 +175,20 @@ func TestRedisSentinel(t *testing.T) {
 // during the cut leaves nothing behind. Once the proxy is restored the same
 // server, never restarted, serves all of it again.
 func TestDatabaseOutage(t *testing.T) {
-	t.Parallel()
 	if !apptest.UsingPostgres() {
 		t.Skip("needs PostgreSQL (GATEHOUSE_TEST_DATABASE_URL): the test cuts the server's connection to it")
 	}
 	t.Parallel()
 	env := apptest.New(t)
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
+	machine := env.Run("app", "create", "--tenant", "acme", "--name", "Back office", "--type", "machine", "--scope", "customers:read", "--json")
+	var app struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+	}
+	if machine.Code != 0 || json.Unmarshal([]byte(machine.Stdout), &app) != nil {
+		t.Fatalf("app create: %d %s", machine.Code, machine.Stderr)
+	}
 	u, err := url.Parse(env.Getenv("GATEHOUSE_DATABASE_URL"))
 	if err != nil {
 		t.Fatal(err)
@@ -228,6 +235,15 @@ func TestDatabaseOutage(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/problem+json" ||
 		!strings.Contains(body, `"type":"https://gatehouse.dev/problems/unavailable"`) {
 		t.Fatalf("API with the database cut: %d %q %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("Content-Type"), body)
+	}
+	// The token endpoint says so in OAuth's own words (RFC 6749 §5.2's
+	// error object), never as a server_error.
+	tokenReq, _ := http.NewRequest(http.MethodPost, srv.URL(host, "/oauth/token"), strings.NewReader("grant_type=client_credentials&scope=customers:read"))
+	tokenReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	tokenReq.SetBasicAuth(app.ClientID, app.ClientSecret)
+	resp, body = srv.Do(t, tokenReq)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"error":"temporarily_unavailable"`) {
+		t.Fatalf("token endpoint with the database cut: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
 	if code, word, body := readyz(t, srv); code != 503 || word != "unavailable" || !strings.Contains(body, `"database":"unavailable"`) {
 		t.Fatalf("/readyz with the database cut: %d %s", code, body)

@@ -101,7 +101,7 @@ func CodeOf(err error) Code {
 
 // Unreachable reports whether err says a database or another server could
 // not be reached or dropped the connection: a network error, a connection
-// closed mid-answer, or a SQLSTATE of class 08 (connection exception) or
+// closed mid-answer or before a request could leave, or a SQLSTATE of class 08 (connection exception) or
 // 57P01-57P03 (the server is shutting down or starting). It looks only at
 // standard interfaces, so this leaf imports no driver.
 func Unreachable(err error) bool {
@@ -114,6 +114,18 @@ func Unreachable(err error) bool {
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
 		return true
+	}
+	// pgx says a request never left because the connection is closed
+	// through this interface, or (on a connection that broke earlier in
+	// the same transaction) with its ErrConnClosed, "conn closed".
+	var retry interface{ SafeToRetry() bool }
+	if errors.As(err, &retry) && retry.SafeToRetry() {
+		return true
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e.Error() == "conn closed" {
+			return true
+		}
 	}
 	var st interface{ SQLState() string }
 	if errors.As(err, &st) {

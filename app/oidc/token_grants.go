@@ -9,6 +9,8 @@ import (
 	httphelper "github.com/zitadel/oidc/v3/pkg/http"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"gatehouse/apperr"
 )
 
 // tokenGrants answers the token endpoint's three grants so that access
@@ -50,6 +52,16 @@ func (g *tokenGrants) intercept(next http.Handler) http.Handler {
 			resp, err = g.clientCredentialsExchange(r)
 		default:
 			next.ServeHTTP(w, r) // op refuses the grants we do not offer
+			return
+		}
+		if apperr.Unreachable(err) {
+			// The database is away for a moment: a client may retry, so
+			// this is not op's server_error (a 500).
+			w.Header().Set("Retry-After", "5")
+			httphelper.MarshalJSONWithStatus(w, map[string]string{
+				"error":             "temporarily_unavailable",
+				"error_description": "The service is briefly unavailable. Try again in a few seconds.",
+			}, http.StatusServiceUnavailable)
 			return
 		}
 		if err != nil {
