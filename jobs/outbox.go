@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
@@ -94,6 +97,10 @@ const OutboxRetention = 24 * time.Hour
 type RelayOptions struct {
 	Interval time.Duration // between passes when the outbox was empty (default 1s)
 	Batch    int           // rows per pass (default 100)
+	// ReplicaWait is how long a pass waits for the Redis primary's
+	// replicas to hold the tasks it queued before it deletes their rows
+	// (default 1s).
+	ReplicaWait time.Duration
 }
 
 // Relay moves outbox rows to asynq. Every node runs one (serve and
@@ -102,9 +109,16 @@ type RelayOptions struct {
 // duplicate id, which means an earlier pass already did. So a task is
 // queued at least once, and the id suppresses the duplicates a crash
 // between enqueue and delete, or two relays, would otherwise make.
+//
+// When the primary has replicas, rows are deleted only once a replica
+// acknowledged the tasks (Redis WAIT): a Sentinel failover right after an
+// enqueue would otherwise promote a replica that never saw the task, and
+// the job would be lost with its row already gone.
 type Relay struct {
 	db       *gorm.DB
 	client   *asynq.Client
+	rdb      redis.UniversalClient
+	wait     time.Duration
 	log      *slog.Logger
 	interval time.Duration
 	batch    int
@@ -120,7 +134,11 @@ func NewRelay(db *gorm.DB, opt asynq.RedisConnOpt, o RelayOptions, log *slog.Log
 	if o.Batch <= 0 {
 		o.Batch = 100
 	}
-	return &Relay{db: db, client: asynq.NewClient(opt), log: log, interval: o.Interval, batch: o.Batch, kick: make(chan struct{}, 1)}
+	if o.ReplicaWait <= 0 {
+		o.ReplicaWait = time.Second
+	}
+	rdb, _ := opt.MakeRedisClient().(redis.UniversalClient)
+	return &Relay{db: db, client: asynq.NewClient(opt), rdb: rdb, wait: o.ReplicaWait, log: log, interval: o.Interval, batch: o.Batch, kick: make(chan struct{}, 1)}
 }
 
 // Kick asks for a pass now rather than at the next tick: the client calls
@@ -139,6 +157,9 @@ func (r *Relay) Kick() {
 // again; the rows wait in the table meanwhile.
 func (r *Relay) Run(ctx context.Context) {
 	defer r.client.Close()
+	if r.rdb != nil {
+		defer r.rdb.Close()
+	}
 	for {
 		n, err := r.Flush(ctx)
 		if ctx.Err() != nil {
@@ -189,6 +210,13 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			done = append(done, row.ID)
 		}
 		if len(done) > 0 {
+			if err := r.replicated(ctx); err != nil {
+				// Keep the rows: the next pass queues them again, and a task a
+				// replica did get is then refused as a duplicate id.
+				failed, done = err, nil
+			}
+		}
+		if len(done) > 0 {
 			if err := tx.Where("id IN ?", done).Delete(&outboxRow{}).Error; err != nil {
 				return fmt.Errorf("jobs: delete relayed rows: %w", err)
 			}
@@ -202,6 +230,56 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return moved, failed
+}
+
+// errNotReplicated: no replica acknowledged the pass's tasks in time.
+var errNotReplicated = errors.New("jobs: no Redis replica acknowledged the queued tasks yet")
+
+// replicated returns once a replica of the Redis primary holds every
+// write made so far, or at once when the primary has none. The fence is a
+// write of the relay's own followed by WAIT on the same connection:
+// replication is one ordered stream, so a replica that has the fence has
+// the tasks queued before it. A Redis Cluster is left to its shards.
+func (r *Relay) replicated(ctx context.Context) error {
+	c, ok := r.rdb.(*redis.Client)
+	if !ok {
+		return nil
+	}
+	conn := c.Conn()
+	defer conn.Close()
+	info, err := conn.Info(ctx, "replication").Result()
+	var refused redis.Error
+	if errors.As(err, &refused) {
+		return nil // a server that does not replicate (miniredis) says so
+	}
+	if err != nil {
+		return fmt.Errorf("jobs: read replication state: %w", err)
+	}
+	if connectedReplicas(info) == 0 {
+		return nil
+	}
+	if err := conn.Incr(ctx, "gatehouse:outbox:fence").Err(); err != nil {
+		return fmt.Errorf("jobs: replication fence: %w", err)
+	}
+	acked, err := conn.Wait(ctx, 1, r.wait).Result()
+	if err != nil {
+		return fmt.Errorf("jobs: wait for a replica: %w", err)
+	}
+	if acked < 1 {
+		return errNotReplicated
+	}
+	return nil
+}
+
+// connectedReplicas reads connected_slaves from INFO replication.
+func connectedReplicas(info string) int {
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "connected_slaves:"); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
 }
 
 func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {

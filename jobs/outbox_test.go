@@ -3,9 +3,13 @@ package jobs_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -92,6 +96,65 @@ func TestOutboxRelay(t *testing.T) {
 			t.Fatalf("%d rows left", left)
 		}
 	})
+}
+
+// TestRelayWaitsForAReplica: with a replica attached, the relay deletes
+// its rows only once the replica holds the tasks, so a failover that
+// promotes the replica loses no job. While the replica is stalled the rows
+// stay; once it catches up, the next pass finds the tasks already queued
+// (same ids) and deletes the rows, leaving one task each.
+func TestRelayWaitsForAReplica(t *testing.T) {
+	ctx := context.Background()
+	primary := apptest.StartRedis(t)
+	replica := apptest.StartRedis(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
+	conn := asynq.RedisClientOpt{Addr: primary.Addr()}
+	admin := redis.NewClient(&redis.Options{Addr: primary.Addr()})
+	defer admin.Close()
+	apptest.Eventually(t, 10*time.Second, func() error {
+		info, err := admin.Info(ctx, "replication").Result()
+		if err != nil || !strings.Contains(info, "connected_slaves:1") || !strings.Contains(info, "state=online") {
+			return fmt.Errorf("replica not attached yet: %v %s", err, info)
+		}
+		return nil
+	})
+	d := apptest.MigratedDB(t)
+	relay := jobs.NewRelay(d.Gorm, conn, jobs.RelayOptions{ReplicaWait: 300 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	insp := asynq.NewInspector(conn)
+	defer insp.Close()
+	rows := func() int64 {
+		var n int64
+		d.Gorm.Table("job_outbox").Count(&n)
+		return n
+	}
+
+	replica.Pause()
+	var id uuid.UUID
+	if err := d.Gorm.Transaction(func(tx *gorm.DB) (err error) {
+		id, err = jobs.AddToOutbox(ctx, tx, jobs.OutboxTask{Type: "test:replicated", Payload: map[string]string{}, Queue: jobs.QueueDefault, MaxRetry: 1})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := relay.Flush(ctx); err == nil || n != 0 || !strings.Contains(err.Error(), "replica") {
+		t.Fatalf("with the replica stalled: moved %d, %v; want the rows kept", n, err)
+	}
+	if rows() != 1 {
+		t.Fatalf("%d outbox rows; the unreplicated row must stay", rows())
+	}
+	replica.Resume()
+	apptest.Eventually(t, 10*time.Second, func() error {
+		if _, err := relay.Flush(ctx); err != nil || rows() != 0 {
+			return fmt.Errorf("rows %d after the replica returned: %v", rows(), err)
+		}
+		return nil
+	})
+	q, err := insp.GetQueueInfo(jobs.QueueDefault)
+	if err != nil || q.Size != 1 {
+		t.Fatalf("queue %+v (%v); want the task once", q, err)
+	}
+	if _, err := insp.GetTaskInfo(jobs.QueueDefault, id.String()); err != nil {
+		t.Fatalf("task %s: %v", id, err)
+	}
 }
 
 // TestClientWritesTheOutbox: the client every request uses writes its

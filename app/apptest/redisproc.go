@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,6 +90,23 @@ func (p *RedisProcess) Stop() {
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
 	p.cmd = nil
+}
+
+// Pause freezes the server (SIGSTOP): it holds its connections but answers
+// nothing, as a stalled replica would. Resume thaws it.
+func (p *RedisProcess) Pause() { p.signal(syscall.SIGSTOP) }
+
+// Resume undoes Pause (SIGCONT).
+func (p *RedisProcess) Resume() { p.signal(syscall.SIGCONT) }
+
+func (p *RedisProcess) signal(sig os.Signal) {
+	p.t.Helper()
+	if p.cmd == nil || p.cmd.Process == nil {
+		p.t.Fatal("apptest: redis-server is not running")
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("apptest: signal redis-server: %v", err)
+	}
 }
 
 // WaitRedis waits up to 10 s for a Redis (or Sentinel) at addr to answer PING.
