@@ -73,7 +73,7 @@ type soak struct {
 
 func main() {
 	var o options
-	short := flag.Bool("short", false, "CI form: 60 s, every fault once, 50 s drain, no report file unless -report is given")
+	short := flag.Bool("short", false, "CI form: 60 s, every fault once, no report file unless -report is given")
 	flag.StringVar(&o.bin, "bin", "bin/gatehouse", "the gatehouse binary to run (make soak builds it)")
 	flag.StringVar(&o.pgBin, "pg-bin", "/usr/lib/postgresql/15/bin", "directory of initdb and pg_ctl")
 	flag.DurationVar(&o.duration, "duration", 5*time.Minute, "how long the load runs")
@@ -86,11 +86,6 @@ func main() {
 	flag.Parse()
 	if *short {
 		o.duration = 60 * time.Second
-		if !isSet("drain") {
-			// Long enough for asynq's first retry (at most 45 s) of a
-			// mail that failed in the last fault.
-			o.drain = 50 * time.Second
-		}
 		if !isSet("report") {
 			o.report = ""
 		}
