@@ -94,11 +94,11 @@ func TestBrowserDemoShop(t *testing.T) {
 		// Join: the hosted sign-up asks for the required first name.
 		run(
 			chromedp.Click(`#join`),
-			chromedp.WaitVisible(`form[action="/register"] input[name="first_name"]`),
-			chromedp.SendKeys(`form[action="/register"] input[name="email"]`, email),
-			chromedp.SendKeys(`form[action="/register"] input[name="password"]`, custPassword),
-			chromedp.SendKeys(`form[action="/register"] input[name="first_name"]`, name),
-			chromedp.Click(`form[action="/register"] button[type="submit"]`),
+			chromedp.WaitVisible(`form[data-testid="signup-form"] input[name="first_name"]`),
+			chromedp.SendKeys(`form[data-testid="signup-form"] input[name="email"]`, email),
+			chromedp.SendKeys(`form[data-testid="signup-form"] input[name="password"]`, custPassword),
+			chromedp.SendKeys(`form[data-testid="signup-form"] input[name="first_name"]`, name),
+			chromedp.Click(`form[data-testid="signup-form"] button[type="submit"]`),
 		)
 		signedInAs("after Join", name)
 		loc, _ := chromedp.Run(ctx, chromedp.Location())

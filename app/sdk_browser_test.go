@@ -218,16 +218,16 @@ func TestBrowserSDK(t *testing.T) {
 	var kim string
 	t.Run("sign-up through the hosted page and back", func(t *testing.T) {
 		tab.leave(`gh.login({ signup: true, loginHint: "kim@example.com" })`)
-		tab.do(chromedp.WaitVisible(`form[action="/register"] input[name="password"]`))
+		tab.do(chromedp.WaitVisible(`form[data-testid="signup-form"] input[name="password"]`))
 		var hint string
-		tab.eval(`document.querySelector('form[action="/register"] input[name="email"]').value`, &hint)
+		tab.eval(`document.querySelector('form[data-testid="signup-form"] input[name="email"]').value`, &hint)
 		if hint != "kim@example.com" {
 			t.Errorf("the sign-up form's email is %q, want the login hint", hint)
 		}
 		tab.do(
-			chromedp.SendKeys(`form[action="/register"] input[name="password"]`, custPassword),
-			chromedp.SendKeys(`form[action="/register"] input[name="first_name"]`, "Kim"),
-			chromedp.Click(`form[action="/register"] button[type="submit"]`),
+			chromedp.SendKeys(`form[data-testid="signup-form"] input[name="password"]`, custPassword),
+			chromedp.SendKeys(`form[data-testid="signup-form"] input[name="first_name"]`, "Kim"),
+			chromedp.Click(`form[data-testid="signup-form"] button[type="submit"]`),
 		)
 		if st := tab.loaded(); st != "signed-in" {
 			var sent any
