@@ -6,6 +6,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/apperr"
+	"gatehouse/txn"
 )
 
 // loginTx runs a password login's database work as one transaction: fn
@@ -18,7 +19,7 @@ import (
 // upgrade a read transaction to a write once another connection has
 // committed since its read (SQLITE_BUSY_SNAPSHOT), and logins running side
 // by side always have. The read there writes nothing and journals nothing.
-func (s TenantStore) loginTx(ctx context.Context, email string, lookup bool, fn func(inner TenantStore, tx *gorm.DB, c *Customer) error) error {
+func (s TenantStore) loginTx(ctx context.Context, email string, lookup bool, fn func(ctx context.Context, inner TenantStore, tx *gorm.DB, c *Customer) error) error {
 	var c *Customer
 	read := func(st TenantStore) error {
 		if !lookup {
@@ -37,13 +38,17 @@ func (s TenantStore) loginTx(ctx context.Context, email string, lookup bool, fn 
 			return err
 		}
 	}
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// txn.Run puts the transaction in the context, so that what the
+	// login starts on the way (a notification's outbox row, the session)
+	// joins it rather than waiting for its lock on another connection.
+	return txn.Run(ctx, s.db, func(ctx context.Context) error {
+		tx := txn.DB(ctx, s.db)
 		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events, inTx: true}
 		if inside {
 			if err := read(inner); err != nil {
 				return err
 			}
 		}
-		return fn(inner, tx, c)
+		return fn(ctx, inner, tx, c)
 	})
 }

@@ -274,7 +274,7 @@ func (s *Service) login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 		token   string
 		outcome error // what the caller hears; the transaction still commits
 	)
-	err = s.store.For(t.ID).loginTx(ctx, email, emailErr == nil, func(inner TenantStore, tx *gorm.DB, c *Customer) error {
+	err = s.store.For(t.ID).loginTx(ctx, email, emailErr == nil, func(ctx context.Context, inner TenantStore, tx *gorm.DB, c *Customer) error {
 		cust = c
 		var err error
 		token, outcome, err = s.loginIn(ctx, t, inner, tx, c, email, password, r, start, release)

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"gatehouse/apperr"
+	"gatehouse/txn"
 )
 
 // Event is one thing that happened.
@@ -71,7 +72,9 @@ func (r *Recorder) Record(ctx context.Context, e Event) error {
 		id := e.TenantID
 		rw.TenantID = &id
 	}
-	if err := r.db.WithContext(ctx).Create(&rw).Error; err != nil {
+	// Inside a txn.Run the event joins that transaction: it commits with
+	// the change it records, or not at all.
+	if err := txn.DB(ctx, r.db).Create(&rw).Error; err != nil {
 		r.log.Error("audit_write_failed", "action", e.Action, "error", err)
 		return apperr.Wrap(err, "write audit event")
 	}
