@@ -46,7 +46,12 @@ type Resolver struct {
 	mu        sync.RWMutex
 	hosts     map[string]entry
 	negatives int
-	flight    singleflight.Group
+	// lastGood is the last tenant found for each host, kept across
+	// ForgetAll: when the database cannot be reached, Resolve answers
+	// with it, so the host still shows its brand (a themed 503) rather
+	// than a neutral page. Forget drops a changed tenant's entries.
+	lastGood map[string]*Tenant
+	flight   singleflight.Group
 
 	known   map[string]uuid.UUID // every host a tenant answers on, to its tenant; nil until loaded
 	loadMu  sync.Mutex           // one load or refresh of the known set at a time
@@ -100,6 +105,14 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Tenant, error) {
 	}
 	v, err, _ := r.flight.Do(key, func() (any, error) { return r.load(ctx, key) })
 	if err != nil {
+		if apperr.Unreachable(err) {
+			r.mu.RLock()
+			stale := r.lastGood[key]
+			r.mu.RUnlock()
+			if stale != nil {
+				return stale, nil
+			}
+		}
 		return nil, err
 	}
 	t := v.(*Tenant)
@@ -150,8 +163,14 @@ func (r *Resolver) remember(key string, t *Tenant) *Tenant {
 		if old, ok := r.hosts[key]; !ok || old.tenant != nil {
 			r.negatives++
 		}
-	} else if old, ok := r.hosts[key]; ok && old.tenant == nil {
-		r.negatives--
+	} else {
+		if old, ok := r.hosts[key]; ok && old.tenant == nil {
+			r.negatives--
+		}
+		if r.lastGood == nil {
+			r.lastGood = make(map[string]*Tenant)
+		}
+		r.lastGood[key] = t
 	}
 	r.hosts[key] = entry{tenant: t, expires: r.now().Add(ttl).UnixNano()}
 	return t
@@ -174,6 +193,11 @@ func (r *Resolver) Forget(id uuid.UUID) {
 	for k, e := range r.hosts {
 		if e.tenant != nil && e.tenant.ID == id {
 			delete(r.hosts, k)
+		}
+	}
+	for k, t := range r.lastGood {
+		if t.ID == id {
+			delete(r.lastGood, k)
 		}
 	}
 	r.dropNegatives()

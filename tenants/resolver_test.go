@@ -39,6 +39,57 @@ func (c *countingLookup) HostsVersion(ctx context.Context) (string, error) {
 	return c.store.HostsVersion(ctx)
 }
 
+// unreachableLookup answers like the store until down is set, then with
+// a network error, as a database that went away does.
+type unreachableLookup struct {
+	countingLookup
+	down atomic.Bool
+}
+
+type netDown struct{}
+
+func (netDown) Error() string   { return "dial tcp 127.0.0.1:5432: connect: connection refused" }
+func (netDown) Timeout() bool   { return false }
+func (netDown) Temporary() bool { return true }
+
+func (u *unreachableLookup) BySlug(ctx context.Context, slug string) (*tenants.Tenant, error) {
+	if u.down.Load() {
+		return nil, netDown{}
+	}
+	return u.countingLookup.BySlug(ctx, slug)
+}
+
+// TestResolverKeepsTheBrandWhileTheDatabaseIsAway: after the cache is
+// emptied (a bus reconnect), a host whose tenant was found before still
+// resolves to it while the database cannot be reached, so its pages can
+// say "briefly unavailable" in the brand's colours. Another tenant's host
+// never gets it, a host never seen gets the error, and a tenant that
+// changed (Forget) is not served stale.
+func TestResolverKeepsTheBrandWhileTheDatabaseIsAway(t *testing.T) {
+	ctx := context.Background()
+	store := mustStore(t)
+	svc := mustService(t, store)
+	acme := mustCreate(t, svc, "acme", "login.acme.test")
+	mustCreate(t, svc, "globex", "login.globex.test")
+	lookup := &unreachableLookup{countingLookup: countingLookup{store: store}}
+	r := tenants.NewResolver(lookup, "localhost", tenants.ResolverOptions{})
+	if got, err := r.Resolve(ctx, "acme.localhost"); err != nil || got.ID != acme.ID {
+		t.Fatalf("before: %v, %v", got, err)
+	}
+	r.ForgetAll()
+	lookup.down.Store(true)
+	if got, err := r.Resolve(ctx, "acme.localhost"); err != nil || got.ID != acme.ID {
+		t.Fatalf("database away: %v, %v; want the last acme seen", got, err)
+	}
+	if got, err := r.Resolve(ctx, "globex.localhost"); err == nil || !apperr.Unreachable(err) {
+		t.Fatalf("a host never resolved: %v, %v; want the database's error", got, err)
+	}
+	r.Forget(acme.ID)
+	if got, err := r.Resolve(ctx, "acme.localhost"); err == nil {
+		t.Fatalf("a changed tenant served stale: %v", got)
+	}
+}
+
 func TestResolver(t *testing.T) {
 	ctx := context.Background()
 	store := mustStore(t)
