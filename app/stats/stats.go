@@ -263,7 +263,7 @@ func (s *Store) rollupBatch(ctx context.Context, tenantID uuid.UUID, minStep tim
 		if err != nil {
 			return err
 		}
-		if r.Watermark.String() >= bound.String() || minStep > 0 && watermarkTime(r.Watermark).Add(minStep).After(watermarkTime(bound)) {
+		if !s.due(r.Watermark, minStep) {
 			return nil
 		}
 		var events []eventRow
@@ -298,6 +298,13 @@ func (s *Store) rollupBatch(ctx context.Context, tenantID uuid.UUID, minStep tim
 		return 0, false, nil
 	}
 	return n, more, err
+}
+
+// due reports whether a rollup from watermark has settled events to look
+// at: it is more than minStep behind the settled bound.
+func (s *Store) due(watermark uuid.UUID, minStep time.Duration) bool {
+	bound := FloorV7(s.now().Add(-Settle))
+	return watermark.String() < bound.String() && !watermarkTime(watermark).Add(minStep).After(watermarkTime(bound))
 }
 
 // watermarkTime is the instant a UUIDv7 was made.
@@ -339,24 +346,35 @@ func (s *Store) Load(ctx context.Context, tenantID uuid.UUID, fields []string) (
 	if tenantID == uuid.Nil {
 		return Overview{}, apperr.New(apperr.Invalid, "tenant required")
 	}
-	if err := s.ensure(ctx, tenantID); err != nil {
-		return Overview{}, err
-	}
-	if _, _, err := s.rollupBatch(ctx, tenantID, Settle); err != nil {
-		return Overview{}, err
-	}
 	now := s.now()
+	r, err := s.row(ctx, s.db, tenantID)
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		if err = s.ensure(ctx, tenantID); err == nil {
+			r, err = s.row(ctx, s.db, tenantID)
+		}
+	}
+	if err != nil {
+		return Overview{}, err
+	}
+	fresh := true // r is current
+	if s.due(r.Watermark, Settle) {
+		if _, _, err := s.rollupBatch(ctx, tenantID, Settle); err != nil {
+			return Overview{}, err
+		}
+		fresh = false
+	}
 	o := Overview{To: dayOf(now), From: dayOf(now).AddDate(0, 0, -(Days - 1))}
-	var r tenantRow
 	counts := map[key]int64{}
 	// Counters and the live events are read against one watermark: were a
 	// rollup to commit in between, they would count its events twice, so
 	// the reads are retried until the watermark held still.
 	for attempt := 0; ; attempt++ {
-		var err error
-		if r, err = s.row(ctx, s.db, tenantID); err != nil {
-			return Overview{}, err
+		if !fresh {
+			if r, err = s.row(ctx, s.db, tenantID); err != nil {
+				return Overview{}, err
+			}
 		}
+		fresh = false
 		clear(counts)
 		var daily []dailyRow
 		if err := s.db.WithContext(ctx).Where("tenant_id = ? AND day >= ? AND day <= ?", tenantID,

@@ -89,9 +89,10 @@ type Tick struct {
 	Y, Label string
 }
 
-// Mark is an x-axis label.
+// Mark is an x-axis label; Anchor is its text-anchor, "end" for the last
+// day so it stays inside the viewBox.
 type Mark struct {
-	X, Label string
+	X, Label, Anchor string
 }
 
 // Row is a day of a chart's table.
@@ -170,7 +171,11 @@ func NewChart(id, title, noun string, days []DayValue) Chart {
 			// A label a week apart, counted back from the last day, so
 			// today is always labelled.
 			if (len(days)-1-i)%7 == 0 {
-				c.Marks = append(c.Marks, Mark{X: num(x + w/2), Label: d.Day.Format("2 Jan")})
+				m := Mark{X: num(x + w/2), Label: d.Day.Format("2 Jan"), Anchor: "middle"}
+				if i == len(days)-1 {
+					m.X, m.Anchor = num(x+w), "end"
+				}
+				c.Marks = append(c.Marks, m)
 			}
 		}
 		first, last := days[0].Day, days[len(days)-1].Day
