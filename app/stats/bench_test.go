@@ -83,20 +83,24 @@ func BenchmarkOverviewMillion(b *testing.B) {
 		b.Fatalf("load: %v customers %d completed %v sign-ins %d", err, o.Customers, o.Completed, stats.Total(o.SignIns))
 	}
 	b.ResetTimer()
-	b.Run("select-1", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			var one int
-			if err := g.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil || one != 1 {
-				b.Fatal(err)
+	// Five rounds, interleaved, so the baseline and the overview see the
+	// same machine; docs/benchmarks.md takes the median of each.
+	for range 5 {
+		b.Run("select-1", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				var one int
+				if err := g.WithContext(ctx).Raw("SELECT 1").Scan(&one).Error; err != nil || one != 1 {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("overview", func(b *testing.B) {
-		for i := 0; i < b.N; i++ {
-			o, err := s.Load(ctx, a.ID, fields)
-			if err != nil || o.Customers != 1000000 {
-				b.Fatal(err)
+		})
+		b.Run("overview", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				o, err := s.Load(ctx, a.ID, fields)
+				if err != nil || o.Customers != 1000000 {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
+		})
+	}
 }
