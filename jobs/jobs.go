@@ -73,6 +73,8 @@ type ForgotPassword struct {
 	TenantID uuid.UUID `json:"tenant_id"`
 	Email    string    `json:"email"`
 	IP       string    `json:"ip"`
+	// UserAgent is the requesting device's, for the audit event.
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // Enqueuer puts tasks on the queue. It is the narrow face of Client that the
