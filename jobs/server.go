@@ -22,6 +22,8 @@ type Handlers struct {
 	Sweeper     Sweeper
 	Webhooks    WebhookDeliverer
 	Backchannel BackchannelLogouts
+	// StaffPasswordResets mails console staff their reset links.
+	StaffPasswordResets StaffPasswordResets
 }
 
 // ServerOptions tune the worker.
@@ -100,6 +102,15 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 				return Permanent(fmt.Errorf("decode forgot-password payload: %w", err))
 			}
 			return h.PasswordResets.SendPasswordReset(ctx, p)
+		})
+	}
+	if h.StaffPasswordResets != nil {
+		s.mux.HandleFunc(TypeStaffForgotPassword, func(ctx context.Context, t *asynq.Task) error {
+			var p StaffForgotPassword
+			if err := json.Unmarshal(t.Payload(), &p); err != nil {
+				return Permanent(fmt.Errorf("decode staff forgot-password payload: %w", err))
+			}
+			return h.StaffPasswordResets.SendStaffPasswordReset(ctx, p)
 		})
 	}
 	return s

@@ -112,7 +112,7 @@ func TestActivityItem(t *testing.T) {
 		{"a multi-line value as lines", audit.Event{Actor: "staff:owner@acme.test", Action: "field.updated", Target: "bio",
 			Detail: map[string]any{"before": map[string]any{"Help": "one\ntwo\nthree"}, "after": map[string]any{"Help": "one\n2\nthree\nfour"}}},
 			"Field changed", "owner@acme.test", func(t *testing.T, it views.ActivityItem) {
-				want := []views.DiffLine{{" ", "one"}, {"-", "two"}, {"+", "2"}, {" ", "three"}, {"+", "four"}}
+				want := []views.DiffLine{{Op: " ", Text: "one"}, {Op: "-", Text: "two"}, {Op: "+", Text: "2"}, {Op: " ", Text: "three"}, {Op: "+", Text: "four"}}
 				if len(it.Changes) != 1 || !reflect.DeepEqual(it.Changes[0].Lines, want) {
 					t.Errorf("changes %+v", it.Changes)
 				}
