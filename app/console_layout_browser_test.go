@@ -218,6 +218,14 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 	do("sign out", chromedp.Click(`[data-testid="logout"]`), chromedp.WaitVisible(`[data-testid="login-form"]`))
 	assertFits(t, ctx, shots, "desktop", console("/login"))
 	assertAccessible(t, ctx, console("/login"))
+	// The signed-out forgot-password pages, on a phone and a desktop.
+	for _, p := range []string{"/login/forgot", "/login/reset?token=not-a-real-token"} {
+		for _, vp := range viewports {
+			do("resize", chromedp.EmulateViewport(vp.w, vp.h))
+			assertFits(t, ctx, shots, vp.name, console(p))
+		}
+		assertAccessible(t, ctx, console(p))
+	}
 
 	// The hosted password fields have a show-password toggle.
 	do("show the password",

@@ -347,6 +347,10 @@ func diffMaps(before, after map[string]any) []views.Change {
 		default:
 			ch.Kind, ch.After = views.Removed, ""
 		}
+		// An empty field that came or went says nothing.
+		if ch.Kind != views.Changed && ch.Before == "" && ch.After == "" {
+			continue
+		}
 		out = append(out, withLines(ch))
 	}
 	return out
@@ -496,6 +500,9 @@ func valueString(v any) string {
 			if s := valueString(x[k]); s != "" {
 				parts = append(parts, fieldLabel(k)+": "+s)
 			}
+		}
+		if len(parts) == 0 {
+			return ""
 		}
 		return "(" + strings.Join(parts, "; ") + ")"
 	}
