@@ -139,7 +139,7 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 	for _, p := range []string{"/t/acme/customers/" + customer, "/t/acme/audit?action=customer.login.failed"} {
 		do("open "+p, chromedp.Navigate(console(p)), chromedp.WaitReady(`main`))
 		body, err := chromedp.Run(ctx, chromedp.Text(`main`))
-		if err != nil || !strings.Contains(body, "unknown visitor") || strings.Contains(body, "customer:") {
+		if err != nil || !strings.Contains(body, "Someone trying") || strings.Contains(body, "customer:") {
 			t.Errorf("%s does not name the failed sign-in's actor as an unknown visitor (%v):\n%s", p, err, body)
 		}
 	}
@@ -223,6 +223,14 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 	do("sign out", chromedp.Click(`[data-testid="logout"]`), chromedp.WaitVisible(`[data-testid="login-form"]`))
 	assertFits(t, ctx, shots, "desktop", console("/login"))
 	assertAccessible(t, ctx, console("/login"))
+	// The signed-out forgot-password pages, on a phone and a desktop.
+	for _, p := range []string{"/login/forgot", "/login/reset?token=not-a-real-token"} {
+		for _, vp := range viewports {
+			do("resize", chromedp.EmulateViewport(vp.w, vp.h))
+			assertFits(t, ctx, shots, vp.name, console(p))
+		}
+		assertAccessible(t, ctx, console(p))
+	}
 
 	// The hosted password fields have a show-password toggle.
 	do("show the password",

@@ -9,6 +9,7 @@ import (
 
 	"gatehouse/app/accounts"
 	"gatehouse/app/api"
+	"gatehouse/app/audit"
 	"gatehouse/app/devshop"
 	"gatehouse/app/hosted"
 	"gatehouse/app/logos"
@@ -52,7 +53,7 @@ func newHandler(s *services) (http.Handler, error) {
 		}
 		e.HandleMethodNotAllowed = false
 		e.RedirectTrailingSlash = false
-		e.Use(web.RequestIDs(), web.AccessLog(log), web.Recover(render, log), metrics.Middleware())
+		e.Use(web.RequestIDs(), web.AccessLog(log), web.Recover(render, log), metrics.Middleware(), audit.Middleware())
 		// Any host: liveness, readiness and the content-hashed static files.
 		e.GET("/healthz", web.Live)
 		e.GET("/readyz", web.Ready(checks...))

@@ -34,6 +34,10 @@ func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers, hoo
 		{Method: http.MethodGet, Path: "/login", Rule: console.Anyone, Handle: (*consoleH).LoginShow},
 		{Method: http.MethodPost, Path: "/login", Rule: console.Anyone, Handle: (*consoleH).LoginSubmit},
 		// The second step, for staff with two-factor sign-in on.
+		{Method: http.MethodGet, Path: "/login/forgot", Rule: console.Anyone, Handle: (*consoleH).ForgotShow},
+		{Method: http.MethodPost, Path: "/login/forgot", Rule: console.Anyone, Handle: (*consoleH).ForgotSubmit},
+		{Method: http.MethodGet, Path: "/login/reset", Rule: console.Anyone, Handle: (*consoleH).ResetShow},
+		{Method: http.MethodPost, Path: "/login/reset", Rule: console.Anyone, Handle: (*consoleH).ResetSubmit},
 		{Method: http.MethodGet, Path: "/login/totp", Rule: console.Anyone, Handle: (*consoleH).LoginCodeShow},
 		{Method: http.MethodPost, Path: "/login/totp", Rule: console.Anyone, Handle: (*consoleH).LoginCodeSubmit},
 		{Method: http.MethodGet, Path: "/invite", Rule: console.Anyone, Handle: (*consoleH).InviteShow},
@@ -179,6 +183,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 		Log:           s.log,
 		Staff:         staff,
 		TwoFactor:     access.NewTwoFactor(staff, s.box),
+		Recovery:      s.staffRecovery(staff),
 		Tenants:       s.tenants,
 		Sessions:      s.sessions,
 		Limiter:       s.limiter,

@@ -28,6 +28,9 @@ const (
 const (
 	TypeSendMail       = "mail:send"
 	TypeForgotPassword = "account:forgot-password"
+	// TypeStaffForgotPassword is a console staff member's forgotten
+	// password: like TypeForgotPassword, the request only enqueues it.
+	TypeStaffForgotPassword = "staff:forgot-password"
 	// TypeOIDCSweep is the periodic sweep of expired authorization
 	// requests and tokens. It is a platform task with no payload: the
 	// handler goes through the tenants one by one.
@@ -73,6 +76,16 @@ type ForgotPassword struct {
 	TenantID uuid.UUID `json:"tenant_id"`
 	Email    string    `json:"email"`
 	IP       string    `json:"ip"`
+	// UserAgent is the requesting device's, for the audit event.
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+// StaffForgotPassword asks the worker to mail a console reset link if the
+// address is an active staff member's. It belongs to no tenant.
+type StaffForgotPassword struct {
+	Email     string `json:"email"`
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // Enqueuer puts tasks on the queue. It is the narrow face of Client that the
@@ -121,6 +134,12 @@ func (c *Client) EnqueueMail(ctx context.Context, m SendMail) error {
 // EnqueueForgotPassword queues a reset request on the critical queue.
 func (c *Client) EnqueueForgotPassword(ctx context.Context, p ForgotPassword) error {
 	return c.add(ctx, OutboxTask{TenantID: p.TenantID, Type: TypeForgotPassword, Payload: p, Queue: QueueCritical, MaxRetry: 5, Timeout: time.Minute})
+}
+
+// EnqueueStaffForgotPassword queues a staff reset request on the critical
+// queue, as a platform task.
+func (c *Client) EnqueueStaffForgotPassword(ctx context.Context, p StaffForgotPassword) error {
+	return c.add(ctx, OutboxTask{Type: TypeStaffForgotPassword, Payload: p, Queue: QueueCritical, MaxRetry: 5, Timeout: time.Minute})
 }
 
 // EnqueueBackchannelLogout queues a logout token for one app on the default
@@ -185,6 +204,12 @@ type MailDeliverer interface {
 // PasswordResets sends the mail a forgot-password request calls for.
 type PasswordResets interface {
 	SendPasswordReset(ctx context.Context, p ForgotPassword) error
+}
+
+// StaffPasswordResets sends the mail a staff forgot-password request
+// calls for.
+type StaffPasswordResets interface {
+	SendStaffPasswordReset(ctx context.Context, p StaffForgotPassword) error
 }
 
 // Permanent marks err as one that a retry cannot fix (a rejected address, a

@@ -25,6 +25,8 @@ type Handlers struct {
 	// Stats, when set, folds the audit events of every tenant into the
 	// console overview's counters every ServerOptions.StatsEvery.
 	Stats StatsRollup
+	// StaffPasswordResets mails console staff their reset links.
+	StaffPasswordResets StaffPasswordResets
 }
 
 // StatsRollup keeps the console overview's counters (stats.Store).
@@ -127,6 +129,15 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 				return Permanent(fmt.Errorf("decode forgot-password payload: %w", err))
 			}
 			return h.PasswordResets.SendPasswordReset(ctx, p)
+		})
+	}
+	if h.StaffPasswordResets != nil {
+		s.mux.HandleFunc(TypeStaffForgotPassword, func(ctx context.Context, t *asynq.Task) error {
+			var p StaffForgotPassword
+			if err := json.Unmarshal(t.Payload(), &p); err != nil {
+				return Permanent(fmt.Errorf("decode staff forgot-password payload: %w", err))
+			}
+			return h.StaffPasswordResets.SendStaffPasswordReset(ctx, p)
 		})
 	}
 	return s

@@ -34,7 +34,7 @@ func (s *Service) ForgotPassword(ctx context.Context, t *tenants.Tenant, rawEmai
 		// Quietly drop the extra requests: the answer must look the same.
 		return nil
 	}
-	return s.queue.EnqueueForgotPassword(ctx, jobs.ForgotPassword{TenantID: t.ID, Email: email, IP: r.IP})
+	return s.queue.EnqueueForgotPassword(ctx, jobs.ForgotPassword{TenantID: t.ID, Email: email, IP: r.IP, UserAgent: r.UserAgent})
 }
 
 // SetPasswordLinks issues the single-use link with which a customer who
@@ -128,7 +128,7 @@ func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) 
 	if err := s.queue.EnqueueMail(ctx, msg); err != nil {
 		return err
 	}
-	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset_requested", c.Email, Request{IP: p.IP}, map[string]any{"sent": sent})
+	s.record(ctx, t, "customer:"+c.ID.String(), "customer.password.reset_requested", c.Email, Request{IP: p.IP, UserAgent: p.UserAgent}, map[string]any{"sent": sent})
 	return nil
 }
 

@@ -440,7 +440,7 @@ func (s *Service) record(ctx context.Context, t *tenants.Tenant, actor, action, 
 // recordIn writes an audit event through rec (one bound to a transaction,
 // when the event must commit with the change) and returns its error.
 func (s *Service) recordIn(ctx context.Context, rec *audit.Recorder, t *tenants.Tenant, actor, action, target string, r Request, detail map[string]any) error {
-	return rec.Record(ctx, audit.Event{TenantID: t.ID, Actor: actor, Action: action, Target: target, IP: r.IP, Detail: detail})
+	return rec.Record(ctx, audit.Event{TenantID: t.ID, Actor: actor, Action: action, Target: target, IP: r.IP, UserAgent: r.UserAgent, Detail: detail})
 }
 
 // apperrMessage is the message of a domain error, for a field.

@@ -79,7 +79,7 @@ func (s *Service) EditProfile(ctx context.Context, t *tenants.Tenant, c *Custome
 // SendReset queues the same mail as the customer's own forgot-password
 // request.
 func (s *Service) SendReset(ctx context.Context, t *tenants.Tenant, c *Customer, actor string, r Request) error {
-	if err := s.queue.EnqueueForgotPassword(ctx, jobs.ForgotPassword{TenantID: t.ID, Email: c.Email, IP: r.IP}); err != nil {
+	if err := s.queue.EnqueueForgotPassword(ctx, jobs.ForgotPassword{TenantID: t.ID, Email: c.Email, IP: r.IP, UserAgent: r.UserAgent}); err != nil {
 		return err
 	}
 	s.record(ctx, t, actor, "customer.password.reset_sent", c.Email, r, nil)

@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
+	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"gorm.io/datatypes"
 	"gorm.io/gorm"
@@ -24,19 +26,69 @@ type Event struct {
 	Action   string    // stable, dotted: "customer.login.failed"
 	Target   string
 	IP       string
-	Detail   map[string]any // before/after and the like; never secrets
-	At       time.Time
+	// UserAgent is the device's User-Agent header, cut to 256 bytes. Left
+	// empty, it and IP are taken from the request the context carries
+	// (WithClient), so no call site has to pass them on.
+	UserAgent string
+	Detail    map[string]any // before/after and the like; never secrets
+	At        time.Time
+}
+
+// Client is where a request came from: its address and its device.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying c, for every event recorded under it.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns the client ctx carries, if any.
+func ClientFrom(ctx context.Context) (Client, bool) {
+	c, ok := ctx.Value(clientKey{}).(Client)
+	return c, ok
+}
+
+// Middleware puts the request's client into its context, so any event
+// recorded while serving it says where it came from: one place, not one
+// per call site. It runs after the engine's trusted-proxy setup, so the
+// address is the one the login throttles use.
+func Middleware() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Request = c.Request.WithContext(WithClient(c.Request.Context(), Client{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}))
+		c.Next()
+	}
+}
+
+// maxUserAgent is how much of a User-Agent header is kept; real ones are
+// far shorter, and a longer one is noise or an attack on the log.
+const maxUserAgent = 256
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
 
 type row struct {
-	ID       uuid.UUID
-	TenantID *uuid.UUID
-	Actor    string
-	Action   string
-	Target   string
-	IP       string
-	Detail   datatypes.JSON
-	At       time.Time
+	ID        uuid.UUID
+	TenantID  *uuid.UUID
+	Actor     string
+	Action    string
+	Target    string
+	IP        string
+	UserAgent string
+	Detail    datatypes.JSON
+	At        time.Time
 }
 
 func (row) TableName() string { return "audit_events" }
@@ -60,6 +112,15 @@ func (r *Recorder) Record(ctx context.Context, e Event) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
+	if cl, ok := ClientFrom(ctx); ok {
+		if e.IP == "" {
+			e.IP = cl.IP
+		}
+		if e.UserAgent == "" {
+			e.UserAgent = cl.UserAgent
+		}
+	}
+	e.UserAgent = truncate(e.UserAgent, maxUserAgent)
 	r.log.LogAttrs(ctx, slog.LevelInfo, "audit",
 		slog.String("action", e.Action), slog.String("actor", e.Actor), slog.String("target", e.Target),
 		slog.String("tenant_id", e.TenantID.String()), slog.String("client_ip", e.IP))
@@ -67,7 +128,7 @@ func (r *Recorder) Record(ctx context.Context, e Event) error {
 	if err != nil || e.Detail == nil {
 		detail = []byte("{}")
 	}
-	rw := row{ID: uuid.Must(uuid.NewV7()), Actor: e.Actor, Action: e.Action, Target: e.Target, IP: e.IP, Detail: detail, At: e.At}
+	rw := row{ID: uuid.Must(uuid.NewV7()), Actor: e.Actor, Action: e.Action, Target: e.Target, IP: e.IP, UserAgent: e.UserAgent, Detail: detail, At: e.At}
 	if e.TenantID != uuid.Nil {
 		id := e.TenantID
 		rw.TenantID = &id
@@ -124,7 +185,7 @@ func (r *Recorder) List(ctx context.Context, tenantID uuid.UUID, f Filter) ([]Ev
 	events := make([]Event, 0, len(rows))
 	ids := make([]uuid.UUID, 0, len(rows))
 	for _, rw := range rows {
-		e := Event{TenantID: tenantID, Actor: rw.Actor, Action: rw.Action, Target: rw.Target, IP: rw.IP, At: rw.At.UTC()}
+		e := Event{TenantID: tenantID, Actor: rw.Actor, Action: rw.Action, Target: rw.Target, IP: rw.IP, UserAgent: rw.UserAgent, At: rw.At.UTC()}
 		_ = json.Unmarshal(rw.Detail, &e.Detail)
 		events = append(events, e)
 		ids = append(ids, rw.ID)

@@ -4,8 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"gatehouse/app/apptest"
 	"gatehouse/app/audit"
@@ -46,4 +48,57 @@ func TestAuditIsTenantScoped(t *testing.T) {
 			t.Fatalf("bravo sees %+v", events)
 		}
 	})
+}
+
+func TestRecordTakesTheClientFromTheContext(t *testing.T) {
+	ctx := context.Background()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d := apptest.MigratedDB(t)
+	svc := tenants.NewService(tenants.NewStore(d.Gorm), nil, "localhost", quiet)
+	a, _ := svc.Create(ctx, tenants.NewTenant{Slug: "acme", Name: "A"})
+	r := audit.NewRecorder(d.Gorm, quiet)
+	cctx := audit.WithClient(ctx, audit.Client{IP: "203.0.113.7", UserAgent: macChrome})
+	if err := r.Record(cctx, audit.Event{TenantID: a.ID, Actor: "staff:a@example.com", Action: "theme.updated"}); err != nil {
+		t.Fatal(err)
+	}
+	// A call site that knows better keeps its own values.
+	if err := r.Record(cctx, audit.Event{TenantID: a.ID, Actor: "system", Action: "campaign.finished", IP: "198.51.100.1", UserAgent: "curl/8.5.0"}); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("é", 300)
+	if err := r.Record(audit.WithClient(ctx, audit.Client{UserAgent: long}), audit.Event{TenantID: a.ID, Actor: "system", Action: "x.y"}); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := r.List(ctx, a.ID, audit.Filter{})
+	if err != nil || len(events) != 3 {
+		t.Fatalf("List = %+v, %v", events, err)
+	}
+	if got := events[0].UserAgent; len(got) > 256 || !utf8.ValidString(got) || got == "" {
+		t.Errorf("long user agent kept as %d bytes, valid %v", len(got), utf8.ValidString(got))
+	}
+	if e := events[1]; e.IP != "198.51.100.1" || e.UserAgent != "curl/8.5.0" {
+		t.Errorf("explicit client overridden: %+v", e)
+	}
+	if e := events[2]; e.IP != "203.0.113.7" || e.UserAgent != macChrome {
+		t.Errorf("context client not recorded: %+v", e)
+	}
+}
+
+const macChrome = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+
+func TestDeviceName(t *testing.T) {
+	for _, c := range []struct{ ua, want string }{
+		{macChrome, "Chrome on macOS"},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "Safari on iOS"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0", "Firefox on Windows"},
+		{"Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.39 Mobile Safari/537.36 EdgA/131.0.2903.48", "Edge on Android"},
+		{"curl/8.5.0", "curl"},
+		{"Go-http-client/1.1", "Go-http-client"},
+		{"", ""},
+		{"   ", ""},
+	} {
+		if got := audit.DeviceName(c.ua); got != c.want {
+			t.Errorf("DeviceName(%q) = %q, want %q", c.ua, got, c.want)
+		}
+	}
 }

@@ -1,12 +1,10 @@
 package console
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -92,9 +90,7 @@ func (h *Handlers) AuditList(c *gin.Context) {
 			events, ids = events[:auditPageSize], ids[:auditPageSize]
 			v.NextURL = q.next(t.Slug, ids[len(ids)-1])
 		}
-		for _, e := range events {
-			v.Rows = append(v.Rows, views.AuditRow{At: e.At.Format("2006-01-02 15:04:05"), Actor: actorLabel(e.Actor), Action: e.Action, Target: e.Target, IP: e.IP, Detail: detailText(e.Detail)})
-		}
+		v.Rows = h.activity(c.Request.Context(), t, events)
 	}
 	if isHTMX(c) && q.Before != "" {
 		h.d.Render.HTML(c, status, views.AuditChunk(v))
@@ -102,29 +98,4 @@ func (h *Handlers) AuditList(c *gin.Context) {
 	}
 	v.Chrome = h.chrome(c, "Audit log · "+t.Name, tenantCrumbs(c, views.Crumb{Label: "Audit log"})...)
 	h.d.Render.HTML(c, status, views.Audit(v))
-}
-
-// detailText is an event's detail as compact JSON, cut to a readable size.
-func detailText(d map[string]any) string {
-	if len(d) == 0 {
-		return ""
-	}
-	b, err := json.Marshal(d)
-	if err != nil {
-		return ""
-	}
-	s := string(b)
-	if utf8.RuneCountInString(s) > 400 {
-		s = string([]rune(s)[:400]) + "…"
-	}
-	return s
-}
-
-// actorLabel is how the console names who did something. "anonymous" is a
-// visitor who proved nothing, such as someone typing a wrong password.
-func actorLabel(actor string) string {
-	if actor == "anonymous" || actor == "" {
-		return "unknown visitor"
-	}
-	return actor
 }

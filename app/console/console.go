@@ -51,6 +51,8 @@ type Deps struct {
 	// TwoFactor is the staff's optional TOTP second factor; the sign-in
 	// form goes through it.
 	TwoFactor *access.TwoFactor
+	// Recovery is the sign-in page's "forgot your password" flow.
+	Recovery *access.Recovery
 
 	// ConsoleCSSURL is the hashed URL of console.css.
 	ConsoleCSSURL string

@@ -144,9 +144,7 @@ func (h *Handlers) renderCustomer(c *gin.Context, status int, t *tenants.Tenant,
 		v.Sessions = append(v.Sessions, views.SessionRow{ID: s.ID, Host: s.Host, IP: s.IP, Agent: s.UserAgent,
 			Created: s.CreatedAt.Format("2006-01-02 15:04"), LastSeen: s.LastSeenAt.Format("2006-01-02 15:04")})
 	}
-	for _, e := range events {
-		v.Events = append(v.Events, views.AuditRow{At: e.At.Format("2006-01-02 15:04:05"), Actor: actorLabel(e.Actor), Action: e.Action, Target: e.Target, IP: e.IP})
-	}
+	v.Events = h.customerActivity(ctx, t, cu, events)
 	v.Chrome = h.chrome(c, cu.Email+" · "+t.Name, tenantCrumbs(c, views.Crumb{Label: "Customers", Href: "/t/" + t.Slug + "/customers"}, views.Crumb{Label: cu.Email})...)
 	h.d.Render.HTML(c, status, views.Customer(v))
 }

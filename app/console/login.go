@@ -42,6 +42,9 @@ func (h *Handlers) LoginShow(c *gin.Context) {
 	if c.Query("welcome") == "1" {
 		v.Notice = "Your password is set. Sign in to continue."
 	}
+	if c.Query("reset") == "1" {
+		v.Notice = "Your password is changed and every session of your account is signed out. Sign in with the new password."
+	}
 	h.d.Render.HTML(c, http.StatusOK, views.Login(v))
 }
 

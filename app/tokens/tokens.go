@@ -30,7 +30,15 @@ const (
 	Reset       Purpose = "password_reset"
 	Verify      Purpose = "email_verify"
 	SetPassword Purpose = "set_password" // "set your password" campaigns for imported customers
+	// StaffReset is a staff member's forgotten-password link. Staff
+	// belong to no one tenant, so its tokens are platform tokens
+	// (IssuePlatform and the like), under the same rules as customers'.
+	StaffReset Purpose = "staff_password_reset"
 )
+
+// platform scopes a token to no tenant: tenant_id IS NULL. Only the
+// Platform methods use it, so a tenant's call can never reach one.
+var platform = uuid.Nil
 
 type row struct {
 	ID        string
@@ -66,6 +74,15 @@ func (s *Store) Issue(ctx context.Context, tenantID, subjectID uuid.UUID, purpos
 	if tenantID == uuid.Nil {
 		return "", apperr.New(apperr.Internal, "tokens: a tenant is required")
 	}
+	return s.issue(ctx, tenantID, subjectID, purpose, ttl, data)
+}
+
+// IssuePlatform is Issue for a token of no tenant (a staff member's).
+func (s *Store) IssuePlatform(ctx context.Context, subjectID uuid.UUID, purpose Purpose, ttl time.Duration, data map[string]string) (string, error) {
+	return s.issue(ctx, platform, subjectID, purpose, ttl, data)
+}
+
+func (s *Store) issue(ctx context.Context, tenantID, subjectID uuid.UUID, purpose Purpose, ttl time.Duration, data map[string]string) (string, error) {
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return "", apperr.Wrap(err, "token")
@@ -76,7 +93,7 @@ func (s *Store) Issue(ctx context.Context, tenantID, subjectID uuid.UUID, purpos
 		b = []byte("{}")
 	}
 	now := s.now()
-	r := row{ID: hash(token), TenantID: &tenantID, SubjectID: subjectID, Purpose: string(purpose), Data: b, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	r := row{ID: hash(token), TenantID: tenantColumn(tenantID), SubjectID: subjectID, Purpose: string(purpose), Data: b, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := txn.DB(ctx, s.db).Create(&r).Error; err != nil {
 		return "", apperr.Wrap(err, "issue token")
 	}
@@ -93,15 +110,27 @@ type Redeemed struct {
 // tenant and purpose, has not expired and has not been used; the check and
 // the marking are one UPDATE, so of many concurrent calls exactly one wins.
 func (s *Store) Redeem(ctx context.Context, tenantID uuid.UUID, purpose Purpose, token string) (Redeemed, error) {
-	if token == "" || len(token) > 100 || tenantID == uuid.Nil {
+	if tenantID == uuid.Nil {
+		return Redeemed{}, ErrInvalid
+	}
+	return s.redeem(ctx, tenantID, purpose, token)
+}
+
+// RedeemPlatform is Redeem for a token of no tenant.
+func (s *Store) RedeemPlatform(ctx context.Context, purpose Purpose, token string) (Redeemed, error) {
+	return s.redeem(ctx, platform, purpose, token)
+}
+
+func (s *Store) redeem(ctx context.Context, tenantID uuid.UUID, purpose Purpose, token string) (Redeemed, error) {
+	if token == "" || len(token) > 100 {
 		return Redeemed{}, ErrInvalid
 	}
 	id := hash(token)
 	now := s.now()
 	var out Redeemed
 	err := txn.DB(ctx, s.db).Transaction(func(tx *gorm.DB) error {
-		res := tx.Model(&row{}).
-			Where("id = ? AND tenant_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", id, tenantID, string(purpose), now).
+		res := inTenant(tx.Model(&row{}), tenantID).
+			Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", id, string(purpose), now).
 			Update("used_at", now)
 		if res.Error != nil {
 			return apperr.Wrap(res.Error, "redeem token")
@@ -123,12 +152,24 @@ func (s *Store) Redeem(ctx context.Context, tenantID uuid.UUID, purpose Purpose,
 // Check reports whether token is currently redeemable, without using it,
 // so a form can say "expired" before the customer types a new password.
 func (s *Store) Check(ctx context.Context, tenantID uuid.UUID, purpose Purpose, token string) error {
-	if token == "" || len(token) > 100 || tenantID == uuid.Nil {
+	if tenantID == uuid.Nil {
+		return ErrInvalid
+	}
+	return s.check(ctx, tenantID, purpose, token)
+}
+
+// CheckPlatform is Check for a token of no tenant.
+func (s *Store) CheckPlatform(ctx context.Context, purpose Purpose, token string) error {
+	return s.check(ctx, platform, purpose, token)
+}
+
+func (s *Store) check(ctx context.Context, tenantID uuid.UUID, purpose Purpose, token string) error {
+	if token == "" || len(token) > 100 {
 		return ErrInvalid
 	}
 	var n int64
-	err := s.db.WithContext(ctx).Model(&row{}).
-		Where("id = ? AND tenant_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hash(token), tenantID, string(purpose), s.now()).
+	err := inTenant(s.db.WithContext(ctx).Model(&row{}), tenantID).
+		Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hash(token), string(purpose), s.now()).
 		Count(&n).Error
 	if err != nil {
 		return apperr.Wrap(err, "check token")
@@ -142,13 +183,41 @@ func (s *Store) Check(ctx context.Context, tenantID uuid.UUID, purpose Purpose, 
 // Revoke invalidates every unused token of subject for purpose: a new reset
 // link makes the older ones worthless.
 func (s *Store) Revoke(ctx context.Context, tenantID, subjectID uuid.UUID, purpose Purpose) error {
-	err := s.db.WithContext(ctx).Model(&row{}).
-		Where("tenant_id = ? AND subject_id = ? AND purpose = ? AND used_at IS NULL", tenantID, subjectID, string(purpose)).
+	if tenantID == uuid.Nil {
+		return nil // no tenant's tokens: nothing to revoke
+	}
+	return s.revoke(ctx, tenantID, subjectID, purpose)
+}
+
+// RevokePlatform is Revoke for tokens of no tenant.
+func (s *Store) RevokePlatform(ctx context.Context, subjectID uuid.UUID, purpose Purpose) error {
+	return s.revoke(ctx, platform, subjectID, purpose)
+}
+
+func (s *Store) revoke(ctx context.Context, tenantID, subjectID uuid.UUID, purpose Purpose) error {
+	err := inTenant(txn.DB(ctx, s.db).Model(&row{}), tenantID).
+		Where("subject_id = ? AND purpose = ? AND used_at IS NULL", subjectID, string(purpose)).
 		Update("used_at", s.now()).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return apperr.Wrap(err, "revoke tokens")
 	}
 	return nil
+}
+
+// inTenant scopes q to tenantID's tokens, or to the platform's (no
+// tenant) for the platform scope.
+func inTenant(q *gorm.DB, tenantID uuid.UUID) *gorm.DB {
+	if tenantID == platform {
+		return q.Where("tenant_id IS NULL")
+	}
+	return q.Where("tenant_id = ?", tenantID)
+}
+
+func tenantColumn(tenantID uuid.UUID) *uuid.UUID {
+	if tenantID == platform {
+		return nil
+	}
+	return &tenantID
 }
 
 func hash(token string) string {
@@ -160,12 +229,24 @@ func hash(token string) string {
 // multi-step flow reads its state on every step and redeems the token
 // only on the last one.
 func (s *Store) Peek(ctx context.Context, tenantID uuid.UUID, purpose Purpose, token string) (Redeemed, error) {
-	if token == "" || len(token) > 100 || tenantID == uuid.Nil {
+	if tenantID == uuid.Nil {
+		return Redeemed{}, ErrInvalid
+	}
+	return s.peek(ctx, tenantID, purpose, token)
+}
+
+// PeekPlatform is Peek for a token of no tenant.
+func (s *Store) PeekPlatform(ctx context.Context, purpose Purpose, token string) (Redeemed, error) {
+	return s.peek(ctx, platform, purpose, token)
+}
+
+func (s *Store) peek(ctx context.Context, tenantID uuid.UUID, purpose Purpose, token string) (Redeemed, error) {
+	if token == "" || len(token) > 100 {
 		return Redeemed{}, ErrInvalid
 	}
 	var r row
-	err := s.db.WithContext(ctx).
-		Where("id = ? AND tenant_id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hash(token), tenantID, string(purpose), s.now()).
+	err := inTenant(s.db.WithContext(ctx), tenantID).
+		Where("id = ? AND purpose = ? AND used_at IS NULL AND expires_at > ?", hash(token), string(purpose), s.now()).
 		Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return Redeemed{}, ErrInvalid

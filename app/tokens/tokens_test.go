@@ -104,3 +104,65 @@ func TestTokens(t *testing.T) {
 		}
 	})
 }
+
+// Platform tokens (a staff member's) belong to no tenant: no tenant can
+// use one, a platform call cannot use a tenant's, and each works once
+// however many requests race.
+func TestPlatformTokens(t *testing.T) {
+	ctx := context.Background()
+	s, acme, _ := setup(t)
+	staff := uuid.Must(uuid.NewV7())
+	tok, err := s.IssuePlatform(ctx, staff, tokens.StaffReset, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("other tenant", func(t *testing.T) {
+		if err := s.Check(ctx, acme, tokens.StaffReset, tok); err == nil {
+			t.Error("a tenant checks a platform token")
+		}
+		if _, err := s.Redeem(ctx, acme, tokens.StaffReset, tok); err == nil {
+			t.Error("a tenant redeems a platform token")
+		}
+		tenantTok, _ := s.Issue(ctx, acme, staff, tokens.StaffReset, time.Hour, nil)
+		if err := s.CheckPlatform(ctx, tokens.StaffReset, tenantTok); err == nil {
+			t.Error("a platform check accepts a tenant's token")
+		}
+	})
+	t.Run("wrong purpose", func(t *testing.T) {
+		if _, err := s.PeekPlatform(ctx, tokens.Reset, tok); err == nil {
+			t.Error("peeked for another purpose")
+		}
+	})
+	t.Run("single use under a race", func(t *testing.T) {
+		if red, err := s.PeekPlatform(ctx, tokens.StaffReset, tok); err != nil || red.SubjectID != staff {
+			t.Fatalf("peek = %+v, %v", red, err)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		wins := 0
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := s.RedeemPlatform(ctx, tokens.StaffReset, tok); err == nil {
+					mu.Lock()
+					wins++
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if wins != 1 {
+			t.Fatalf("%d redemptions succeeded", wins)
+		}
+	})
+	t.Run("a new link revokes the old", func(t *testing.T) {
+		old, _ := s.IssuePlatform(ctx, staff, tokens.StaffReset, time.Hour, nil)
+		if err := s.RevokePlatform(ctx, staff, tokens.StaffReset); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CheckPlatform(ctx, tokens.StaffReset, old); err == nil {
+			t.Error("revoked token still valid")
+		}
+	})
+}

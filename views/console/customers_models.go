@@ -34,7 +34,7 @@ type CustomerPage struct {
 	Errors     Errors
 	Identities []IdentityRow
 	Sessions   []SessionRow
-	Events     []AuditRow
+	Events     []ActivityItem
 	CanWrite   bool
 	CanDelete  bool
 	// ConfirmDelete shows the typed-confirmation form for deleting.

@@ -45,7 +45,7 @@ type AuditPage struct {
 	Chrome  Chrome
 	Slug    string
 	Filter  AuditFilter
-	Rows    []AuditRow
+	Rows    []ActivityItem
 	NextURL string // the next (older) page; "" on the last
 	Errors  Errors
 }
@@ -57,16 +57,6 @@ type AuditFilter struct {
 	Target string
 	From   string // YYYY-MM-DD
 	To     string // YYYY-MM-DD, inclusive
-}
-
-// AuditRow is one event.
-type AuditRow struct {
-	At     string
-	Actor  string
-	Action string
-	Target string
-	IP     string
-	Detail string
 }
 
 // OutboxPage lists the dev outbox.
