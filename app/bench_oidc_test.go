@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -28,6 +29,7 @@ import (
 // moves both alike. Each sub-benchmark reports req/s.
 func BenchmarkOP(b *testing.B) {
 	ob := newOPBench(b)
+	ob.refreshChains(b)
 	// Rounds rather than -count: -count repeats each sub-benchmark before
 	// the next starts, and these must be interleaved, so that a change in
 	// the shared machine's load falls on every endpoint and its baseline
@@ -74,10 +76,12 @@ func (ob *opBench) round(b *testing.B) {
 		}, ob.client)
 	})
 	b.Run("Refresh", func(b *testing.B) {
-		// Refresh tokens rotate, so each goroutine follows its own chain.
-		chains := make(chan string, 4*benchParallelism*2)
-		for range cap(chains) {
-			chains <- ob.exchange(b, ob.code(b, ob.visitors[0])).RefreshToken
+		// Refresh tokens rotate, so each goroutine follows its own chain,
+		// and each chain is its own customer's, signed in on their own
+		// device, as real refresh traffic is.
+		chains := make(chan string, len(ob.chains))
+		for _, v := range ob.chains {
+			chains <- ob.exchange(b, ob.code(b, v)).RefreshToken
 		}
 		b.SetParallelism(benchParallelism)
 		b.ReportAllocs()
@@ -125,6 +129,7 @@ type opBench struct {
 	web      createdApp
 	machine  createdApp
 	visitors []*apptest.Visitor
+	chains   []*apptest.Visitor // one customer per Refresh goroutine
 	access   string
 }
 
@@ -152,15 +157,30 @@ func newOPBenchCounted(b testing.TB) (*opBench, *app.Statements) {
 	ob.srv = &apptest.Server{Port: "80", Client: ob.client}
 	// Signed-in browsers, one per goroutine that makes codes.
 	for i := range benchParallelism {
-		v := ob.srv.Visitor(b)
-		form := url.Values{"email": {fmt.Sprintf("bench%d@example.com", i)}, "password": {"bench passphrase 1"}}
-		if p := v.Post(ob.host, "/register", form); p.StatusCode != http.StatusSeeOther {
-			b.Fatalf("register: %d %.300s", p.StatusCode, p.Body)
-		}
-		ob.visitors = append(ob.visitors, v)
+		ob.visitors = append(ob.visitors, ob.signUp(b, fmt.Sprintf("bench%d@example.com", i)))
 	}
 	ob.access = ob.exchange(b, ob.code(b, ob.visitors[0])).AccessToken
 	return ob, st
+}
+
+// signUp registers a customer and returns their signed-in browser.
+func (ob *opBench) signUp(b testing.TB, email string) *apptest.Visitor {
+	b.Helper()
+	v := ob.srv.Visitor(b)
+	form := url.Values{"email": {email}, "password": {"bench passphrase 1"}}
+	if p := v.Post(ob.host, "/register", form); p.StatusCode != http.StatusSeeOther {
+		b.Fatalf("register: %d %.300s", p.StatusCode, p.Body)
+	}
+	return v
+}
+
+// refreshChains signs in one customer per Refresh goroutine (RunParallel
+// starts GOMAXPROCS × benchParallelism), once per benchmark.
+func (ob *opBench) refreshChains(b testing.TB) {
+	b.Helper()
+	for i := len(ob.chains); i < runtime.GOMAXPROCS(0)*benchParallelism; i++ {
+		ob.chains = append(ob.chains, ob.signUp(b, fmt.Sprintf("device%d@example.com", i)))
+	}
 }
 
 func benchCreateApp(b testing.TB, env *apptest.Env, args ...string) createdApp {
