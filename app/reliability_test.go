@@ -71,7 +71,21 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatal("the sign-up made with Redis down left no job in the outbox")
 	}
 
+	// A forgot-password made with Redis down is counted in memory and its
+	// job waits in the outbox, like the sign-up's mail: not taken for
+	// "throttled" and dropped.
+	if p := srv.Visitor(t).Post(host, "/password/forgot", url.Values{"email": {"ann@example.com"}}); p.StatusCode != http.StatusOK {
+		t.Fatalf("forgot-password with Redis down: %d %.300s", p.StatusCode, p.Body)
+	}
+	before := mailsTo(env.Mail.Messages(), "ann@example.com")
+
 	rp.Start()
+	apptest.Eventually(t, 30*time.Second, func() error {
+		if n := mailsTo(env.Mail.Messages(), "ann@example.com"); n != before+1 {
+			return fmt.Errorf("ann has %d mails after Redis returned; want the reset mail (%d)", n, before+1)
+		}
+		return nil
+	})
 	m := env.Mail.WaitFor(t, "bob@example.com", 30*time.Second)
 	if !strings.Contains(m.Subject, "Confirm your email") {
 		t.Fatalf("bob got %q", m.Subject)
@@ -85,6 +99,9 @@ func TestRedisOutage(t *testing.T) {
 	})
 	if n := mailsTo(env.Mail.Messages(), "bob@example.com"); n != 1 {
 		t.Fatalf("bob got %d mails; want the one verification mail", n)
+	}
+	if n := mailsTo(env.Mail.Messages(), "ann@example.com"); n != before+1 {
+		t.Fatalf("ann got %d mails; want %d (one reset mail for the forgot-password made with Redis down)", n, before+1)
 	}
 	apptest.Eventually(t, 5*time.Second, func() error {
 		if code, word, body := readyz(t, srv); code != 200 || word != "ok" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
 )
 
 // Handlers are what the worker runs, wired by app.
@@ -22,6 +23,11 @@ type Handlers struct {
 	Sweeper     Sweeper
 	Webhooks    WebhookDeliverer
 	Backchannel BackchannelLogouts
+	// DB, when set, records the tasks whose effects must happen once
+	// (job_done): a mail is handed to SMTP once per task id, and a
+	// forgot-password request writes its mail once, however often Redis
+	// runs the task (Once, SendOnce).
+	DB *gorm.DB
 }
 
 // ServerOptions tune the worker.
@@ -70,7 +76,7 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 		}),
 	})
 	if h.Mail != nil {
-		s.mux.HandleFunc(TypeSendMail, mailHandler(h.Mail))
+		s.mux.HandleFunc(TypeSendMail, mailHandler(h.Mail, h.DB))
 	}
 	if h.Imports != nil || h.Campaigns != nil {
 		RegisterImports(s.mux, h.Imports, h.Campaigns)
@@ -99,7 +105,9 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 			if err := json.Unmarshal(t.Payload(), &p); err != nil {
 				return Permanent(fmt.Errorf("decode forgot-password payload: %w", err))
 			}
-			return h.PasswordResets.SendPasswordReset(ctx, p)
+			return Once(ctx, h.DB, TypeForgotPassword, func(ctx context.Context) error {
+				return h.PasswordResets.SendPasswordReset(ctx, p)
+			})
 		})
 	}
 	return s
@@ -152,16 +160,20 @@ func (s *Server) Shutdown() {
 	s.srv.Shutdown()
 }
 
-func mailHandler(d MailDeliverer) asynq.HandlerFunc {
+// mailHandler delivers a mail once per task id (SendOnce), with a
+// Message-ID made from the task id, so that a copy the database could not
+// suppress (the worker died between SMTP's acceptance and the mark) is one
+// that a receiving system can still recognise as the same message.
+func mailHandler(d MailDeliverer, db *gorm.DB) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
 		var m SendMail
 		if err := json.Unmarshal(t.Payload(), &m); err != nil {
 			return Permanent(fmt.Errorf("decode mail payload: %w", err))
 		}
-		if err := d.DeliverMail(ctx, m); err != nil {
-			return err
-		}
-		return nil
+		m.TaskID, _ = asynq.GetTaskID(ctx)
+		return SendOnce(ctx, db, TypeSendMail, func(ctx context.Context) error {
+			return d.DeliverMail(ctx, m)
+		})
 	}
 }
 
