@@ -2,10 +2,10 @@ package accounts
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
