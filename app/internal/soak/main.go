@@ -66,6 +66,8 @@ type soak struct {
 	windows []window
 	warmMem []memReading
 	endMem  []memReading
+	// goroutineDump summarises serve-2's goroutines at the end of the run.
+	goroutineDump string
 
 	cleanOnce sync.Once
 	cleanups  []func()
