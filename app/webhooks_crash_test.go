@@ -120,6 +120,13 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = first.Wait()
+	// Killed mid-batch: the two recipients before the lock are committed,
+	// the third's transaction died with the worker.
+	var stamped int64
+	env.DB().Gorm.Raw("SELECT count(*) FROM password_campaign_recipients WHERE sent_at IS NOT NULL").Scan(&stamped)
+	if stamped != 2 {
+		t.Fatalf("%d campaign recipients stamped when the worker was killed; want the 2 before the locked one", stamped)
+	}
 	if err := lock.Rollback().Error; err != nil {
 		t.Fatal(err)
 	}
