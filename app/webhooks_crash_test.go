@@ -91,8 +91,14 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	}
 	lock := env.DB().Gorm.Begin()
 	defer lock.Rollback()
-	var locked []string
-	if err := lock.Raw("SELECT CAST(customer_id AS TEXT) FROM password_campaign_recipients ORDER BY customer_id LIMIT 1 OFFSET 2 FOR UPDATE").Scan(&locked).Error; err != nil || len(locked) != 1 {
+	// (Found first, then locked alone: FOR UPDATE also locks the rows an
+	// OFFSET skips.)
+	var third, locked []string
+	env.DB().Gorm.Raw("SELECT CAST(customer_id AS TEXT) FROM password_campaign_recipients ORDER BY customer_id LIMIT 1 OFFSET 2").Scan(&third)
+	if len(third) != 1 {
+		t.Fatalf("the campaign has no third recipient: %v", third)
+	}
+	if err := lock.Raw("SELECT CAST(customer_id AS TEXT) FROM password_campaign_recipients WHERE customer_id = ? FOR UPDATE", third[0]).Scan(&locked).Error; err != nil || len(locked) != 1 {
 		t.Fatalf("lock the third recipient: %v %v", err, locked)
 	}
 

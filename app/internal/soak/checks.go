@@ -460,7 +460,8 @@ func (sp spans) String() string {
 const goroutineSlack = 3
 
 // checkMemory compares the processes that were never killed: RSS and
-// goroutines at the end at most 10% above their baseline (importUnderWay),
+// goroutines at the end at most 10% above their baseline (read when the
+// last fault window closed, see exercise),
 // both read with the load paused (goroutines: the fewest of several
 // samples, with goroutineSlack besides the 10%). The promise guards
 // against leaks, so memory the runtime gave back (an end below the
