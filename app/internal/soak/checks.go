@@ -48,6 +48,7 @@ func (r *results) add(name string, ok bool, format string, args ...any) {
 type memReading struct {
 	name       string
 	rss        int64
+	heapGoal   int64 // go_memstats_next_gc_bytes, the fewest of the samples; -1 for a worker
 	goroutines int64 // the fewest of the samples
 	gMax       int64 // the most of the samples
 }
@@ -67,7 +68,7 @@ const (
 func (s *soak) readMemory() []memReading {
 	var out []memReading
 	for _, n := range append(append([]*node{}, s.serve...), s.workers...) {
-		m := memReading{name: n.name, rss: rssOf(n.pid()), goroutines: -1, gMax: -1}
+		m := memReading{name: n.name, rss: rssOf(n.pid()), goroutines: -1, gMax: -1, heapGoal: -1}
 		if n.metrics != 0 {
 			for i := 0; i < goroutineSamples; i++ {
 				if i > 0 {
@@ -78,6 +79,9 @@ func (s *soak) readMemory() []memReading {
 					m.goroutines = g
 				}
 				m.gMax = max(m.gMax, g)
+				if h := metric(n.metrics, "go_memstats_next_gc_bytes"); h > 0 && (m.heapGoal < 0 || h < m.heapGoal) {
+					m.heapGoal = h
+				}
 			}
 			if v := metric(n.metrics, "process_resident_memory_bytes"); v > 0 {
 				m.rss = v
@@ -478,8 +482,21 @@ func (s *soak) checkMemory(r *results) {
 				e = m
 			}
 		}
-		ok := notAbove(w.rss, e.rss, 0.10)
+		// A serve node's heap is judged by its collector's goal, which is
+		// set from what survived the last collection: what a leak grows.
+		// Its RSS follows the heap's peaks between collections and goes
+		// back to the OS only as the scavenger gets to it, over minutes, so
+		// over a short tail it moves by a tenth or more with no leak (three
+		// short runs: +1%, +22%, +15%); it is reported. A worker exposes no
+		// metrics, so its RSS is the measure.
+		var ok bool
 		detail := fmt.Sprintf("RSS %s → %s (%+.1f%%)", mib(w.rss), mib(e.rss), pct(w.rss, e.rss))
+		if w.heapGoal > 0 {
+			ok = notAbove(w.heapGoal, e.heapGoal, 0.10)
+			detail = fmt.Sprintf("Go heap goal (live heap after the last collection × 2) %s → %s (%+.1f%%); ", mib(w.heapGoal), mib(e.heapGoal), pct(w.heapGoal, e.heapGoal)) + detail + " (reported, not judged)"
+		} else {
+			ok = notAbove(w.rss, e.rss, 0.10)
+		}
 		if w.goroutines >= 0 {
 			ok = ok && (notAbove(w.goroutines, e.goroutines, 0.10) || (e.goroutines > 0 && e.goroutines-w.goroutines <= goroutineSlack))
 			detail += fmt.Sprintf("; goroutines %d → %d (%+.1f%%; fewest of %d samples, most %d → %d; allowed: 10%% or +%d)",

@@ -61,8 +61,8 @@ func (s *soak) report(r *results, total time.Duration) string {
 		p("| %s | %s | %s |\n", escape(i.name), res, escape(i.detail))
 	}
 	p("\nMemory is read with the load paused, for the serve node and the worker that were never killed: the baseline once the last fault's window has closed (every kind of work has run by then, the import's upload and chunks included, and every fault has been recovered from), and again at the end of the load, after at least %s more of the same steady load ", memoryTail)
-	p("(`process_resident_memory_bytes` and `go_goroutines` from a serve node's `/metrics`, goroutines as the fewest of %d samples %s apart; `VmRSS` from `/proc` for a worker). ", goroutineSamples, goroutineGap)
-	p("Goroutines may rise by 10%% or by %d, whichever is more: on a base of about 25 a tenth is two, less than one Redis client's Sentinel subscription (three goroutines: its listener, its health check and its connection's read). ", goroutineSlack)
+	p("(`go_memstats_next_gc_bytes`, `process_resident_memory_bytes` and `go_goroutines` from a serve node's `/metrics`, the heap goal and goroutines as the fewest of %d samples %s apart; `VmRSS` from `/proc` for a worker). ", goroutineSamples, goroutineGap)
+	p("A serve node is judged by its heap goal, not its RSS: RSS follows the heap's peaks between collections and is returned to the OS by the scavenger over minutes, so it moves by a tenth or more over a short tail with no leak. Goroutines may rise by 10%% or by %d, whichever is more: on a base of about 25 a tenth is two, less than one Redis client's Sentinel subscription (three goroutines: its listener, its health check and its connection's read). ", goroutineSlack)
 	p("serve-2 is made to print its goroutines at the very end (SIGQUIT), and the invariant's detail lists them by where they wait, so a leak would be named there.\n")
 	return b.String()
 }
