@@ -38,10 +38,20 @@ const DoneRetention = 7 * 24 * time.Hour
 // and the mark commit together. A task run again after that commit returns
 // nil without calling fn; one whose transaction rolled back runs fn again.
 // Outside a task (no id in ctx) fn simply runs.
+//
+// On SQLite, whose pool is one connection, fn cannot run inside a
+// transaction held open around it (a store that reads outside the
+// transaction would wait for that connection forever), so the mark is
+// checked before fn and written after it, as SendOnce does there: a
+// single node's dev setup, where a rerun needs its worker to die between
+// the two.
 func Once(ctx context.Context, db *gorm.DB, typ string, fn func(ctx context.Context) error) error {
 	id, ok := asynq.GetTaskID(ctx)
 	if db == nil || !ok || id == "" {
 		return fn(ctx)
+	}
+	if db.Dialector.Name() != "postgres" {
+		return SendOnce(ctx, db, typ, fn)
 	}
 	return txn.Run(ctx, db, func(ctx context.Context) error {
 		first, err := markDone(ctx, txn.DB(ctx, db), id, typ)
