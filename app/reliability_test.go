@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/oauth2"
 
 	"gatehouse/app/apptest"
 )
@@ -71,7 +72,21 @@ func TestRedisOutage(t *testing.T) {
 		t.Fatal("the sign-up made with Redis down left no job in the outbox")
 	}
 
+	// A forgot-password made with Redis down is counted in memory and its
+	// job waits in the outbox, like the sign-up's mail: not taken for
+	// "throttled" and dropped.
+	if p := srv.Visitor(t).Post(host, "/password/forgot", url.Values{"email": {"ann@example.com"}}); p.StatusCode != http.StatusOK {
+		t.Fatalf("forgot-password with Redis down: %d %.300s", p.StatusCode, p.Body)
+	}
+	before := mailsTo(env.Mail.Messages(), "ann@example.com")
+
 	rp.Start()
+	apptest.Eventually(t, 30*time.Second, func() error {
+		if n := mailsTo(env.Mail.Messages(), "ann@example.com"); n != before+1 {
+			return fmt.Errorf("ann has %d mails after Redis returned; want the reset mail (%d)", n, before+1)
+		}
+		return nil
+	})
 	m := env.Mail.WaitFor(t, "bob@example.com", 30*time.Second)
 	if !strings.Contains(m.Subject, "Confirm your email") {
 		t.Fatalf("bob got %q", m.Subject)
@@ -85,6 +100,9 @@ func TestRedisOutage(t *testing.T) {
 	})
 	if n := mailsTo(env.Mail.Messages(), "bob@example.com"); n != 1 {
 		t.Fatalf("bob got %d mails; want the one verification mail", n)
+	}
+	if n := mailsTo(env.Mail.Messages(), "ann@example.com"); n != before+1 {
+		t.Fatalf("ann got %d mails; want %d (one reset mail for the forgot-password made with Redis down)", n, before+1)
 	}
 	apptest.Eventually(t, 5*time.Second, func() error {
 		if code, word, body := readyz(t, srv); code != 200 || word != "ok" {
@@ -189,6 +207,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if machine.Code != 0 || json.Unmarshal([]byte(machine.Stdout), &app) != nil {
 		t.Fatalf("app create: %d %s", machine.Code, machine.Stderr)
 	}
+	web := createApp(t, env, "--tenant", "acme", "--name", "Shop", "--type", "web", "--first-party", "--redirect-uri", shopRedirect)
 	u, err := url.Parse(env.Getenv("GATEHOUSE_DATABASE_URL"))
 	if err != nil {
 		t.Fatal(err)
@@ -201,6 +220,15 @@ func TestDatabaseOutage(t *testing.T) {
 	ann := srv.Visitor(t)
 	wantRedirect(t, signup(ann, host, "ann@example.com", "correct horse battery", nil), "/")
 	signedIn := ann.Cookies(host)
+	// A refresh token from the code flow, to be spent while the database
+	// is cut.
+	shop := newBrandApp(t, srv, host, web.ClientID, web.ClientSecret, shopRedirect)
+	verifier := oauth2.GenerateVerifier()
+	cb := appCallback(t, follow(t, ann, host, ann.Get(host, shop.authorizePath("s1", verifier)), nil), shopRedirect)
+	tok, err := shop.conf.Exchange(shop.ctx, cb.Get("code"), oauth2.VerifierOption(verifier))
+	if err != nil || tok.RefreshToken == "" {
+		t.Fatalf("code exchange: %v (refresh token %q)", err, tok.RefreshToken)
+	}
 
 	proxy.Cut()
 	want503 := func(what string, p apptest.Page, contains ...string) {
@@ -245,6 +273,13 @@ func TestDatabaseOutage(t *testing.T) {
 	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"error":"temporarily_unavailable"`) {
 		t.Fatalf("token endpoint with the database cut: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
 	}
+	refreshReq, _ := http.NewRequest(http.MethodPost, srv.URL(host, "/oauth/token"), strings.NewReader(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}}.Encode()))
+	refreshReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	refreshReq.SetBasicAuth(web.ClientID, web.ClientSecret)
+	resp, body = srv.Do(t, refreshReq)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, `"error":"temporarily_unavailable"`) {
+		t.Fatalf("refresh_token grant with the database cut: %d %q %s", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+	}
 	if code, word, body := readyz(t, srv); code != 503 || word != "unavailable" || !strings.Contains(body, `"database":"unavailable"`) {
 		t.Fatalf("/readyz with the database cut: %d %s", code, body)
 	}
@@ -258,6 +293,10 @@ func TestDatabaseOutage(t *testing.T) {
 	})
 	if code, word, body := readyz(t, srv); code != 200 || word != "ok" {
 		t.Fatalf("/readyz after the restore: %d %s", code, body)
+	}
+	// The refresh refused with 503 spent nothing: the token still rotates.
+	if _, err := shop.conf.TokenSource(shop.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken, Expiry: time.Now().Add(-time.Hour)}).Token(); err != nil {
+		t.Fatalf("refresh after the restore: %v", err)
 	}
 	// Nothing of the sign-up sent during the cut was written; sent again
 	// now, it is all there: the account, its link and its mail's job.

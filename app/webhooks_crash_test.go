@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,10 +21,13 @@ import (
 
 // TestWebhookSurvivesWorkerKill kills the worker process while it is
 // posting an event (after the change committed, before the receiver
-// answered) and, at the same moment, handing the sign-up's verification
-// mail to an SMTP server that holds it, then starts another: the event
-// and the mail both still arrive, once each. The two task types share one
-// wait for asynq's lease on the killed worker's tasks.
+// answered), handing the sign-up's verification mail to an SMTP server
+// that holds it, and in the middle of a password campaign's batch (two
+// recipients mailed, the third's stamp waiting on a row lock the test
+// holds), then starts another: the event and the mail both still arrive,
+// once each, and every campaign recipient gets exactly one mail. The
+// three task types share one wait for asynq's lease on the killed
+// worker's tasks.
 func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	t.Parallel()
 	if !apptest.UsingPostgres() || os.Getenv(apptest.EnvRedis) == "" {
@@ -38,6 +43,21 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	env.Set("GATEHOUSE_SMTP_URL", smtpSrv.URL())
 	mustTenantCLI(t, env, "acme", "Acme Coffee")
 	mustStaff(t, env, "admin@acme.test", "admin", "acme")
+	mustStaff(t, env, "owner@acme.test", "owner", "acme")
+	// Five imported customers with no password, for the campaign.
+	var campaign []string
+	csv := "email\n"
+	for i := 1; i <= 5; i++ {
+		campaign = append(campaign, fmt.Sprintf("camp%d@example.com", i))
+		csv += campaign[i-1] + "\n"
+	}
+	people := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(people, []byte(csv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := env.Run("import", "--tenant", "acme", people); r.Code != 0 {
+		t.Fatalf("import: %d %s %s", r.Code, r.Stdout, r.Stderr)
+	}
 	srv := env.Serve() // relays the outbox, runs no worker
 	bin := buildBinary(t)
 
@@ -62,6 +82,26 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	_, secret := mustEndpoint(t, signedIn(t, srv, "admin@acme.test"), "acme", hook.srv.URL)
 	hook.set(func(r *hookReceiver) { r.secrets = []string{secret} })
 
+	// The campaign starts with no worker running; the third recipient (in
+	// the order a tick takes them) is locked, so the first worker's batch
+	// stops there, its transaction open, until the worker is killed.
+	owner := signedIn(t, srv, "owner@acme.test")
+	if r := owner.post("/t/acme/imports/campaigns", url.Values{"rate": {"60"}, "remind_days": {"3"}, "confirm": {"yes"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("start campaign: %d\n%.500s", r.StatusCode, r.Body)
+	}
+	lock := env.DB().Gorm.Begin()
+	defer lock.Rollback()
+	// (Found first, then locked alone: FOR UPDATE also locks the rows an
+	// OFFSET skips.)
+	var third, locked []string
+	env.DB().Gorm.Raw("SELECT CAST(customer_id AS TEXT) FROM password_campaign_recipients ORDER BY customer_id LIMIT 1 OFFSET 2").Scan(&third)
+	if len(third) != 1 {
+		t.Fatalf("the campaign has no third recipient: %v", third)
+	}
+	if err := lock.Raw("SELECT CAST(customer_id AS TEXT) FROM password_campaign_recipients WHERE customer_id = ? FOR UPDATE", third[0]).Scan(&locked).Error; err != nil || len(locked) != 1 {
+		t.Fatalf("lock the third recipient: %v %v", err, locked)
+	}
+
 	first := startWorkerProcess(t, bin, env)
 	hookSignUp(t, srv, "acme", "crash@example.com")
 	select {
@@ -74,10 +114,28 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("the worker never sent the verification mail")
 	}
+	apptest.Eventually(t, 60*time.Second, func() error {
+		var waiting int64
+		env.DB().Gorm.Raw("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%password_campaign_recipients%'").Scan(&waiting)
+		if waiting == 0 {
+			return fmt.Errorf("the campaign batch is not waiting on the locked recipient")
+		}
+		return nil
+	})
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = first.Wait()
+	// Killed mid-batch: the two recipients before the lock are committed,
+	// the third's transaction died with the worker.
+	var stamped int64
+	env.DB().Gorm.Raw("SELECT count(*) FROM password_campaign_recipients WHERE sent_at IS NOT NULL").Scan(&stamped)
+	if stamped != 2 {
+		t.Fatalf("%d campaign recipients stamped when the worker was killed; want the 2 before the locked one", stamped)
+	}
+	if err := lock.Rollback().Error; err != nil {
+		t.Fatal(err)
+	}
 
 	startWorkerProcess(t, bin, env)
 	e := hook.waitFor("customer.created", func(e hookEvent) bool { return e.Data["email"] == "crash@example.com" })
@@ -90,6 +148,17 @@ func TestWebhookSurvivesWorkerKill(t *testing.T) {
 	}
 	if n := mailsTo(smtpSrv.Messages(), "crash@example.com"); n != 1 {
 		t.Fatalf("%d verification mails arrived; want 1", n)
+	}
+	// The batch was retried by the second worker: the recipients the first
+	// had committed are not mailed again, the rest are mailed once.
+	for _, addr := range campaign {
+		smtpSrv.WaitFor(t, addr, 3*time.Minute)
+	}
+	time.Sleep(2 * time.Second)
+	for _, addr := range campaign {
+		if n := mailsTo(smtpSrv.Messages(), addr); n != 1 {
+			t.Fatalf("%s got %d campaign mails; want 1", addr, n)
+		}
 	}
 	var outbox int64
 	env.DB().Gorm.Table("job_outbox").Count(&outbox)

@@ -66,6 +66,10 @@ type SendMail struct {
 	Subject  string    `json:"subject"`
 	Text     string    `json:"text"`
 	HTML     string    `json:"html"`
+	// TaskID is the asynq task id the worker delivers the mail under (set
+	// by the worker, never queued): the message's Message-ID is made from
+	// it, so every attempt at one task sends the same Message-ID.
+	TaskID string `json:"-"`
 }
 
 // ForgotPassword asks the worker to send a reset link (or, for a social-only

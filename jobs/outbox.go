@@ -101,6 +101,13 @@ type RelayOptions struct {
 	// replicas to hold the tasks it queued before it deletes their rows
 	// (default 1s).
 	ReplicaWait time.Duration
+	// ReplicaGrace is how long a primary that had replicas may have none
+	// before the relay stops waiting for one (default 30s). Within it the
+	// rows stay: a primary with no replica is most often one that Sentinel
+	// has just failed over from, whose writes are about to be discarded.
+	// After it the replica is taken as gone for good, and the relay keeps
+	// working without one (logged as outbox_relay_unreplicated).
+	ReplicaGrace time.Duration
 }
 
 // Relay moves outbox rows to asynq. Every node runs one (serve and
@@ -110,20 +117,29 @@ type RelayOptions struct {
 // queued at least once, and the id suppresses the duplicates a crash
 // between enqueue and delete, or two relays, would otherwise make.
 //
-// When the primary has replicas, rows are deleted only once a replica
-// acknowledged the tasks (Redis WAIT): a Sentinel failover right after an
-// enqueue would otherwise promote a replica that never saw the task, and
-// the job would be lost with its row already gone.
+// When the primary has replicas, rows are deleted only once the server the
+// relay talks to holds every task of the pass and a replica acknowledged
+// them (Redis WAIT): a Sentinel failover right after an enqueue would
+// otherwise promote a replica that never saw the task, and the job would be
+// lost with its row already gone. A primary that had replicas and now has
+// none holds the rows too (ReplicaGrace): that is what the old primary looks
+// like in the seconds between the promotion of its replica and its own
+// demotion, and what it accepts then is lost.
 type Relay struct {
 	db       *gorm.DB
 	client   *asynq.Client
 	rdb      redis.UniversalClient
 	wait     time.Duration
+	grace    time.Duration
 	log      *slog.Logger
 	interval time.Duration
 	batch    int
 	kick     chan struct{}
 	failing  bool // the last pass failed; logged once per outage
+
+	replicaSeen  time.Time // when a primary last had a replica
+	unreplicated bool      // logged outbox_relay_unreplicated for this stretch
+	swept        time.Time // when job_done was last swept
 }
 
 // NewRelay returns a relay from db to the Redis at opt.
@@ -137,8 +153,18 @@ func NewRelay(db *gorm.DB, opt asynq.RedisConnOpt, o RelayOptions, log *slog.Log
 	if o.ReplicaWait <= 0 {
 		o.ReplicaWait = time.Second
 	}
-	rdb, _ := opt.MakeRedisClient().(redis.UniversalClient)
-	return &Relay{db: db, client: asynq.NewClient(opt), rdb: rdb, wait: o.ReplicaWait, log: log, interval: o.Interval, batch: o.Batch, kick: make(chan struct{}, 1)}
+	if o.ReplicaGrace <= 0 {
+		o.ReplicaGrace = 30 * time.Second
+	}
+	r := &Relay{db: db, wait: o.ReplicaWait, grace: o.ReplicaGrace, log: log, interval: o.Interval, batch: o.Batch, kick: make(chan struct{}, 1)}
+	// The relay's checks and asynq's enqueues share one client, so they
+	// reach the same server: a failover client switches both at once.
+	if rdb, ok := opt.MakeRedisClient().(redis.UniversalClient); ok {
+		r.rdb, r.client = rdb, asynq.NewClientFromRedisClient(rdb)
+	} else {
+		r.client = asynq.NewClient(opt)
+	}
+	return r
 }
 
 // Kick asks for a pass now rather than at the next tick: the client calls
@@ -164,6 +190,12 @@ func (r *Relay) Run(ctx context.Context) {
 		n, err := r.Flush(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if err == nil && time.Since(r.swept) > time.Hour {
+			r.swept = time.Now()
+			if serr := sweepDone(ctx, r.db, r.swept); serr != nil {
+				r.log.Warn("job_done_sweep_failed", "error", serr)
+			}
 		}
 		switch {
 		case err != nil && !r.failing:
@@ -210,7 +242,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			done = append(done, row.ID)
 		}
 		if len(done) > 0 {
-			if err := r.replicated(ctx); err != nil {
+			if err := r.replicated(ctx, rows[:len(done)]); err != nil {
 				// Keep the rows: the next pass queues them again, and a task a
 				// replica did get is then refused as a duplicate id.
 				failed, done = err, nil
@@ -235,12 +267,19 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 // errNotReplicated: no replica acknowledged the pass's tasks in time.
 var errNotReplicated = errors.New("jobs: no Redis replica acknowledged the queued tasks yet")
 
-// replicated returns once a replica of the Redis primary holds every
-// write made so far, or at once when the primary has none. The fence is a
-// write of the relay's own followed by WAIT on the same connection:
-// replication is one ordered stream, so a replica that has the fence has
-// the tasks queued before it. A Redis Cluster is left to its shards.
-func (r *Relay) replicated(ctx context.Context) error {
+// errNotOnPrimary: the server the relay reaches lacks a task it queued.
+var errNotOnPrimary = errors.New("jobs: the Redis primary does not hold every queued task (failover under way)")
+
+// replicated returns once the Redis primary holds every task of rows and
+// a replica of it holds every write made so far, or at once when there
+// are no replicas and have been none for ReplicaGrace. The fence is a write
+// of the relay's own followed by WAIT on the same connection: replication
+// is one ordered stream, so a replica that has the fence has the tasks
+// queued before it. The tasks are looked for on that connection first, so
+// a connection that reached the newly promoted primary, while asynq's
+// enqueue reached the old one, does not vouch for tasks it never saw. A
+// Redis Cluster is left to its shards.
+func (r *Relay) replicated(ctx context.Context, rows []outboxRow) error {
 	c, ok := r.rdb.(*redis.Client)
 	if !ok {
 		return nil
@@ -255,9 +294,29 @@ func (r *Relay) replicated(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("jobs: read replication state: %w", err)
 	}
-	if connectedReplicas(info) == 0 {
-		return nil
+	keys := make([]string, 0, len(rows))
+	for _, row := range rows {
+		keys = append(keys, "asynq:{"+row.Queue+"}:t:"+row.taskID())
 	}
+	held, err := conn.Exists(ctx, keys...).Result()
+	if err != nil {
+		return fmt.Errorf("jobs: look for the queued tasks: %w", err)
+	}
+	if held < int64(len(keys)) {
+		return errNotOnPrimary
+	}
+	now := time.Now()
+	if connectedReplicas(info) == 0 {
+		if r.replicaSeen.IsZero() || now.Sub(r.replicaSeen) > r.grace {
+			if !r.replicaSeen.IsZero() && !r.unreplicated {
+				r.unreplicated = true
+				r.log.Warn("outbox_relay_unreplicated", "no_replica_for", now.Sub(r.replicaSeen).Round(time.Second).String())
+			}
+			return nil
+		}
+		return errNotReplicated
+	}
+	r.replicaSeen, r.unreplicated = now, false
 	if err := conn.Incr(ctx, "gatehouse:outbox:fence").Err(); err != nil {
 		return fmt.Errorf("jobs: replication fence: %w", err)
 	}
@@ -282,11 +341,16 @@ func connectedReplicas(info string) int {
 	return 0
 }
 
-func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {
-	id := row.ID.String()
+// taskID is the asynq task id of row: its own TaskID, else the row id.
+func (row outboxRow) taskID() string {
 	if row.TaskID != nil {
-		id = *row.TaskID
+		return *row.TaskID
 	}
+	return row.ID.String()
+}
+
+func (r *Relay) enqueue(ctx context.Context, row outboxRow) error {
+	id := row.taskID()
 	opts := []asynq.Option{
 		asynq.TaskID(id), asynq.Queue(row.Queue), asynq.MaxRetry(row.MaxRetry),
 		asynq.Timeout(time.Duration(row.TimeoutSeconds) * time.Second), asynq.Retention(OutboxRetention),

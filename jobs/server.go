@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
 )
 
 // Handlers are what the worker runs, wired by app.
@@ -27,6 +28,11 @@ type Handlers struct {
 	Stats StatsRollup
 	// StaffPasswordResets mails console staff their reset links.
 	StaffPasswordResets StaffPasswordResets
+	// DB, when set, records the tasks whose effects must happen once
+	// (job_done): a mail is handed to SMTP once per task id, and a
+	// forgot-password request writes its mail once, however often Redis
+	// runs the task (Once, SendOnce).
+	DB *gorm.DB
 }
 
 // StatsRollup keeps the console overview's counters (stats.Store).
@@ -90,7 +96,7 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 		}),
 	})
 	if h.Mail != nil {
-		s.mux.HandleFunc(TypeSendMail, mailHandler(h.Mail))
+		s.mux.HandleFunc(TypeSendMail, mailHandler(h.Mail, h.DB))
 	}
 	if h.Imports != nil || h.Campaigns != nil {
 		RegisterImports(s.mux, h.Imports, h.Campaigns)
@@ -128,7 +134,9 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 			if err := json.Unmarshal(t.Payload(), &p); err != nil {
 				return Permanent(fmt.Errorf("decode forgot-password payload: %w", err))
 			}
-			return h.PasswordResets.SendPasswordReset(ctx, p)
+			return Once(ctx, h.DB, TypeForgotPassword, func(ctx context.Context) error {
+				return h.PasswordResets.SendPasswordReset(ctx, p)
+			})
 		})
 	}
 	if h.StaffPasswordResets != nil {
@@ -137,7 +145,9 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 			if err := json.Unmarshal(t.Payload(), &p); err != nil {
 				return Permanent(fmt.Errorf("decode staff forgot-password payload: %w", err))
 			}
-			return h.StaffPasswordResets.SendStaffPasswordReset(ctx, p)
+			return Once(ctx, h.DB, TypeStaffForgotPassword, func(ctx context.Context) error {
+				return h.StaffPasswordResets.SendStaffPasswordReset(ctx, p)
+			})
 		})
 	}
 	return s
@@ -203,16 +213,20 @@ func (s *Server) Shutdown() {
 	s.srv.Shutdown()
 }
 
-func mailHandler(d MailDeliverer) asynq.HandlerFunc {
+// mailHandler delivers a mail once per task id (SendOnce), with a
+// Message-ID made from the task id, so that a copy the database could not
+// suppress (the worker died between SMTP's acceptance and the mark) is one
+// that a receiving system can still recognise as the same message.
+func mailHandler(d MailDeliverer, db *gorm.DB) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
 		var m SendMail
 		if err := json.Unmarshal(t.Payload(), &m); err != nil {
 			return Permanent(fmt.Errorf("decode mail payload: %w", err))
 		}
-		if err := d.DeliverMail(ctx, m); err != nil {
-			return err
-		}
-		return nil
+		m.TaskID, _ = asynq.GetTaskID(ctx)
+		return SendOnce(ctx, db, TypeSendMail, func(ctx context.Context) error {
+			return d.DeliverMail(ctx, m)
+		})
 	}
 }
 

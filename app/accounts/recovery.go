@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"gatehouse/app/mail"
+	"gatehouse/app/ratelimit"
 	"gatehouse/app/sessions"
 	"gatehouse/app/tokens"
 	"gatehouse/apperr"
@@ -31,8 +33,15 @@ func (s *Service) ForgotPassword(ctx context.Context, t *tenants.Tenant, rawEmai
 		return err
 	}
 	if err := s.limiter.Allow(ctx, "forgot:"+t.ID.String()+":"+email, 5, ratelimitHour); err != nil {
-		// Quietly drop the extra requests: the answer must look the same.
-		return nil
+		var tooMany *ratelimit.TooMany
+		if errors.As(err, &tooMany) {
+			// Quietly drop the extra requests: the answer must look the same.
+			return nil
+		}
+		// The limiter counts in this node's memory while Redis is away, so
+		// an error here is not a refusal: the request goes on to the
+		// outbox, which holds the job until Redis takes it.
+		s.log.Warn("forgot_password_limit_unchecked", "error", err)
 	}
 	return s.queue.EnqueueForgotPassword(ctx, jobs.ForgotPassword{TenantID: t.ID, Email: email, IP: r.IP, UserAgent: r.UserAgent})
 }

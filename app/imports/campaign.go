@@ -318,40 +318,48 @@ func (c *Campaigns) due(ctx context.Context, r campaignRow, limit int, cond stri
 }
 
 // send mails each recipient a fresh link and stamps col (sent_at or
-// reminded_at) on their row. The stamp comes after the mail is queued:
-// a crash in between sends that one mail again, never none.
+// reminded_at) on their row. Each recipient's link, mail (an outbox row)
+// and stamp commit in one transaction, so a worker killed in the middle
+// of a batch leaves every recipient either mailed and stamped or neither:
+// the retried tick mails the rest, and nobody twice.
 func (c *Campaigns) send(ctx context.Context, t *tenants.Tenant, r campaignRow, col string, list []recipient, now time.Time) (int, error) {
 	brand := mail.BrandOf(t, c.d.Links(t, ""))
 	days := int(SetPasswordTTL / (24 * time.Hour))
 	for _, rc := range list {
-		token, err := c.d.Tokens.Issue(ctx, t.ID, rc.CustomerID, tokens.SetPassword, SetPasswordTTL, map[string]string{"campaign": r.ID.String()})
+		err := txn.Run(ctx, c.d.DB, func(ctx context.Context) error {
+			token, err := c.d.Tokens.Issue(ctx, t.ID, rc.CustomerID, tokens.SetPassword, SetPasswordTTL, map[string]string{"campaign": r.ID.String()})
+			if err != nil {
+				return err
+			}
+			link := c.d.Links(t, "/password/set?token="+url.QueryEscape(token))
+			env := mail.Envelope{TenantID: t.ID, From: fromOf(c.d.MailFrom, t), To: rc.Email}
+			var msg jobs.SendMail
+			if col == "sent_at" {
+				env.Subject = "Choose your " + brand.Name + " password"
+				msg, err = mail.Render(ctx, env, email.CampaignHTML(brand, link, days), email.CampaignText(brand, link, days))
+			} else {
+				env.Subject = "Reminder: choose your " + brand.Name + " password"
+				msg, err = mail.Render(ctx, env, email.CampaignReminderHTML(brand, link, days), email.CampaignReminderText(brand, link, days))
+			}
+			if err != nil {
+				// An address that cannot be mailed is stamped all the same, so
+				// it does not block the queue.
+				msg = jobs.SendMail{}
+			}
+			if msg.To != "" {
+				if err := c.d.Queue.EnqueueMail(ctx, msg); err != nil {
+					return err
+				}
+			}
+			err = txn.DB(ctx, c.d.DB).Table("password_campaign_recipients").
+				Where("campaign_id = ? AND tenant_id = ? AND customer_id = ?", r.ID, t.ID, rc.CustomerID).Update(col, now).Error
+			if err != nil {
+				return apperr.Wrap(err, "stamp campaign mail")
+			}
+			return nil
+		})
 		if err != nil {
 			return 0, err
-		}
-		link := c.d.Links(t, "/password/set?token="+url.QueryEscape(token))
-		env := mail.Envelope{TenantID: t.ID, From: fromOf(c.d.MailFrom, t), To: rc.Email}
-		var msg jobs.SendMail
-		if col == "sent_at" {
-			env.Subject = "Choose your " + brand.Name + " password"
-			msg, err = mail.Render(ctx, env, email.CampaignHTML(brand, link, days), email.CampaignText(brand, link, days))
-		} else {
-			env.Subject = "Reminder: choose your " + brand.Name + " password"
-			msg, err = mail.Render(ctx, env, email.CampaignReminderHTML(brand, link, days), email.CampaignReminderText(brand, link, days))
-		}
-		if err != nil {
-			// An address that cannot be mailed is stamped all the same, so
-			// it does not block the queue.
-			msg = jobs.SendMail{}
-		}
-		if msg.To != "" {
-			if err := c.d.Queue.EnqueueMail(ctx, msg); err != nil {
-				return 0, err
-			}
-		}
-		err = c.d.DB.WithContext(ctx).Table("password_campaign_recipients").
-			Where("campaign_id = ? AND tenant_id = ? AND customer_id = ?", r.ID, t.ID, rc.CustomerID).Update(col, now).Error
-		if err != nil {
-			return 0, apperr.Wrap(err, "stamp campaign mail")
 		}
 	}
 	return len(list), nil

@@ -129,6 +129,25 @@ func NewMessageID(domain string) string {
 	return "<" + strings.ToLower(rand.Text()) + "@" + domain + ">"
 }
 
+// MessageIDFor returns the Message-ID of m: one made from the asynq task
+// id the worker delivers it under, so that every attempt at the same task
+// (a retry after a worker died between SMTP's acceptance and the record of
+// it) carries the same id and a receiving system can drop the copy; a
+// fresh one (NewMessageID) for a message sent outside a task.
+func MessageIDFor(m jobs.SendMail, domain string) string {
+	id := strings.ToLower(m.TaskID)
+	if id == "" || len(id) > 100 || strings.IndexFunc(id, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_')
+	}) >= 0 {
+		return NewMessageID(domain)
+	}
+	domain = strings.ToLower(strings.TrimSpace(domain))
+	if !validDomain(domain) {
+		domain = "gatehouse.localhost"
+	}
+	return "<task." + id + "@" + domain + ">"
+}
+
 // parseMailbox parses a single address and returns it ready for a header or
 // an SMTP envelope, or an apperr naming field.
 func parseMailbox(field, v string) (*mail.Address, error) {

@@ -69,7 +69,7 @@ func (o *Outbox) DeliverMail(ctx context.Context, m jobs.SendMail) error {
 		return permanent(err)
 	}
 	now := o.now().UTC()
-	msg, err := Build(m, now, NewMessageID(addressDomain(from)))
+	msg, err := Build(m, now, MessageIDFor(m, addressDomain(from)))
 	if err != nil {
 		return permanent(err)
 	}

@@ -181,7 +181,7 @@ func (s *SMTP) DeliverMail(ctx context.Context, m jobs.SendMail) error {
 	if err != nil {
 		return permanent(err)
 	}
-	msg, err := Build(m, time.Now(), NewMessageID(addressDomain(from)))
+	msg, err := Build(m, time.Now(), MessageIDFor(m, addressDomain(from)))
 	if err != nil {
 		return permanent(err)
 	}

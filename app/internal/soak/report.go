@@ -21,7 +21,7 @@ func (s *soak) report(r *results, total time.Duration) string {
 	}
 	p("# Reliability: `make soak`\n\n")
 	p("This file is written by `make soak` (`app/internal/soak`); it holds the report of the latest full run. ")
-	p("`make soak-short` (60 s, every fault once) prints its report without writing this file. It is not yet in `.ci/run`: in its last runs some invariants failed (see the report below; the relay's wait for a replica now addresses the mail lost in a failover, and the short form's drain is as long as the full run's, 90 s, so asynq can recover a killed worker's import task), and one that fails would stop every landing.\n\n")
+	p("`.ci/run` runs the short form (`make soak-short`: 60 s of load, every fault injected once, every invariant checked) on every submission and prints its report without writing this file.\n\n")
 	p("- Command: `%s`\n", s.command())
 	p("- Run: %s UTC, load %s, whole run (setup, load, drain, checks) %.0f s; %s.\n", s.t0.UTC().Format("2006-01-02 15:04"), s.opt.duration, total.Seconds(), verdict)
 	load1, _ := os.ReadFile("/proc/loadavg")
@@ -60,8 +60,10 @@ func (s *soak) report(r *results, total time.Duration) string {
 		}
 		p("| %s | %s | %s |\n", escape(i.name), res, escape(i.detail))
 	}
-	p("\nMemory is read with the load paused, after the warm-up and at the end of the load, for the serve node and the worker that were never killed ")
-	p("(`process_resident_memory_bytes` and `go_goroutines` from a serve node's `/metrics`; `VmRSS` from `/proc` for a worker).\n")
+	p("\nMemory is read with the load paused, for the serve node and the worker that were never killed: the baseline once the last fault's window has closed (every kind of work has run by then, the import's upload and chunks included, and every fault has been recovered from), and again at the end of the load, after at least %s more of the same steady load ", memoryTail)
+	p("(`go_memstats_next_gc_bytes`, `process_resident_memory_bytes` and `go_goroutines` from a serve node's `/metrics`, the heap goal and goroutines as the fewest of %d samples %s apart; `VmRSS` from `/proc` for a worker). ", goroutineSamples, goroutineGap)
+	p("A serve node is judged by its heap goal, not its RSS: RSS follows the heap's peaks between collections and is returned to the OS by the scavenger over minutes, so it moves by a tenth or more over a short tail with no leak. Goroutines may rise by 10%% or by %d, whichever is more: on a base of about 25 a tenth is two, less than one Redis client's Sentinel subscription (three goroutines: its listener, its health check and its connection's read). ", goroutineSlack)
+	p("serve-2 is made to print its goroutines at the very end (SIGQUIT), and the invariant's detail lists them by where they wait, so a leak would be named there.\n")
 	return b.String()
 }
 
