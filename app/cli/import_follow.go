@@ -32,11 +32,13 @@ func (im *importing) follow(ctx context.Context, job *imports.Job, m imports.Map
 	return im.r.finishImport(ctx, im.run.Service, p, in.dry, in.errorsPath)
 }
 
-// watch prints the progress once a second until the pass ends.
+// watch prints the progress at most once a second until the pass ends.
+// It looks ten times a second (one small query), so the command ends
+// when the import does, not up to a second later.
 func (im *importing) watch(ctx context.Context, jobID uuid.UUID) (imports.Progress, error) {
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	last := ""
+	last, printed := "", time.Time{}
 	for {
 		p, err := im.run.Service.Progress(ctx, im.t.ID, jobID)
 		if err != nil {
@@ -46,9 +48,9 @@ func (im *importing) watch(ctx context.Context, jobID uuid.UUID) (imports.Progre
 		case imports.StatusDone, imports.StatusFailed, imports.StatusCancelled, imports.StatusPaused:
 			return p, nil
 		}
-		if line := progressLine(p); line != last {
+		if line := progressLine(p); line != last && time.Since(printed) >= time.Second {
 			im.r.printf("%s\n", line)
-			last = line
+			last, printed = line, time.Now()
 		}
 		select {
 		case <-ctx.Done():

@@ -52,6 +52,9 @@ func (s TenantStore) withChunk(ctx context.Context, jobID uuid.UUID, seq, run in
 	lock := ""
 	if s.pg {
 		lock = " FOR UPDATE"
+		if err := asyncCommit(ctx, tx); err != nil {
+			return false, err
+		}
 	}
 	var ch Chunk
 	var done int
@@ -80,6 +83,28 @@ func (s TenantStore) withChunk(ctx context.Context, jobID uuid.UUID, seq, run in
 		return false, apperr.Wrap(err, "commit chunk")
 	}
 	return true, nil
+}
+
+// asyncCommit lets PostgreSQL acknowledge the commit of tx before its WAL
+// is on disk (synchronous_commit = off, for this transaction only). The
+// database stays consistent whatever happens; what a crash of PostgreSQL
+// (not of a worker: the server writes the WAL out within a fraction of a
+// second on its own) can cost is the last few such commits, as if they
+// had never happened. Every transaction that uses it is a chunk step
+// whose "done" mark is written in the same transaction as its work, so a
+// lost commit loses the mark with the work, and the chunk is simply
+// found undone and done again: asynq retries the steps that failed
+// during the outage, and each pumps the lowest undone chunks, these
+// among them. The steps that end a phase or a job (FinishStaging,
+// FindDuplicates, finish) commit synchronously, and a synchronous commit
+// flushes every earlier commit with it, so nothing is ever reported done
+// (counts, the import.completed event) on the strength of a commit that
+// could still be lost.
+func asyncCommit(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+		return apperr.Wrap(err, "begin chunk")
+	}
+	return nil
 }
 
 // ScanChunk records the email of each row of one chunk for pass run in
@@ -262,6 +287,15 @@ type duplicate struct {
 func (c chunkTx) duplicates(jobID uuid.UUID, emails []string) (map[string]duplicate, error) {
 	out := map[string]duplicate{}
 	table := scratchName(scratchDups, jobID)
+	// Most files repeat no email: then one look at the empty table saves
+	// sending the chunk's emails.
+	var some bool
+	if err := c.tx.QueryRowContext(c.ctx, "SELECT EXISTS (SELECT 1 FROM "+table+")").Scan(&some); err != nil {
+		return nil, apperr.Wrap(err, "read duplicates")
+	}
+	if !some {
+		return out, nil
+	}
 	scan := func(rows *sql.Rows, err error) error {
 		if err != nil {
 			return apperr.Wrap(err, "read duplicates")
@@ -372,14 +406,15 @@ func (c chunkTx) insertCustomers(rows []newCustomer, now time.Time) (int, error)
 		return 0, nil
 	}
 	if c.s.pg {
-		ids := make([]string, len(rows))
+		// Ids go as binary uuids, not text for the server to parse.
+		ids := make([][16]byte, len(rows))
 		emails := make([]string, len(rows))
 		verified := make([]bool, len(rows))
 		hashes := make([]string, len(rows))
 		profiles := make([]string, len(rows))
 		created := make([]time.Time, len(rows))
 		for i, r := range rows {
-			ids[i], emails[i], verified[i], hashes[i], profiles[i], created[i] = r.id.String(), r.email, r.verified, r.hash, string(r.profile), r.created
+			ids[i], emails[i], verified[i], hashes[i], profiles[i], created[i] = r.id, r.email, r.verified, r.hash, string(r.profile), r.created
 		}
 		res, err := c.exec(`INSERT INTO customers (id, tenant_id, email, email_verified, password_hash, status, profile, created_at, updated_at)
 			SELECT n.id, ?, n.email, n.verified, NULLIF(n.hash, ''), 'active', n.profile::jsonb, n.created, ?
@@ -517,32 +552,11 @@ func (s TenantStore) ApplyChunk(ctx context.Context, jobID uuid.UUID, run, seq i
 		}
 		// One lock order for every writer: by email.
 		sort.Slice(recs, func(i, j int) bool { return recs[i].Email < recs[j].Email })
-		emails := make([]string, len(recs))
-		for i, r := range recs {
-			emails[i] = r.Email
-		}
-		have, err := c.existing(emails, !dry)
+		counts, err = c.apply(recs, mode, dry, now)
 		if err != nil {
 			return err
 		}
-		plan, err := classify(recs, have, mode, now)
-		if err != nil {
-			return err
-		}
-		counts = ChunkCounts{Updated: len(plan.update), Skipped: plan.skipped, Rejected: len(rejected)}
-		if dry {
-			counts.Created = len(plan.insert)
-		} else {
-			n, err := c.insertCustomers(plan.insert, now)
-			if err != nil {
-				return err
-			}
-			counts.Created = n
-			counts.Skipped += len(plan.insert) - n
-			if err := c.updateCustomers(plan.update, now); err != nil {
-				return err
-			}
-		}
+		counts.Rejected = len(rejected)
 		if err := c.insertErrors(jobID, run, rejected); err != nil {
 			return err
 		}
@@ -558,6 +572,83 @@ func (s TenantStore) ApplyChunk(ctx context.Context, jobID uuid.UUID, run, seq i
 		return nil
 	})
 	return counts, ran, err
+}
+
+// apply creates, updates or skips recs (sorted by email, none of them a
+// duplicate) according to mode, or in a dry run only counts what it would
+// do, and returns the counts.
+//
+// A real run in create or upsert mode inserts first: one INSERT … ON
+// CONFLICT DO NOTHING of every record, so a chunk of new customers (the
+// bulk of any first import) costs one statement and no lookup. Only when
+// some rows were already there does it read those, under lock, and merge
+// them (upsert) or count them skipped (create). A dry run and update mode
+// read first and write only what classify decides.
+func (c chunkTx) apply(recs []Record, mode Mode, dry bool, now time.Time) (ChunkCounts, error) {
+	var counts ChunkCounts
+	emails := make([]string, len(recs))
+	for i, r := range recs {
+		emails[i] = r.Email
+	}
+	if dry || mode == ModeUpdate {
+		have, err := c.existing(emails, !dry)
+		if err != nil {
+			return counts, err
+		}
+		plan, err := classify(recs, have, mode, now)
+		if err != nil {
+			return counts, err
+		}
+		counts = ChunkCounts{Created: len(plan.insert), Updated: len(plan.update), Skipped: plan.skipped}
+		if dry {
+			return counts, nil
+		}
+		return counts, c.updateCustomers(plan.update, now)
+	}
+	plan, err := classify(recs, nil, mode, now)
+	if err != nil {
+		return counts, err
+	}
+	n, err := c.insertCustomers(plan.insert, now)
+	if err != nil {
+		return counts, err
+	}
+	counts.Created = n
+	if n == len(recs) {
+		return counts, nil
+	}
+	if mode == ModeCreate {
+		counts.Skipped = len(recs) - n
+		return counts, nil
+	}
+	// Upsert: the rows not inserted were there already (or arrived since
+	// the insert looked). Read them all, ours included, and merge the
+	// others as update mode would.
+	have, err := c.existing(emails, true)
+	if err != nil {
+		return counts, err
+	}
+	ours := make(map[string]bool, n)
+	for _, r := range plan.insert {
+		if e, ok := have[r.email]; ok && e.id == r.id.String() {
+			ours[r.email] = true
+		}
+	}
+	if len(ours) != n {
+		return counts, apperr.New(apperr.Internal, "imports: inserted %d customers but found %d of them", n, len(ours))
+	}
+	rest := make([]Record, 0, len(recs)-n)
+	for _, r := range recs {
+		if !ours[r.Email] {
+			rest = append(rest, r)
+		}
+	}
+	merge, err := classify(rest, have, ModeUpdate, now)
+	if err != nil {
+		return counts, err
+	}
+	counts.Updated, counts.Skipped = len(merge.update), merge.skipped
+	return counts, c.updateCustomers(merge.update, now)
 }
 
 func duplicateRejection(r Record, d duplicate, rawOf func(int64) string) Rejected {

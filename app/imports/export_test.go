@@ -28,3 +28,6 @@ func (s *Store) ScratchTables(ctx context.Context, jobID uuid.UUID) ([]string, e
 
 // ScratchName is the table of one kind of a job's scratch.
 func ScratchName(kind string, jobID uuid.UUID) string { return scratchName(kind, jobID) }
+
+// PlainEmail is the normaliser's fast path for ordinary addresses.
+func PlainEmail(s string) (string, bool) { return plainEmail(s) }

@@ -143,6 +143,15 @@ func (s TenantStore) AddChunk(ctx context.Context, jobID uuid.UUID, c Chunk) err
 	}
 	r := chunkRow{JobID: jobID, Seq: c.Seq, TenantID: s.tenantID, FirstLine: c.FirstLine, RowCount: c.Rows, Data: []byte{}}
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.pg {
+			// Like a chunk step's (asyncCommit): FinishStaging commits
+			// synchronously, which flushes every chunk staged before it, and
+			// a job PostgreSQL lost the end of stays staging, which no step
+			// ever starts.
+			if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+				return apperr.Wrap(err, "stage chunk")
+			}
+		}
 		var n int64
 		if err := tx.Model(&jobRow{}).Where("id = ? AND tenant_id = ? AND status = ?", jobID, s.tenantID, StatusStaging).Count(&n).Error; err != nil {
 			return apperr.Wrap(err, "stage chunk")
