@@ -156,7 +156,7 @@ func (s TenantStore) order(col string, sort Sort) listOrder {
 }
 
 // never is the sort key of "no sign-in yet" in a cursor; the query gets
-// the dialect's sentinel ('-infinity' or '') in its place.
+// the dialect's sentinel ('-infinity' or ”) in its place.
 const never = "-"
 
 func (s TenantStore) list(ctx context.Context, col, term string, q ListQuery, cursor string) (ListPage, error) {
