@@ -93,8 +93,8 @@ func tenantCrumbs(c *gin.Context, more ...views.Crumb) []views.Crumb {
 const switchLimit = 8
 
 // switchList finds the tenants the viewer may open whose name or slug
-// contains q: every tenant for a platform admin, their own for anyone
-// else. The query is scoped in the store, so another tenant's name never
+// contains q: every tenant for a platform admin's search, their own
+// otherwise. The query is scoped in the store, so another tenant's name never
 // reaches the page.
 func (h *Handlers) switchList(c *gin.Context, platformAdmin bool, q string, limit int) (views.SwitchList, error) {
 	ctx := c.Request.Context()
@@ -104,7 +104,9 @@ func (h *Handlers) switchList(c *gin.Context, platformAdmin bool, q string, limi
 	if err != nil {
 		return out, err
 	}
-	among := tenants.Among{All: platformAdmin}
+	// A platform admin's search covers every tenant; unsearched, the
+	// list is the tenants they work in, like anyone's.
+	among := tenants.Among{All: platformAdmin && q != ""}
 	for id := range roles {
 		among.IDs = append(among.IDs, id)
 	}
