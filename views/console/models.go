@@ -20,11 +20,11 @@ type Chrome struct {
 	Page          layout.Page
 	StaffEmail    string
 	PlatformAdmin bool
-	Tenant        *TenantRef  // the tenant of a /t/:slug page; nil elsewhere
-	Switch        SwitchList  // the header's tenant switcher
-	Nav           []NavItem   // the sections of Tenant this person may open
-	PlatformNav   []NavItem   // platform sections, for platform admins
-	Crumbs        []Crumb     // breadcrumbs; the last is the current page
+	Tenant        *TenantRef // the tenant of a /t/:slug page; nil elsewhere
+	Switch        SwitchList // the header's tenant switcher
+	Nav           []NavItem  // the sections of Tenant this person may open
+	PlatformNav   []NavItem  // platform sections, for platform admins
+	Crumbs        []Crumb    // breadcrumbs; the last is the current page
 	Flash         Flash
 }
 
