@@ -21,6 +21,7 @@ bench: bench-oidc
 	$(GO) test -run '^$$' -bench . -skip '^BenchmarkOP$$' -benchmem ./tenants/ ./app/ ./app/passwords/
 	$(GO) test -run '^$$' -bench SearchMillion -benchtime 500x ./app/accounts/
 	$(GO) test -run '^$$' -bench APIListMillion -benchtime 500x ./app/
+	$(GO) test -v -run '^$$' -bench OverviewMillion -benchtime 500x ./app/stats/
 
 .PHONY: bench-oidc
 ## bench-oidc: the OpenID Provider's endpoints beside a bare handler, five interleaved runs (GATEHOUSE_TEST_DATABASE_URL/_REDIS_URL pick PostgreSQL and Redis)

@@ -178,6 +178,7 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 	handlers := console.New(console.Deps{
 		Render:        render,
 		Customers:     s.accounts,
+		Stats:         s.stats,
 		Log:           s.log,
 		Staff:         staff,
 		TwoFactor:     access.NewTwoFactor(staff, s.box),

@@ -109,7 +109,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		if err != nil {
 			return err
 		}
-		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.sweeps(), Webhooks: svc.webhooks, Backchannel: svc.oidc}, log)
+		worker = jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: 4}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.sweeps(), Webhooks: svc.webhooks, Backchannel: svc.oidc, Stats: svc.stats}, log)
 		if err := worker.Start(); err != nil {
 			return err
 		}

@@ -27,6 +27,7 @@ import (
 	"gatehouse/app/sessions"
 	"gatehouse/app/social"
 	"gatehouse/app/socialapps"
+	"gatehouse/app/stats"
 	"gatehouse/app/tokens"
 	"gatehouse/app/web"
 	"gatehouse/app/webhooks"
@@ -70,6 +71,7 @@ type services struct {
 	keys        *oidc.Keys    // the tenants' signing keys, which the provider and the console share
 	masterKey   []byte
 	webhooks    *webhooks.Service
+	stats       *stats.Store  // the console overview's counters, rolled up from audit events
 	apiLimits   api.Limits    // from GATEHOUSE_API_*_LIMIT
 	shop        *devshop.Shop // Demo Coffee Shop on shop.<base-domain>; only with --dev
 }
@@ -154,6 +156,7 @@ func newServicesWith(cfg *config.Config, log *slog.Logger, database *db.DB, rc *
 		Queue: s.queue, Outbound: s.outbound,
 	})
 	grants.Storage = s.oidc
+	s.stats = stats.New(database.Gorm, log)
 	return s, nil
 }
 

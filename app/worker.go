@@ -35,7 +35,7 @@ func (w wiring) Worker(ctx context.Context, cfg *config.Config, out io.Writer, l
 		return err
 	}
 	defer svc.close()
-	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.sweeps(), Webhooks: svc.webhooks, Backchannel: svc.oidc}, log)
+	srv := jobs.NewServer(rc.asynq, jobs.ServerOptions{Concurrency: concurrency}, jobs.Handlers{Mail: deliverer, PasswordResets: svc.accounts, Imports: svc.imports, Campaigns: svc.campaigns, Sweeper: svc.sweeps(), Webhooks: svc.webhooks, Backchannel: svc.oidc, Stats: svc.stats}, log)
 	if err := srv.Start(); err != nil {
 		return err
 	}

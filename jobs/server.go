@@ -22,13 +22,31 @@ type Handlers struct {
 	Sweeper     Sweeper
 	Webhooks    WebhookDeliverer
 	Backchannel BackchannelLogouts
+	// Stats, when set, folds the audit events of every tenant into the
+	// console overview's counters every ServerOptions.StatsEvery.
+	Stats StatsRollup
 }
+
+// StatsRollup keeps the console overview's counters (stats.Store).
+type StatsRollup interface {
+	RollupAll(ctx context.Context) error
+}
+
+// TypeStatsRollup is the periodic rollup of audit events into the console
+// overview's counters. A platform task with no payload: the handler goes
+// through the tenants one by one.
+const TypeStatsRollup = "stats:rollup"
+
+// DefaultStatsEvery is how often the overview's counters catch up; a page
+// view reads what is younger itself.
+const DefaultStatsEvery = time.Minute
 
 // ServerOptions tune the worker.
 type ServerOptions struct {
 	Concurrency     int           // tasks at once (default 10)
 	ShutdownTimeout time.Duration // how long in-flight tasks get to finish before they are handed back (default 10s)
 	SweepEvery      time.Duration // how often the OpenID Provider's expired rows are swept (default 1h)
+	StatsEvery      time.Duration // how often the overview's counters are rolled up (default 1m)
 }
 
 // DefaultSweepEvery is how often the sweep runs: expired rows are harmless
@@ -81,6 +99,15 @@ func NewServer(opt asynq.RedisConnOpt, o ServerOptions, h Handlers, log *slog.Lo
 		})
 		s.sched, s.schedErr = newSweepScheduler(opt, o, log)
 	}
+	if h.Stats != nil && s.schedErr == nil {
+		s.mux.HandleFunc(TypeStatsRollup, func(ctx context.Context, _ *asynq.Task) error {
+			return h.Stats.RollupAll(ctx)
+		})
+		if s.sched == nil {
+			s.sched = asynq.NewScheduler(opt, &asynq.SchedulerOpts{Logger: asynqLogger{log}, LogLevel: asynq.WarnLevel})
+		}
+		s.schedErr = schedule(s.sched, TypeStatsRollup, o.StatsEvery, DefaultStatsEvery, 5*time.Minute)
+	}
 	if h.Webhooks != nil {
 		s.mux.HandleFunc(TypeWebhookDeliver, webhookHandler(h.Webhooks))
 	}
@@ -114,15 +141,28 @@ func newSweepScheduler(opt asynq.RedisConnOpt, o ServerOptions, log *slog.Logger
 		every = DefaultSweepEvery
 	}
 	sched := asynq.NewScheduler(opt, &asynq.SchedulerOpts{Logger: asynqLogger{log}, LogLevel: asynq.WarnLevel})
+	if err := schedule(sched, TypeOIDCSweep, every, DefaultSweepEvery, 10*time.Minute); err != nil {
+		return nil, err
+	}
+	return sched, nil
+}
+
+// schedule registers a payload-less platform task every every (def when
+// unset), unique for most of a period, so however many workers schedule
+// it one run is queued per period.
+func schedule(sched *asynq.Scheduler, typ string, every, def, timeout time.Duration) error {
+	if every <= 0 {
+		every = def
+	}
 	unique := every * 9 / 10
 	if unique < time.Second {
 		unique = time.Second
 	}
-	if _, err := sched.Register(fmt.Sprintf("@every %s", every), asynq.NewTask(TypeOIDCSweep, nil),
-		asynq.Queue(QueueDefault), asynq.Unique(unique), asynq.MaxRetry(3), asynq.Timeout(10*time.Minute)); err != nil {
-		return nil, fmt.Errorf("jobs: schedule the sweep every %s: %w", every, err)
+	if _, err := sched.Register(fmt.Sprintf("@every %s", every), asynq.NewTask(typ, nil),
+		asynq.Queue(QueueDefault), asynq.Unique(unique), asynq.MaxRetry(3), asynq.Timeout(timeout)); err != nil {
+		return fmt.Errorf("jobs: schedule %s every %s: %w", typ, every, err)
 	}
-	return sched, nil
+	return nil
 }
 
 // Start begins processing, and scheduling periodic tasks, in the

@@ -46,6 +46,8 @@ type Deps struct {
 	Outbox     *mail.Outbox // the dev outbox; nil hides the outbox pages
 	// Customers is customer accounts, for the customers pages.
 	Customers Customers
+	// Stats is the tenant overview's figures.
+	Stats Stats
 	// TwoFactor is the staff's optional TOTP second factor; the sign-in
 	// form goes through it.
 	TwoFactor *access.TwoFactor

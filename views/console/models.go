@@ -132,16 +132,6 @@ type ConfirmPage struct {
 	Cancel  string
 }
 
-// OverviewPage is a tenant's console home.
-type OverviewPage struct {
-	Chrome   Chrome
-	Name     string
-	Slug     string
-	Status   string
-	LoginURL string
-	Sections []NavItem
-}
-
 // MessagePage is a page that only says something: "your role does not
 // allow this", with the way back.
 type MessagePage struct {
