@@ -132,6 +132,7 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 		"/t/acme/social", "/t/acme/social/google", "/t/acme/social/oidc",
 		"/t/acme/staff", "/t/acme/audit", "/t/acme/imports", "/t/acme/imports/" + job,
 		"/t/acme/apps", "/t/acme/webhooks", "/t/acme/webhooks/" + endpoint,
+		"/switch?q=acme", "/t/acme/customers?sort=recent&size=50",
 	}
 	// Screenshots go to the test's temp dir, or to GATEHOUSE_SCREENSHOTS to
 	// keep them after the run.
@@ -220,6 +221,40 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 			}
 		}
 	}
+	// The tenant switcher opens from the keyboard, searches as one types
+	// (htmx), and its open panel fits a phone and passes axe-core.
+	for _, vp := range viewports {
+		do("open the switcher at "+vp.name,
+			chromedp.EmulateViewport(vp.w, vp.h),
+			chromedp.Navigate(console("/t/acme/customers")),
+			chromedp.WaitVisible(`.cx-switch summary`),
+			chromedp.Focus(`.cx-switch summary`),
+			chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(`#switch-q`),
+			chromedp.Focus(`#switch-q`),
+			chromedp.SendKeys(`#switch-q`, "roasters"),
+		)
+		apptest.Eventually(t, 10*time.Second, func() error {
+			ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+				const names = [...document.querySelectorAll('#switch-results .cx-switch-name')].map(e => e.textContent.trim());
+				return names.length === 1 && names[0] === `+"`"+longTenantName+"`"+`;
+			})()`))
+			if err == nil && !ok {
+				err = fmt.Errorf("the switcher's search did not list the tenant")
+			}
+			return err
+		})
+		type size struct{ Scroll, Inner int }
+		sz, err := chromedp.Run(ctx, chromedp.Evaluate[size](`({Scroll: document.documentElement.scrollWidth, Inner: window.innerWidth})`))
+		if err != nil || sz.Scroll > sz.Inner {
+			wide, _ := chromedp.Run(ctx, chromedp.Evaluate[string](widestJS))
+			t.Errorf("open switcher at %s: %d px wide in %d (%v); widest: %s", vp.name, sz.Scroll, sz.Inner, err, wide)
+		}
+		if vp.name == "desktop" {
+			assertAxeOpenPage(t, ctx, "the open switcher")
+		}
+	}
+
 	do("sign out", chromedp.Click(`[data-testid="logout"]`), chromedp.WaitVisible(`[data-testid="login-form"]`))
 	assertFits(t, ctx, shots, "desktop", console("/login"))
 	assertAccessible(t, ctx, console("/login"))
@@ -307,6 +342,13 @@ func assertAccessible(t *testing.T, ctx context.Context, url string) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady(`body`)); err != nil {
 		t.Fatalf("open %s: %v", url, err)
 	}
+	assertAxeOpenPage(t, ctx, url)
+}
+
+// assertAxeOpenPage runs axe-core on the page as it is now, such as with a
+// menu open (what names the state in messages).
+func assertAxeOpenPage(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof axe !== 'undefined' || (function(){`+axeSource+`; return true})()`)); err != nil {
 		t.Fatalf("inject axe-core on %s: %v", url, err)
 	}

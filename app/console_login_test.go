@@ -114,20 +114,24 @@ func TestConsoleLogin(t *testing.T) {
 		if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/" {
 			t.Fatalf("cookie %+v", cookie)
 		}
-		if home := b.get("/"); home.StatusCode != 200 || !strings.Contains(home.Body, "root@example.com") {
-			t.Fatalf("home %d", home.StatusCode)
+		// A platform admin's home is the tenants page.
+		if home := b.get("/"); home.StatusCode != http.StatusSeeOther || home.Header.Get("Location") != "/tenants" {
+			t.Fatalf("home %d %q", home.StatusCode, home.Header.Get("Location"))
+		}
+		if page := b.get("/tenants"); page.StatusCode != 200 || !strings.Contains(page.Body, "root@example.com") {
+			t.Fatalf("tenants %d", page.StatusCode)
 		}
 		// The same token replayed after logout is worthless.
 		stolen := newBrowser(t, srv)
 		u, _ := url.Parse(srv.URL(consoleHost, "/"))
 		stolen.client.Jar.SetCookies(u, []*http.Cookie{{Name: "gh_console", Value: cookie.Value}})
-		if r := stolen.get("/"); r.StatusCode != 200 {
+		if r := stolen.get("/tenants"); r.StatusCode != 200 {
 			t.Fatalf("token does not work before logout: %d", r.StatusCode)
 		}
 		if r := b.post("/logout", nil); r.StatusCode != http.StatusSeeOther {
 			t.Fatalf("logout %d", r.StatusCode)
 		}
-		if r := stolen.get("/"); r.StatusCode != http.StatusSeeOther {
+		if r := stolen.get("/tenants"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
 			t.Fatalf("token still works after logout: %d", r.StatusCode)
 		}
 	})

@@ -45,6 +45,9 @@ func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers, hoo
 
 		// Any signed-in staff member.
 		{Method: http.MethodGet, Path: "/", Rule: console.AnyStaff, Handle: (*consoleH).Home},
+		// The header's tenant switcher: the tenants the viewer may open
+		// matching ?q= (all of them for platform admins).
+		{Method: http.MethodGet, Path: "/switch", Rule: console.AnyStaff, Handle: (*consoleH).Switch},
 		{Method: http.MethodPost, Path: "/logout", Rule: console.AnyStaff, Handle: (*consoleH).Logout},
 		// Their own sign-in security: two-factor on and off.
 		{Method: http.MethodGet, Path: "/account/security", Rule: console.AnyStaff, Handle: (*consoleH).SecurityShow},

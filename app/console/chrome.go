@@ -1,12 +1,14 @@
 package console
 
 import (
-	"sort"
+	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/app/access"
+	"gatehouse/tenants"
 	views "gatehouse/views/console"
 )
 
@@ -47,22 +49,10 @@ func (h *Handlers) chrome(c *gin.Context, title string, crumbs ...views.Crumb) v
 	ch.StaffEmail = v.staff.Email
 	rbac := h.d.Staff.RBAC()
 	ch.PlatformAdmin, _ = rbac.Allowed(ctx, v.staff.ID, access.PlatformDomain, access.Perm{Object: access.Platform, Action: access.Read})
-	current := tenantOf(c)
 
-	roles, err := h.d.Staff.Tenants(ctx, v.staff.ID)
-	if err == nil {
-		for id, role := range roles {
-			t, err := h.d.Tenants.ByID(ctx, id)
-			if err != nil {
-				continue
-			}
-			ch.Tenants = append(ch.Tenants, views.TenantRef{
-				Slug: t.Slug, Name: t.Name, Role: role.Label(), Suspended: t.Status != "active",
-				Current: current != nil && current.ID == t.ID,
-			})
-		}
-		sort.Slice(ch.Tenants, func(i, j int) bool { return ch.Tenants[i].Name < ch.Tenants[j].Name })
-	}
+	current := tenantOf(c)
+	ch.Switch, _ = h.switchList(c, ch.PlatformAdmin, "", switchLimit)
+	ch.Switch.Show = ch.PlatformAdmin || current != nil || len(ch.Switch.Items) > 0
 
 	path := c.Request.URL.Path
 	if current != nil {
@@ -96,4 +86,76 @@ func tenantCrumbs(c *gin.Context, more ...views.Crumb) []views.Crumb {
 		out = append(out, views.Crumb{Label: t.Name, Href: "/t/" + t.Slug})
 	}
 	return append(out, more...)
+}
+
+// switchLimit is how many tenants the header's switcher lists before it
+// asks for a more precise search.
+const switchLimit = 8
+
+// switchList finds the tenants the viewer may open whose name or slug
+// contains q: every tenant for a platform admin's search, their own
+// otherwise. The query is scoped in the store, so another tenant's name never
+// reaches the page.
+func (h *Handlers) switchList(c *gin.Context, platformAdmin bool, q string, limit int) (views.SwitchList, error) {
+	ctx := c.Request.Context()
+	v := viewerOf(c)
+	out := views.SwitchList{Query: q, AllTenants: platformAdmin}
+	roles, err := h.d.Staff.Tenants(ctx, v.staff.ID)
+	if err != nil {
+		return out, err
+	}
+	// A platform admin's search covers every tenant; unsearched, the
+	// list is the tenants they work in, like anyone's.
+	among := tenants.Among{All: platformAdmin && q != ""}
+	for id := range roles {
+		among.IDs = append(among.IDs, id)
+	}
+	found, err := h.d.Tenants.Find(ctx, among, q, limit)
+	if err != nil {
+		return out, err
+	}
+	current := tenantOf(c)
+	for _, t := range found.Tenants {
+		ref := views.TenantRef{Slug: t.Slug, Name: t.Name, Suspended: t.Status != tenants.Active,
+			Current: current != nil && current.ID == t.ID}
+		if r, ok := roles[t.ID]; ok {
+			ref.Role = r.Label()
+		}
+		out.Items = append(out.Items, ref)
+	}
+	out.Total = found.Total
+	if more := found.Total - len(found.Tenants); more > 0 {
+		n := strconv.Itoa(more)
+		if found.Capped {
+			n += "+"
+		}
+		out.More = n + " more — refine your search"
+	}
+	return out, nil
+}
+
+// Switch is GET /switch?q=: the tenants the viewer may open matching q.
+// The header's switcher asks for it with htmx as one types and gets the
+// list alone; without JavaScript its form lands here as a page.
+func (h *Handlers) Switch(c *gin.Context) {
+	admin, _ := h.d.Staff.IsPlatformAdmin(c.Request.Context(), viewerOf(c).staff.ID)
+	q := strings.TrimSpace(c.Query("q"))
+	if len([]rune(q)) > 100 {
+		q = string([]rune(q)[:100])
+	}
+	limit := switchLimit
+	if !isHTMX(c) {
+		limit = 50
+	}
+	list, err := h.switchList(c, admin, q, limit)
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	if isHTMX(c) {
+		h.d.Render.HTML(c, http.StatusOK, views.SwitchResults(list))
+		return
+	}
+	ch := h.chrome(c, "Switch tenant", views.Crumb{Label: "Console", Href: "/"}, views.Crumb{Label: "Switch tenant"})
+	h.d.Render.HTML(c, http.StatusOK, views.SwitchPage(views.SwitchPageView{Chrome: ch, List: list}))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,7 +25,7 @@ import (
 
 // Customers is what the customers pages need from customer accounts.
 type Customers interface {
-	Search(ctx context.Context, t *tenants.Tenant, query, cursor string, limit int) (accounts.SearchPage, error)
+	List(ctx context.Context, t *tenants.Tenant, q accounts.ListQuery) (accounts.ListPage, error)
 	Customer(ctx context.Context, t *tenants.Tenant, id uuid.UUID) (*accounts.Customer, error)
 	Methods(ctx context.Context, t *tenants.Tenant, c *accounts.Customer) ([]accounts.Identity, error)
 	Sessions(ctx context.Context, t *tenants.Tenant, c *accounts.Customer) ([]sessions.Session, error)
@@ -38,25 +39,127 @@ type Customers interface {
 	ExportData(ctx context.Context, t *tenants.Tenant, c *accounts.Customer, actor string, r accounts.Request) (accounts.Export, error)
 }
 
-const customersPageSize = 25
+// customerPageSizes are the page sizes the list offers; the first is the
+// default.
+var customerPageSizes = []int{25, 50, 100}
 
-// CustomersList is GET /t/:slug/customers?q=…&after=…
+// customerSortLabels name the list's orders in its menu.
+var customerSortLabels = map[accounts.Sort]string{
+	accounts.SortAlpha:       "A to Z",
+	accounts.SortNewest:      "Newest sign-ups first",
+	accounts.SortOldest:      "Oldest sign-ups first",
+	accounts.SortRecentLogin: "Signed in most recently",
+	accounts.SortStaleLogin:  "Signed in longest ago",
+}
+
+// customersQuery is what GET /t/:slug/customers takes. A sort, size or
+// cursor it cannot read is dropped with a message naming it, and the
+// list starts again at the first page.
+type customersQuery struct {
+	Query, After, Before string
+	Sort                 accounts.Sort
+	Size                 int
+	Problem              string
+}
+
+func bindCustomers(c *gin.Context) customersQuery {
+	f := customersQuery{Query: strings.TrimSpace(c.Query("q")), After: c.Query("after"), Before: c.Query("before"), Size: customerPageSizes[0]}
+	var problems []string
+	if s, err := accounts.ParseSort(c.Query("sort")); err != nil {
+		problems = append(problems, "Sort: “"+c.Query("sort")+"” is not an order of this list.")
+	} else {
+		f.Sort = s
+	}
+	if raw := c.Query("size"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || !slices.Contains(customerPageSizes, n) {
+			problems = append(problems, "Page size: choose 25, 50 or 100.")
+		} else {
+			f.Size = n
+		}
+	}
+	if len(problems) > 0 {
+		f.After, f.Before = "", ""
+		f.Problem = strings.Join(problems, " ") + " Showing the first page."
+	}
+	return f
+}
+
+// CustomersList is GET /t/:slug/customers?q=…&sort=…&size=…&after=…
+// (or before=…): a page of the tenant's customers, with the total and
+// links to the pages either side. htmx gets the results alone.
 func (h *Handlers) CustomersList(c *gin.Context) {
 	t := tenantOf(c)
-	q := strings.TrimSpace(c.Query("q"))
-	page, err := h.d.Customers.Search(c.Request.Context(), t, q, c.Query("after"), customersPageSize)
+	f := bindCustomers(c)
+	lq := accounts.ListQuery{Query: f.Query, Sort: f.Sort, After: f.After, Before: f.Before, Limit: f.Size}
+	page, err := h.d.Customers.List(c.Request.Context(), t, lq)
+	if e, ok := apperr.As(err); ok && e.Field == "cursor" {
+		// A page link from before a change of order, or edited by hand.
+		f.Problem = "That page link is out of date. Showing the first page."
+		lq.After, lq.Before = "", ""
+		page, err = h.d.Customers.List(c.Request.Context(), t, lq)
+	}
 	if err != nil {
 		h.d.Render.Error(c, err)
 		return
 	}
-	v := views.CustomersPage{Slug: t.Slug, Query: q}
+	v := views.CustomersPage{Slug: t.Slug, Query: f.Query, Sort: string(f.Sort), Size: strconv.Itoa(f.Size), Problem: f.Problem,
+		Total: customersTotal(page, f.Query)}
+	for _, s := range accounts.Sorts {
+		v.Sorts = append(v.Sorts, views.Option{Value: string(s), Label: customerSortLabels[s], Selected: s == f.Sort})
+	}
+	for _, n := range customerPageSizes {
+		v.Sizes = append(v.Sizes, views.Option{Value: strconv.Itoa(n), Label: strconv.Itoa(n) + " a page", Selected: n == f.Size})
+	}
 	for _, cu := range page.Customers {
 		name := strings.TrimSpace(fmt.Sprint(orEmpty(cu.Profile["first_name"]), " ", orEmpty(cu.Profile["last_name"])))
-		v.Rows = append(v.Rows, views.CustomerRow{ID: cu.ID.String(), Email: cu.Email, Name: name, Status: cu.Status,
-			Verified: cu.EmailVerified, Created: cu.CreatedAt.Format("2006-01-02")})
+		row := views.CustomerRow{ID: cu.ID.String(), Email: cu.Email, Name: name, Status: cu.Status,
+			Verified: cu.EmailVerified, Created: cu.CreatedAt.Format("2006-01-02"), LastLogin: "never"}
+		if cu.LastLoginAt != nil {
+			row.LastLogin = cu.LastLoginAt.Format("2006-01-02")
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	link := func(sort accounts.Sort, cursor, cursorValue string) string {
+		q := url.Values{}
+		if f.Query != "" {
+			q.Set("q", f.Query)
+		}
+		if sort != accounts.SortAlpha {
+			q.Set("sort", string(sort))
+		}
+		if f.Size != customerPageSizes[0] {
+			q.Set("size", strconv.Itoa(f.Size))
+		}
+		if cursor != "" {
+			q.Set(cursor, cursorValue)
+		}
+		if len(q) == 0 {
+			return "/t/" + t.Slug + "/customers"
+		}
+		return "/t/" + t.Slug + "/customers?" + q.Encode()
 	}
 	if page.Next != "" {
-		v.NextURL = "/t/" + t.Slug + "/customers?" + url.Values{"q": {q}, "after": {page.Next}}.Encode()
+		v.NextURL = link(f.Sort, "after", page.Next)
+	}
+	if page.Prev != "" {
+		v.PrevURL = link(f.Sort, "before", page.Prev)
+		v.FirstURL = link(f.Sort, "", "")
+	}
+	// The sortable columns flip between their two orders.
+	v.CreatedSort = views.SortLink{Href: link(accounts.SortNewest, "", ""), State: "none"}
+	switch f.Sort {
+	case accounts.SortNewest:
+		v.CreatedSort = views.SortLink{Href: link(accounts.SortOldest, "", ""), State: "descending"}
+	case accounts.SortOldest:
+		v.CreatedSort = views.SortLink{Href: link(accounts.SortNewest, "", ""), State: "ascending"}
+	}
+	v.LoginSort = views.SortLink{Href: link(accounts.SortRecentLogin, "", ""), State: "none"}
+	switch f.Sort {
+	case accounts.SortRecentLogin:
+		v.LoginSort = views.SortLink{Href: link(accounts.SortStaleLogin, "", ""), State: "descending"}
+	case accounts.SortStaleLogin:
+		v.LoginSort = views.SortLink{Href: link(accounts.SortRecentLogin, "", ""), State: "ascending"}
 	}
 	if isHTMX(c) {
 		h.d.Render.HTML(c, http.StatusOK, views.CustomerResults(v))
@@ -64,6 +167,34 @@ func (h *Handlers) CustomersList(c *gin.Context) {
 	}
 	v.Chrome = h.chrome(c, "Customers · "+t.Name, tenantCrumbs(c, views.Crumb{Label: "Customers"})...)
 	h.d.Render.HTML(c, http.StatusOK, views.Customers(v))
+}
+
+// customersTotal says how many customers the list holds, or match the
+// search: exactly up to accounts.CountCap, "10,000+" past it.
+func customersTotal(p accounts.ListPage, query string) string {
+	n := thousands(p.Total)
+	if p.Capped {
+		n += "+"
+	}
+	noun := " customers"
+	if p.Total == 1 && !p.Capped {
+		noun = " customer"
+	}
+	if query != "" && p.Total == 1 && !p.Capped {
+		return n + noun + " matches “" + query + "”"
+	} else if query != "" {
+		return n + noun + " match “" + query + "”"
+	}
+	return n + noun
+}
+
+// thousands writes n with commas between groups of three digits.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func orEmpty(v any) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -16,16 +17,31 @@ import (
 	views "gatehouse/views/console"
 )
 
-// Home is GET /: the tenants the viewer works in. Someone in exactly one
-// tenant, and no platform admin, goes straight to it.
+// Home is GET /?q=: the tenants the viewer works in, searched by q. A
+// platform admin's home is the tenants page; someone in exactly one
+// tenant goes straight to it (unless a message waits to be shown).
 func (h *Handlers) Home(c *gin.Context) {
-	ch := h.chrome(c, "Console", views.Crumb{Label: "Console"})
-	if len(ch.Tenants) == 1 && !ch.PlatformAdmin && ch.Flash.Message == "" {
-		seeOther(c, ch.Tenants[0].Href())
+	if admin, _ := h.d.Staff.IsPlatformAdmin(c.Request.Context(), viewerOf(c).staff.ID); admin {
+		seeOther(c, "/tenants")
 		return
 	}
-	h.d.Render.HTML(c, http.StatusOK, views.Home(views.HomePage{Chrome: ch, Tenants: ch.Tenants}))
+	q := strings.TrimSpace(c.Query("q"))
+	list, err := h.switchList(c, false, q, homeLimit)
+	if err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	ch := h.chrome(c, "Console", views.Crumb{Label: "Console"})
+	if q == "" && list.Total == 1 && len(list.Items) == 1 && ch.Flash.Message == "" {
+		seeOther(c, list.Items[0].Href())
+		return
+	}
+	h.d.Render.HTML(c, http.StatusOK, views.Home(views.HomePage{Chrome: ch, Tenants: list}))
 }
+
+// homeLimit is how many tenants the home page lists before it asks for a
+// search.
+const homeLimit = 60
 
 // Stats is the tenant overview's figures (stats.Store).
 type Stats interface {

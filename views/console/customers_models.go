@@ -1,23 +1,40 @@
 package console
 
-// CustomersPage is a tenant's customers: a prefix search and a page of
-// results, keyset-paginated.
+// CustomersPage is a tenant's customers: a prefix search, an order and a
+// page size, and a page of results, keyset-paginated.
 type CustomersPage struct {
 	Chrome  Chrome
 	Slug    string
 	Query   string
+	Sort    string // "" is A to Z
+	Size    string
+	Sorts   []Option
+	Sizes   []Option
+	Total   string // "1,234 customers", "10,000+ customers"
+	Problem string // a sort, size or page link that could not be read
 	Rows    []CustomerRow
-	NextURL string // the next page; "" on the last
+	// The pages either side and the first; "" where there is none.
+	NextURL, PrevURL, FirstURL string
+	// The sortable columns' header links, which flip their order.
+	CreatedSort, LoginSort SortLink
+}
+
+// SortLink is a sortable column's header: the link to sort by it (or the
+// other way), and its aria-sort state: none, ascending or descending.
+type SortLink struct {
+	Href  string
+	State string
 }
 
 // CustomerRow is one customer in the list.
 type CustomerRow struct {
-	ID       string
-	Email    string
-	Name     string
-	Status   string
-	Verified bool
-	Created  string
+	ID        string
+	Email     string
+	Name      string
+	Status    string
+	Verified  bool
+	Created   string
+	LastLogin string // a date, or "never"
 }
 
 // CustomerPage is one customer, with what support can do to them.

@@ -20,11 +20,11 @@ type Chrome struct {
 	Page          layout.Page
 	StaffEmail    string
 	PlatformAdmin bool
-	Tenant        *TenantRef  // the tenant of a /t/:slug page; nil elsewhere
-	Tenants       []TenantRef // the switcher: tenants this person works in
-	Nav           []NavItem   // the sections of Tenant this person may open
-	PlatformNav   []NavItem   // platform sections, for platform admins
-	Crumbs        []Crumb     // breadcrumbs; the last is the current page
+	Tenant        *TenantRef // the tenant of a /t/:slug page; nil elsewhere
+	Switch        SwitchList // the header's tenant switcher
+	Nav           []NavItem  // the sections of Tenant this person may open
+	PlatformNav   []NavItem  // platform sections, for platform admins
+	Crumbs        []Crumb    // breadcrumbs; the last is the current page
 	Flash         Flash
 }
 
@@ -113,10 +113,11 @@ const (
 	InviteOther       = "other"    // signed in as someone else
 )
 
-// HomePage is the console's start page: the tenants this person works in.
+// HomePage is the console's start page: the tenants this person works in,
+// found by an optional search when there are many.
 type HomePage struct {
 	Chrome  Chrome
-	Tenants []TenantRef
+	Tenants SwitchList
 }
 
 // ConfirmPage asks before a destructive action. Its form posts the same
