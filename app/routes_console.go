@@ -215,5 +215,6 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 	})
 	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusFound, static.URL("console-icon.svg")) })
 	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp, appPages, hooks))
+	e.NoRoute(handlers.NotFound)
 	return nil
 }
