@@ -128,7 +128,7 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 	pages := []string{
 		"/", "/account/security", "/tenants", "/tenants/acme",
 		"/t/acme", "/t/acme/theme", "/t/acme/theme/logo", "/t/acme/fields", "/t/acme/fields/first_name",
-		"/t/acme/settings", "/t/acme/customers", "/t/acme/customers/" + customer,
+		"/t/acme/settings", "/t/acme/emails", "/t/acme/emails/verify", "/t/acme/customers", "/t/acme/customers/" + customer,
 		"/t/acme/social", "/t/acme/social/google", "/t/acme/social/oidc",
 		"/t/acme/staff", "/t/acme/audit", "/t/acme/imports", "/t/acme/imports/" + job,
 		"/t/acme/apps", "/t/acme/webhooks", "/t/acme/webhooks/" + endpoint,

@@ -49,7 +49,7 @@ func (m inviteMailer) StaffPasswordReset(ctx context.Context, rm access.ResetMai
 	link := site + "/login/reset?token=" + url.QueryEscape(rm.Token)
 	minutes := int(rm.Expires.Minutes())
 	msg, err := mail.Render(ctx, mail.Envelope{From: cfg.MailFrom, To: rm.To, Subject: "Reset your Gatehouse console password"},
-		email.ResetHTML(b, link, minutes), email.ResetText(b, link, minutes))
+		email.ResetHTML(b, nil, link, minutes), email.ResetText(b, nil, link, minutes))
 	if err != nil {
 		return err
 	}

@@ -175,12 +175,13 @@ func newHandler(s *services) (http.Handler, error) {
 			Issuer: func(host string) string { return cfg.PublicURL(host) }, Document: doc, Reference: ref, Log: log,
 		})
 	}
+	brandNotFound := pages.NotFound(s.resolver, render.NotFound)
 	tenantEngine.NoRoute(func(c *gin.Context) {
 		if strings.HasPrefix(c.Request.URL.Path, api.Base+"/") {
 			api.NotFound(c)
 			return
 		}
-		render.NotFound(c)
+		brandNotFound(c)
 	})
 
 	consoleEngine := newEngine()

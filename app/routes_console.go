@@ -87,6 +87,11 @@ func consoleRoutes(dev bool, imp *imports.Handlers, appPages *apps.Handlers, hoo
 		{Method: http.MethodPost, Path: "/t/:slug/fields/:key/remove", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).FieldRemove},
 		// Customer settings: email verification, password length, sessions.
 		{Method: http.MethodGet, Path: "/t/:slug/settings", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).SettingsShow},
+		{Method: http.MethodGet, Path: "/t/:slug/emails", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).EmailsList},
+		{Method: http.MethodGet, Path: "/t/:slug/emails/:kind", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).EmailEdit},
+		{Method: http.MethodPost, Path: "/t/:slug/emails/:kind", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).EmailSave},
+		{Method: http.MethodPost, Path: "/t/:slug/emails/:kind/reset", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).EmailReset},
+		{Method: http.MethodGet, Path: "/t/:slug/emails/:kind/preview", Rule: console.Tenant(access.Settings, read), Handle: (*consoleH).EmailPreviewHTML},
 		{Method: http.MethodPost, Path: "/t/:slug/settings", Rule: console.Tenant(access.Settings, write), Handle: (*consoleH).SettingsSave},
 		// Customers (support and up; deleting is owner and admin).
 		{Method: http.MethodGet, Path: "/t/:slug/customers", Rule: console.Tenant(access.Users, read), Handle: (*consoleH).CustomersList},
@@ -224,5 +229,6 @@ func mountConsole(e *gin.Engine, s *services, render *web.Renderer) error {
 	})
 	e.GET("/favicon.ico", func(c *gin.Context) { c.Redirect(http.StatusFound, static.URL("console-icon.svg")) })
 	handlers.Mount(e, consoleRoutes(s.cfg.Dev && outbox != nil, imp, appPages, hooks))
+	e.NoRoute(handlers.NotFound)
 	return nil
 }

@@ -179,6 +179,9 @@ func (s *Store) one(ctx context.Context, where string, arg any) (*Tenant, error)
 	if t.Fields, err = s.fields(ctx, row.ID); err != nil {
 		return nil, err
 	}
+	if t.Mails, err = s.mailTexts(ctx, row.ID); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 
@@ -195,6 +198,14 @@ func (s *Store) List(ctx context.Context) ([]*Tenant, error) {
 	var fields []fieldRow
 	if err := s.db.WithContext(ctx).Order("position").Find(&fields).Error; err != nil {
 		return nil, apperr.Wrap(err, "list fields")
+	}
+	var mails []mailTextRow
+	if err := s.db.WithContext(ctx).Find(&mails).Error; err != nil {
+		return nil, apperr.Wrap(err, "list mail texts")
+	}
+	mailsOf := make(map[uuid.UUID][]mailTextRow)
+	for _, m := range mails {
+		mailsOf[m.TenantID] = append(mailsOf[m.TenantID], m)
 	}
 	byTenant := make(map[uuid.UUID][]domainRow)
 	for _, d := range domains {
@@ -213,6 +224,7 @@ func (s *Store) List(ctx context.Context) ([]*Tenant, error) {
 		if t.Fields, err = fieldsFromRows(fieldsOf[r.ID]); err != nil {
 			return nil, err
 		}
+		t.Mails = mailTextsFromRows(mailsOf[r.ID])
 		out = append(out, t)
 	}
 	return out, nil

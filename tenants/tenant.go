@@ -31,7 +31,8 @@ type Tenant struct {
 	Theme     Theme
 	Settings  Settings
 	Domains   []Domain
-	Fields    []Field // registration fields, in form order
+	Fields    []Field               // registration fields, in form order
+	Mails     map[MailKind]MailText // the tenant's own mail wording; a kind not in it uses the default
 	CreatedAt time.Time
 	UpdatedAt time.Time
 

@@ -96,9 +96,10 @@ func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) 
 			return err
 		}
 		link := s.links(t, "/password/reset?token="+url.QueryEscape(token))
-		env.Subject = "Reset your " + brand.Name + " password"
+		w := mail.WordingFor(t, tenants.MailReset, brand, c.Email)
+		env.Subject = w.Subject
 		minutes := int(ResetTTL.Minutes())
-		msg, err = mail.Render(ctx, env, email.ResetHTML(brand, link, minutes), email.ResetText(brand, link, minutes))
+		msg, err = mail.Render(ctx, env, email.ResetHTML(brand, w.Intro, link, minutes), email.ResetText(brand, w.Intro, link, minutes))
 		if err != nil {
 			return jobs.Permanent(err)
 		}
@@ -127,9 +128,10 @@ func (s *Service) SendPasswordReset(ctx context.Context, p jobs.ForgotPassword) 
 		if err != nil {
 			return err
 		}
-		env.Subject = "Choose your " + brand.Name + " password"
+		w := mail.WordingFor(t, tenants.MailSetPassword, brand, c.Email)
+		env.Subject = w.Subject
 		days := int(ttl / (24 * time.Hour))
-		msg, err = mail.Render(ctx, env, email.FirstPasswordHTML(brand, link, days), email.FirstPasswordText(brand, link, days))
+		msg, err = mail.Render(ctx, env, email.FirstPasswordHTML(brand, w.Intro, link, days), email.FirstPasswordText(brand, w.Intro, link, days))
 		if err != nil {
 			return jobs.Permanent(err)
 		}
@@ -312,8 +314,9 @@ func (s *Service) sendVerification(ctx context.Context, t *tenants.Tenant, c *Cu
 	}
 	brand := mail.BrandOf(t, s.links(t, ""))
 	link := s.links(t, "/verify-email?token="+url.QueryEscape(token))
-	msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email, Subject: "Confirm your email for " + brand.Name},
-		email.VerifyHTML(brand, link), email.VerifyText(brand, link))
+	w := mail.WordingFor(t, tenants.MailVerify, brand, c.Email)
+	msg, err := mail.Render(ctx, mail.Envelope{TenantID: t.ID, From: s.from(t), To: c.Email, Subject: w.Subject},
+		email.VerifyHTML(brand, w.Intro, link), email.VerifyText(brand, w.Intro, link))
 	if err != nil {
 		return err
 	}

@@ -258,3 +258,23 @@ func (ch changes) setBrandLoginOnly(ctx context.Context, a access.Actor, t *tena
 	ch.record(ctx, a, t.ID, "settings.updated", "brand_login_only", map[string]any{"before": before, "after": on})
 	return nil
 }
+
+// saveMailText stores a tenant's wording of one mail (or, when both parts
+// are empty, goes back to the default) and records before and after.
+func (ch changes) saveMailText(ctx context.Context, a access.Actor, t *tenants.Tenant, kind tenants.MailKind, text tenants.MailText) error {
+	before := t.MailTextOf(kind)
+	after, err := ch.tenants.SaveMailText(ctx, t.ID, kind, text)
+	if err != nil {
+		return err
+	}
+	now := after.MailTextOf(kind)
+	action := "mail_text.updated"
+	if now == (tenants.MailText{}) {
+		action = "mail_text.reset"
+	}
+	ch.record(ctx, a, t.ID, action, string(kind), map[string]any{
+		"before": map[string]any{"subject": before.Subject, "intro": before.Intro},
+		"after":  map[string]any{"subject": now.Subject, "intro": now.Intro},
+	})
+	return nil
+}

@@ -26,6 +26,7 @@ var DefaultSections = []Section{
 	{"Overview", "", "", access.Perm{Object: access.Overview, Action: access.Read}},
 	{"Theme", "/theme", "Colours, logo, font and copy of the sign-in pages, with a live preview.", access.Perm{Object: access.Settings, Action: access.Read}},
 	{"Registration fields", "/fields", "What the sign-up form asks for, and when.", access.Perm{Object: access.Settings, Action: access.Read}},
+	{"Emails", "/emails", "The subject and opening text of the mails customers get, with a preview.", access.Perm{Object: access.Settings, Action: access.Read}},
 	{"Customer settings", "/settings", "Email verification, password length and how long customers stay signed in.", access.Perm{Object: access.Settings, Action: access.Read}},
 	{"Customers", "/customers", "Find customers, fix profiles, disable accounts and send resets.", access.Perm{Object: access.Users, Action: access.Read}},
 	{"Imports", "/imports", "Bring in existing customers from CSV or JSON Lines, and invite them to set a password.", access.Perm{Object: access.Imports, Action: access.Read}},

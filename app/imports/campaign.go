@@ -19,7 +19,6 @@ import (
 	"gatehouse/jobs"
 	"gatehouse/tenants"
 	"gatehouse/txn"
-	"gatehouse/views/email"
 )
 
 // A "set your password" campaign mails every customer of a tenant who has
@@ -334,13 +333,14 @@ func (c *Campaigns) send(ctx context.Context, t *tenants.Tenant, r campaignRow, 
 			link := c.d.Links(t, "/password/set?token="+url.QueryEscape(token))
 			env := mail.Envelope{TenantID: t.ID, From: fromOf(c.d.MailFrom, t), To: rc.Email}
 			var msg jobs.SendMail
-			if col == "sent_at" {
-				env.Subject = "Choose your " + brand.Name + " password"
-				msg, err = mail.Render(ctx, env, email.CampaignHTML(brand, link, days), email.CampaignText(brand, link, days))
-			} else {
-				env.Subject = "Reminder: choose your " + brand.Name + " password"
-				msg, err = mail.Render(ctx, env, email.CampaignReminderHTML(brand, link, days), email.CampaignReminderText(brand, link, days))
+			kind := tenants.MailCampaign
+			if col != "sent_at" {
+				kind = tenants.MailCampaignRemind
 			}
+			w := mail.WordingFor(t, kind, brand, rc.Email)
+			env.Subject = w.Subject
+			html, text := mail.Parts(kind, brand, w.Intro, link, 0, days)
+			msg, err = mail.Render(ctx, env, html, text)
 			if err != nil {
 				// An address that cannot be mailed is stamped all the same, so
 				// it does not block the queue.

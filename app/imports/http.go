@@ -65,6 +65,7 @@ func (h *Handlers) Routes() []Route {
 	return []Route{
 		{http.MethodGet, "", false, h.List},
 		{http.MethodPost, "", true, h.Upload},
+		{http.MethodGet, "/template.csv", false, h.DownloadTemplate},
 		{http.MethodGet, "/:job", false, h.Show},
 		{http.MethodPost, "/:job/start", true, h.StartPass},
 		{http.MethodGet, "/:job/progress", false, h.ShowProgress},

@@ -3,7 +3,9 @@ package imports
 import (
 	"context"
 	"mime"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -57,4 +59,22 @@ func (h *Handlers) DownloadReport(c *gin.Context) {
 		_ = c.Error(err)
 		h.d.Service.log.Error("import_report_failed", "import_id", j.ID, "error", err)
 	}
+}
+
+// DownloadTemplate sends a CSV template built from the tenant's
+// registration fields: the header the importer maps by itself and one
+// example row, named after the tenant.
+func (h *Handlers) DownloadTemplate(c *gin.Context) {
+	t := h.tenant(c)
+	if t == nil {
+		return
+	}
+	var b strings.Builder
+	if err := WriteTemplate(&b, t.Fields, time.Now()); err != nil {
+		h.d.Render.Error(c, err)
+		return
+	}
+	c.Header("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": TemplateName(t)}))
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
 }

@@ -40,13 +40,13 @@ func accountMails(b Brand) map[string]accountMail {
 		changed = "12 March 2026 at 14:05 UTC"
 	)
 	return map[string]accountMail{
-		"verify": {VerifyHTML(b, verify), VerifyText(b, verify), verify, "Confirm your email address",
+		"verify": {VerifyHTML(b, nil, verify), VerifyText(b, nil, verify), verify, "Confirm your email address",
 			[]string{"Confirm your email address", "If you did not create an account with " + b.Name + ", you can ignore this email."}},
-		"reset": {ResetHTML(b, reset, 30), ResetText(b, reset, 30), reset, "Reset your password",
+		"reset": {ResetHTML(b, nil, reset, 30), ResetText(b, nil, reset, 30), reset, "Reset your password",
 			[]string{"Reset your password", "The link works once, for 30 minutes.", "If you did not ask for this, ignore this email"}},
 		"social reset": {SocialResetHTML(b, []string{"Google"}, login), SocialResetText(b, []string{"Google"}, login), login, "Go to the login page",
 			[]string{"You sign in to " + b.Name + " with Google, so there is no password to reset.", "use the Google button on the login page"}},
-		"first password": {FirstPasswordHTML(b, set, 7), FirstPasswordText(b, set, 7), set, "Choose your password",
+		"first password": {FirstPasswordHTML(b, nil, set, 7), FirstPasswordText(b, nil, set, 7), set, "Choose your password",
 			[]string{"Your account does not have a password yet", "The link works once, for 7 days.", "If you did not ask for this, you can ignore this email."}},
 		"password changed": {PasswordChangedHTML(b, changed, forgot), PasswordChangedText(b, changed, forgot), forgot, "Reset your password",
 			[]string{"was changed on " + changed + ".", "If this wasn’t you"}},
@@ -98,10 +98,10 @@ func TestAccountMails(t *testing.T) {
 }
 
 func TestResetMailDuration(t *testing.T) {
-	if txt := plain(t, ResetText(acme, "https://acme.test/r", 1)); !strings.Contains(txt, "for 1 minute.") {
+	if txt := plain(t, ResetText(acme, nil, "https://acme.test/r", 1)); !strings.Contains(txt, "for 1 minute.") {
 		t.Errorf("singular minute:\n%s", txt)
 	}
-	for name, c := range map[string]templ.Component{"html": ResetHTML(acme, "https://acme.test/r", 0), "text": ResetText(acme, "https://acme.test/r", 0)} {
+	for name, c := range map[string]templ.Component{"html": ResetHTML(acme, nil, "https://acme.test/r", 0), "text": ResetText(acme, nil, "https://acme.test/r", 0)} {
 		if out := html.UnescapeString(render(t, c)); strings.Contains(out, "minute") || !strings.Contains(out, "The link works once.") {
 			t.Errorf("%s without a duration:\n%s", name, out)
 		}
@@ -142,14 +142,14 @@ func TestAccountMailsEscape(t *testing.T) {
 	}
 	bad := "javascript:alert(5)"
 	for name, c := range map[string]templ.Component{
-		"verify":       VerifyHTML(b, bad),
-		"reset":        ResetHTML(b, bad, 30),
+		"verify":       VerifyHTML(b, nil, bad),
+		"reset":        ResetHTML(b, nil, bad, 30),
 		"social":       SocialResetHTML(b, []string{`<b>Google</b>`}, bad),
 		"changed":      PasswordChangedHTML(b, `<i>now</i>`, bad),
-		"first":        FirstPasswordHTML(b, bad, 7),
-		"first text":   FirstPasswordText(b, bad, 7),
-		"verify text":  VerifyText(b, bad),
-		"reset text":   ResetText(b, bad, 30),
+		"first":        FirstPasswordHTML(b, nil, bad, 7),
+		"first text":   FirstPasswordText(b, nil, bad, 7),
+		"verify text":  VerifyText(b, nil, bad),
+		"reset text":   ResetText(b, nil, bad, 30),
 		"social text":  SocialResetText(b, []string{`<b>Google</b>`}, bad),
 		"changed text": PasswordChangedText(b, `<i>now</i>`, bad),
 	} {

@@ -14,7 +14,10 @@ import "gatehouse/views/components"
 // ProfileComplete is GET /profile/complete: the fields the tenant needs
 // before the customer goes on to ReturnTo, required ones first. "Not now"
 // submits the same form with skip=1 and without browser validation; it is
-// offered only when nothing required is missing.
+// offered only when nothing required is missing, and it goes on to
+// ReturnTo (an app's authorization in progress too) without asking again
+// for the tenant's prompt interval. "Sign out" is always there, so a
+// customer who will not give a required field is never stuck.
 func ProfileComplete(v ProfileCompletePage) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -104,12 +107,12 @@ func ProfileComplete(v ProfileCompletePage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.CanSkip {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<button class=\"btn btn-secondary\" type=\"submit\" name=\"skip\" value=\"1\" formnovalidate>Not now</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<button class=\"btn btn-secondary\" type=\"submit\" name=\"skip\" value=\"1\" formnovalidate data-testid=\"profile-skip\">Not now</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</div></form><form class=\"account-logout\" method=\"post\" action=\"/logout\" data-testid=\"profile-logout\"><button class=\"btn btn-secondary btn-block\" type=\"submit\">Sign out</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
