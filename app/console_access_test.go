@@ -80,7 +80,7 @@ func TestConsoleAccess(t *testing.T) {
 		"id":   staffID(t, env, "support@acme.test"),
 		"name": outboxName(t, env, srv, "invitee@acme.test"),
 		"cid":  custID, "sid": "no-such-session", "client": acmeApp.ClientID,
-		"endpoint": hook[1], "delivery": deliveryID,
+		"endpoint": hook[1], "delivery": deliveryID, "kind": "verify",
 	}
 
 	who := []string{"anonymous", "support", "admin", "owner", "owner of B", "platform admin"}

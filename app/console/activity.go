@@ -75,6 +75,8 @@ var activityTitles = map[string]string{
 	"tenant.suspended":                  "Tenant suspended",
 	"tenant.resumed":                    "Tenant resumed",
 	"theme.updated":                     "Theme changed",
+	"mail_text.updated":                 "Email wording changed",
+	"mail_text.reset":                   "Email wording reset to default",
 	"theme.logo.updated":                "Logo changed",
 	"theme.logo.removed":                "Logo removed",
 	"settings.updated":                  "Settings changed",
