@@ -147,20 +147,17 @@ func (h *Handlers) CustomersList(c *gin.Context) {
 		v.FirstURL = link(f.Sort, "", "")
 	}
 	// The sortable columns flip between their two orders.
-	v.CreatedSort = views.SortLink{Href: link(accounts.SortNewest, "", ""), State: "none"}
-	switch f.Sort {
-	case accounts.SortNewest:
-		v.CreatedSort = views.SortLink{Href: link(accounts.SortOldest, "", ""), State: "descending"}
-	case accounts.SortOldest:
-		v.CreatedSort = views.SortLink{Href: link(accounts.SortNewest, "", ""), State: "ascending"}
+	column := func(first, second accounts.Sort) views.SortLink {
+		switch f.Sort {
+		case first:
+			return views.SortLink{Href: link(second, "", ""), State: "descending"}
+		case second:
+			return views.SortLink{Href: link(first, "", ""), State: "ascending"}
+		}
+		return views.SortLink{Href: link(first, "", ""), State: "none"}
 	}
-	v.LoginSort = views.SortLink{Href: link(accounts.SortRecentLogin, "", ""), State: "none"}
-	switch f.Sort {
-	case accounts.SortRecentLogin:
-		v.LoginSort = views.SortLink{Href: link(accounts.SortStaleLogin, "", ""), State: "descending"}
-	case accounts.SortStaleLogin:
-		v.LoginSort = views.SortLink{Href: link(accounts.SortRecentLogin, "", ""), State: "ascending"}
-	}
+	v.CreatedSort = column(accounts.SortNewest, accounts.SortOldest)
+	v.LoginSort = column(accounts.SortRecentLogin, accounts.SortStaleLogin)
 	if isHTMX(c) {
 		h.d.Render.HTML(c, http.StatusOK, views.CustomerResults(v))
 		return
