@@ -33,6 +33,11 @@ type zitadelOP struct {
 	// WrongAudience makes the provider address its id_tokens to another
 	// client ("someone-else"), as one misconfigured at the provider would.
 	WrongAudience atomic.Bool
+	// clients is this provider's own client registry. The example's
+	// RegisterClients writes one map shared by every provider in the
+	// process, so parallel tests registering "someone-else" with their own
+	// redirect URIs would overwrite each other's (and race on the map).
+	clients map[string]*storage.Client
 }
 
 // zitadelUser is one person in the provider's user store.
@@ -50,7 +55,7 @@ type zitadelUser struct {
 // makes its issuer end in "/", as Auth0's do.
 func startZitadel(t *testing.T, trailingSlash bool, users ...zitadelUser) *zitadelOP {
 	t.Helper()
-	z := &zitadelOP{}
+	z := &zitadelOP{clients: map[string]*storage.Client{}}
 	var handler http.Handler
 	z.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(z.srv.Close)
@@ -72,7 +77,7 @@ func startZitadel(t *testing.T, trailingSlash bool, users ...zitadelUser) *zitad
 		t.Fatal(err)
 	}
 	// A logger of its own: SetupServer makes it the process default.
-	handler = z.misaddress(exampleop.SetupServer(z.Issuer, storage.NewStorage(us), slog.New(slog.NewTextHandler(io.Discard, nil)), false))
+	handler = z.misaddress(exampleop.SetupServer(z.Issuer, storage.NewStorageWithClients(us, z.clients), slog.New(slog.NewTextHandler(io.Discard, nil)), false))
 	return z
 }
 
@@ -96,9 +101,11 @@ func (z *zitadelOP) misaddress(next http.Handler) http.Handler {
 	})
 }
 
-// client registers a confidential web client at the provider.
+// client registers a confidential web client at the provider, before the
+// test sends it any request.
 func (z *zitadelOP) client(id, secret, redirectURI string) {
-	storage.RegisterClients(storage.WebClient(id, secret, redirectURI), storage.WebClient("someone-else", "someone-elses-secret", redirectURI))
+	z.clients[id] = storage.WebClient(id, secret, redirectURI)
+	z.clients["someone-else"] = storage.WebClient("someone-else", "someone-elses-secret", redirectURI)
 }
 
 // zitadelLogin signs in at the provider as username, through its own login
