@@ -51,9 +51,10 @@ type Queue interface {
 }
 
 // Pacer slows bulk work down while interactive traffic needs the
-// machine (app/yield). Pace is called after each chunk with its work in
-// units (a row scanned is a quarter, a row applied three quarters) and
-// the time it took, and returns when the chunk's successor may run.
+// machine (app/yield). Pace is called after each chunk with the job's work
+// it stands for in units (a row scanned is a quarter, a row applied three
+// quarters, times the chunks that run beside it) and the time it took, and
+// returns when the chunk's successor may run.
 type Pacer interface {
 	Pace(ctx context.Context, units float64, worked time.Duration)
 }
@@ -587,10 +588,13 @@ func (s *Service) ScanChunk(ctx context.Context, p jobs.ImportTask) error {
 }
 
 // pace gives way to interactive traffic after a chunk that ran, before
-// its successor is queued.
+// its successor is queued. Up to window chunks of a job run side by side,
+// so each is paced as window times its own work: one lane's share of the
+// floor, which holds the job as a whole to the floor rate rather than
+// window times it.
 func (s *Service) pace(ctx context.Context, ran bool, units float64, began time.Time) {
 	if ran && s.pacer != nil {
-		s.pacer.Pace(ctx, units, time.Since(began))
+		s.pacer.Pace(ctx, units*float64(s.window), time.Since(began))
 	}
 }
 

@@ -24,7 +24,8 @@ func TestPublishedPressureSlowsTheImport(t *testing.T) {
 	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	key := yield.Key("gatehouse:test:")
-	// 20 units/s: a 3-row chunk is held to 37.5 ms scanning, 112.5 ms applying.
+	// 20 units/s for the job: with two 3-row chunks side by side, each is
+	// held to 75 ms scanning and 225 ms applying.
 	ctrl := yield.Controller{Low: 0.2, High: 0.7, Floor: 20}
 	pacer := yield.NewPacer(rdb, key, ctrl, quiet)
 	f.svc.SetPacer(pacer)
@@ -46,18 +47,30 @@ func TestPublishedPressureSlowsTheImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	busy := f.stage(t, f.a, "busy.csv", dupFile)
+	if busy.Rows != 6 {
+		t.Fatalf("staged %d rows, want 6", busy.Rows)
+	}
+	began := time.Now()
 	f.pass(t, f.a, busy, auto(busy, f.a, imports.ModeUpsert), false)
+	// Every row weighs one unit, scanned and applied: the whole job, its
+	// lanes together, may not beat the floor.
+	if took, least := time.Since(began), time.Duration(float64(busy.Rows)/ctrl.Floor*float64(time.Second)); took < least {
+		t.Fatalf("the paced pass of %d rows took %v; the floor allows no less than %v", busy.Rows, took, least)
+	}
 	all := pacer.Decisions()
 	paced := all[len(calm):]
 	if len(paced) != 2*busy.Chunks {
 		t.Fatalf("%d decisions for %d chunks scanned and applied", len(paced), 2*busy.Chunks)
 	}
+	// Two chunks of the job run side by side (the default window), so each
+	// is paced as twice its own rows: the job, not each lane, is held to
+	// the floor.
 	var scans, applies int
 	for _, d := range paced {
 		switch d.Units {
-		case 0.75:
+		case 2 * 0.75:
 			scans++
-		case 2.25:
+		case 2 * 2.25:
 			applies++
 		}
 		floor := time.Duration(d.Units / ctrl.Floor * float64(time.Second))
