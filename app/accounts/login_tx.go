@@ -9,32 +9,38 @@ import (
 	"gatehouse/txn"
 )
 
-// loginTx runs a password login's database work as one transaction: fn
-// gets a store bound to it, the transaction itself (for the audit event
-// and the session) and the customer with email (nil when there is none,
-// or when lookup is false because the address is not valid).
+// loginTx runs a password login's database work as one transaction. The
+// customer with email is read first (nil when there is none, or when lookup
+// is false because the address is not valid), then check decides the login
+// (throttle and hash, which write nothing), then write records its outcome
+// through a store bound to the transaction and the transaction itself (for
+// the audit event and the session).
 //
-// On PostgreSQL the read is the transaction's first statement, so a login
-// is one commit in all. On SQLite it comes just before: SQLite cannot
-// upgrade a read transaction to a write once another connection has
-// committed since its read (SQLITE_BUSY_SNAPSHOT), and logins running side
-// by side always have. The read there writes nothing and journals nothing.
-func (s TenantStore) loginTx(ctx context.Context, email string, lookup bool, fn func(ctx context.Context, inner TenantStore, tx *gorm.DB, c *Customer) error) error {
+// On PostgreSQL all three run in the transaction, the read being its first
+// statement, so a login is one commit in all. On SQLite the read and the
+// check come just before it. SQLite cannot upgrade a read transaction to a
+// write once another connection has committed since its read
+// (SQLITE_BUSY_SNAPSHOT), which logins running side by side always have, so
+// its transactions take the write lock when they begin; a hash inside one
+// would hold the lock and run every login's hash one after another. The
+// read and the check write nothing and journal nothing.
+func (s TenantStore) loginTx(ctx context.Context, email string, lookup bool, check func(ctx context.Context, c *Customer) error, write func(ctx context.Context, inner TenantStore, tx *gorm.DB, c *Customer) error) error {
 	var c *Customer
-	read := func(st TenantStore) error {
-		if !lookup {
-			return nil
+	decide := func(ctx context.Context, st TenantStore) error {
+		if lookup {
+			found, err := st.ByEmail(ctx, email)
+			switch {
+			case err == nil:
+				c = found
+			case !apperr.Is(err, apperr.NotFound):
+				return err
+			}
 		}
-		found, err := st.ByEmail(ctx, email)
-		if apperr.Is(err, apperr.NotFound) {
-			return nil
-		}
-		c = found
-		return err
+		return check(ctx, c)
 	}
 	inside := s.db.Dialector.Name() == "postgres"
 	if !inside {
-		if err := read(s); err != nil {
+		if err := decide(ctx, s); err != nil {
 			return err
 		}
 	}
@@ -45,10 +51,10 @@ func (s TenantStore) loginTx(ctx context.Context, email string, lookup bool, fn 
 		tx := txn.DB(ctx, s.db)
 		inner := TenantStore{db: tx, tenantID: s.tenantID, events: s.events, inTx: true}
 		if inside {
-			if err := read(inner); err != nil {
+			if err := decide(ctx, inner); err != nil {
 				return err
 			}
 		}
-		return fn(ctx, inner, tx, c)
+		return write(ctx, inner, tx, c)
 	})
 }

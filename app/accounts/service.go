@@ -255,7 +255,8 @@ type sessionStart struct {
 // login checks a password and records the outcome in one transaction (see
 // TenantStore.loginTx). The hashing slot is taken before the transaction
 // opens, so a login queueing for the CPU holds no database connection,
-// and given back once the hash is checked.
+// and given back once the hash is checked; on SQLite the hash runs before
+// the transaction takes the write lock.
 func (s *Service) login(ctx context.Context, t *tenants.Tenant, rawEmail, password string, r Request, start *sessionStart) (*Customer, string, error) {
 	if t.Settings.BrandLoginOnly {
 		return nil, "", errBrandOnly
@@ -270,35 +271,48 @@ func (s *Service) login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 	}
 	defer release()
 	var (
-		cust    *Customer
-		token   string
-		outcome error // what the caller hears; the transaction still commits
+		cust  *Customer
+		token string
+		v     verdict
 	)
-	err = s.store.For(t.ID).loginTx(ctx, email, emailErr == nil, func(ctx context.Context, inner TenantStore, tx *gorm.DB, c *Customer) error {
-		cust = c
-		var err error
-		token, outcome, err = s.loginIn(ctx, t, inner, tx, c, email, password, r, start, release)
-		return err
-	})
+	err = s.store.For(t.ID).loginTx(ctx, email, emailErr == nil,
+		func(ctx context.Context, c *Customer) error {
+			var err error
+			v, err = s.loginCheck(ctx, t, c, email, password, r, release)
+			return err
+		},
+		func(ctx context.Context, inner TenantStore, tx *gorm.DB, c *Customer) error {
+			cust = c
+			var err error
+			token, err = s.loginWrite(ctx, t, inner, tx, c, email, r, start, v)
+			return err
+		})
 	if err != nil {
 		return nil, "", err
 	}
-	if outcome != nil {
-		if errors.Is(outcome, ErrVerifyFirst) {
-			return cust, "", outcome
+	if v.outcome != nil {
+		if errors.Is(v.outcome, ErrVerifyFirst) {
+			return cust, "", v.outcome
 		}
-		return nil, "", outcome
+		return nil, "", v.outcome
 	}
 	return cust, token, nil
 }
 
-// loginIn is the login's work inside its transaction. outcome is a refusal
-// the caller hears while what was written (a failed login's audit event)
-// commits; err rolls everything back.
-func (s *Service) loginIn(ctx context.Context, t *tenants.Tenant, store TenantStore, tx *gorm.DB, c *Customer, email, password string, r Request, start *sessionStart, release func()) (token string, outcome, err error) {
+// verdict is what a login's checks decided, before anything is written.
+type verdict struct {
+	outcome error  // a refusal the caller hears; what it writes still commits
+	guard   guard  // the throttle keys, for a wrong password's count
+	wrong   bool   // a wrong password: counted, and its audit event written
+	newHash string // a legacy hash's argon2id replacement, after a success
+}
+
+// loginCheck is the part of a login that writes nothing: the throttle and
+// the hash. It gives the hashing slot back once the hash is checked.
+func (s *Service) loginCheck(ctx context.Context, t *tenants.Tenant, c *Customer, email, password string, r Request, release func()) (verdict, error) {
 	g := s.guardFor(t, email, c, r)
 	if err := s.checkThrottle(ctx, g); err != nil {
-		return "", err, nil
+		return verdict{outcome: err}, nil
 	}
 	hash := ""
 	if c != nil {
@@ -308,53 +322,62 @@ func (s *Service) loginIn(ctx context.Context, t *tenants.Tenant, store TenantSt
 	// Imported legacy hashes (bcrypt, PBKDF2, scrypt, argon2i) verify too,
 	// and come back with rehash set, so the first success moves them to
 	// argon2id.
-	ok, rehash, verr := s.hasher.VerifyAny(ctx, hash, password)
-	if verr != nil {
-		return "", nil, verr
+	ok, rehash, err := s.hasher.VerifyAny(ctx, hash, password)
+	if err != nil {
+		return verdict{}, err
 	}
-	audit := s.audit.In(tx)
 	if !ok {
 		release()
-		s.passwordFailed(ctx, t, c, g, r)
-		// Whoever typed the wrong password has not shown they are the
-		// customer: the actor is an unknown visitor (with the IP), and the
-		// account is only the target.
-		if err := s.recordIn(ctx, audit, t, "anonymous", "customer.login.failed", email, r, nil); err != nil {
-			return "", nil, err
-		}
-		return "", errBadLogin, nil
+		return verdict{outcome: errBadLogin, guard: g, wrong: true}, nil
 	}
 	s.passwordSucceeded(ctx, g)
 	if c.Status != StatusActive {
-		return "", errDisabled, nil
+		return verdict{outcome: errDisabled}, nil
 	}
 	if t.Settings.EmailVerification == "required" && !c.EmailVerified {
-		return "", ErrVerifyFirst, nil
+		return verdict{outcome: ErrVerifyFirst}, nil
 	}
-	newHash := ""
+	v := verdict{}
 	if rehash {
 		if h, err := s.hasher.Hash(ctx, password); err == nil {
-			newHash = h
+			v.newHash = h
 		}
 	}
 	release()
-	if err := store.RecordLogin(ctx, c.ID, s.now(), newHash); err != nil {
-		return "", nil, err
+	return v, nil
+}
+
+// loginWrite records a login's verdict inside its transaction: a wrong
+// password's count and audit event, or a success's login stamp, audit
+// event and session. An error rolls everything back.
+func (s *Service) loginWrite(ctx context.Context, t *tenants.Tenant, store TenantStore, tx *gorm.DB, c *Customer, email string, r Request, start *sessionStart, v verdict) (string, error) {
+	audit := s.audit.In(tx)
+	if v.wrong {
+		s.passwordFailed(ctx, t, c, v.guard, r)
+		// Whoever typed the wrong password has not shown they are the
+		// customer: the actor is an unknown visitor (with the IP), and the
+		// account is only the target.
+		return "", s.recordIn(ctx, audit, t, "anonymous", "customer.login.failed", email, r, nil)
+	}
+	if v.outcome != nil {
+		return "", nil
+	}
+	if err := store.RecordLogin(ctx, c.ID, s.now(), v.newHash); err != nil {
+		return "", err
 	}
 	if err := s.recordIn(ctx, audit, t, "customer:"+c.ID.String(), "customer.login", c.Email, r, map[string]any{"method": "password"}); err != nil {
-		return "", nil, err
+		return "", err
 	}
 	if start == nil {
-		return "", nil, nil
+		return "", nil
 	}
 	sessions := s.sessions.In(tx)
 	if start.replaces != "" {
 		if err := sessions.Revoke(ctx, start.replaces); err != nil {
-			return "", nil, err
+			return "", err
 		}
 	}
-	token, err = s.startSessionIn(ctx, sessions, t, c, r, start.amr)
-	return token, nil, err
+	return s.startSessionIn(ctx, sessions, t, c, r, start.amr)
 }
 
 // DeviceToken returns a device cookie value for a browser customer c has
