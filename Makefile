@@ -23,6 +23,15 @@ bench: bench-oidc
 	$(GO) test -run '^$$' -bench APIListMillion -benchtime 500x ./app/
 	$(GO) test -v -run '^$$' -bench OverviewMillion -benchtime 500x ./app/stats/
 
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+
+.PHONY: bench-login
+## bench-login: POST /login beside raw argon2id and GET /login beside a bare gin handler, five interleaved runs summarised by benchstat (raw output in bench-login.txt)
+bench-login:
+	@rm -f bench-login.txt
+	for i in 1 2 3 4 5; do $(GO) test -run '^$$' -bench '^(BenchmarkPasswordLogin|BenchmarkRawArgon2id|BenchmarkLoginPage|BenchmarkBareGin)$$' -benchmem -benchtime 3s ./app/ | tee -a bench-login.txt; done
+	$(GO) run $(BENCHSTAT) bench-login.txt
+
 .PHONY: bench-oidc
 ## bench-oidc: the OpenID Provider's endpoints beside a bare handler, five interleaved runs (GATEHOUSE_TEST_DATABASE_URL/_REDIS_URL pick PostgreSQL and Redis)
 bench-oidc:
