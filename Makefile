@@ -16,14 +16,15 @@ build:
 test:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
-## bench: the benchmarks behind docs/benchmarks.md
-bench: bench-oidc
-	$(GO) test -run '^$$' -bench . -skip '^BenchmarkOP$$' -benchmem ./tenants/ ./app/ ./app/passwords/
-	$(GO) test -run '^$$' -bench SearchMillion -benchtime 500x ./app/accounts/
-	$(GO) test -run '^$$' -bench APIListMillion -benchtime 500x ./app/
-	$(GO) test -v -run '^$$' -bench OverviewMillion -benchtime 500x ./app/stats/
+## bench: the Go benchmarks behind docs/benchmarks.md, each in interleaved runs (needs GATEHOUSE_TEST_DATABASE_URL and _REDIS_URL)
+bench: bench-go bench-login bench-oidc
 
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+
+.PHONY: bench-go
+## bench-go: host resolution, unknown hosts, login overload memory, the database cost of a login, GET /api/v1/me and the 1M-customer console and API queries, six interleaved rounds, medians and ranges and ratios to each baseline, then benchstat (raw output in bench-go.txt; ONLY=pattern runs some)
+bench-go:
+	$(GO) run ./app/internal/benchgo -rounds 6 -out bench-go.txt -benchstat $(BENCHSTAT) $(if $(ONLY),-only '$(ONLY)')
 
 .PHONY: bench-login
 ## bench-login: POST /login beside raw argon2id and GET /login beside a bare gin handler, five interleaved runs summarised by benchstat (raw output in bench-login.txt)

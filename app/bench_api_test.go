@@ -79,9 +79,10 @@ func BenchmarkAPIListMillion(b *testing.B) {
 	if err := json.Unmarshal(get(b, "/api/v1/customers?q=user05&limit=25", true), &page); err != nil || page.NextCursor == "" {
 		b.Fatalf("deep page cursor: %v", err)
 	}
-	// Five interleaved rounds on one data set (Go names the repeats
-	// #01…#04): filling 1M rows takes longer than all the rounds.
-	for round := 0; round < 5; round++ {
+	// Interleaved rounds on one data set (Go names the repeats #01, #02…;
+	// make bench-go folds them for benchstat): filling 1M rows takes
+	// longer than all the rounds.
+	for range apptest.BenchRounds() {
 		for _, bc := range []struct {
 			name, path string
 			auth       bool

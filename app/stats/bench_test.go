@@ -83,9 +83,9 @@ func BenchmarkOverviewMillion(b *testing.B) {
 		b.Fatalf("load: %v customers %d completed %v sign-ins %d", err, o.Customers, o.Completed, stats.Total(o.SignIns))
 	}
 	b.ResetTimer()
-	// Five rounds, interleaved, so the baseline and the overview see the
-	// same machine; docs/benchmarks.md takes the median of each.
-	for range 5 {
+	// Interleaved rounds, so the baseline and the overview see the same
+	// machine; docs/benchmarks.md takes the median of each.
+	for range apptest.BenchRounds() {
 		b.Run("select-1", func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				var one int

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"slices"
+	"testing"
+)
+
+// The repeats Go names #01, #02… of one sub-benchmark must land under its
+// own name, round by round, and a ratio must pair the same rounds.
+func TestRepeatsFoldAndRatiosPairRounds(t *testing.T) {
+	s := samples{}
+	for _, line := range []string{
+		"BenchmarkX/select-1-2   500   100 ns/op",
+		"BenchmarkX/page-2       500   1000 ns/op   12 B/op",
+		"BenchmarkX/select-1#01-2   500   200 ns/op",
+		"BenchmarkX/page#01-2       500   3000 ns/op   12 B/op",
+		"PASS",
+		"ok  	gatehouse/app	12.3s",
+	} {
+		line = repeat.ReplaceAllString(line, "$1$2")
+		s.add(line)
+	}
+	if got := s["BenchmarkX/select-1"]["ns/op"]; !slices.Equal(got, []float64{100, 200}) {
+		t.Fatalf("select-1 samples = %v", got)
+	}
+	if got := s["BenchmarkX/page"]["B/op"]; !slices.Equal(got, []float64{12, 12}) {
+		t.Fatalf("page B/op = %v", got)
+	}
+	cost := ratio{num: "BenchmarkX/page", den: "BenchmarkX/select-1", unit: "ns/op"}
+	if got := cost.per(s); !slices.Equal(got, []float64{10, 15}) {
+		t.Fatalf("cost ratios = %v, want 10 and 15", got)
+	}
+	cost.throughput = true
+	if got := cost.per(s); len(got) != 2 || got[0] != 0.1 {
+		t.Fatalf("throughput ratios = %v", got)
+	}
+}
