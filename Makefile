@@ -17,12 +17,12 @@ test:
 	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 ## bench: the Go benchmarks behind docs/benchmarks.md, each in interleaved runs (needs GATEHOUSE_TEST_DATABASE_URL and _REDIS_URL)
-bench: bench-go bench-login bench-oidc
+bench: bench-go bench-login
 
 BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 
 .PHONY: bench-go
-## bench-go: host resolution, unknown hosts, login overload memory, the database cost of a login, GET /api/v1/me and the 1M-customer console and API queries, six interleaved rounds, medians and ranges and ratios to each baseline, then benchstat (raw output in bench-go.txt; ONLY=pattern runs some)
+## bench-go: host resolution, unknown hosts, login overload memory, the database cost of a login, GET /api/v1/me, the 1M-customer console and API queries and the OpenID Provider (bench-oidc), six interleaved rounds, medians and ranges and ratios to each baseline, then benchstat (raw output in bench-go.txt; ONLY=pattern runs some)
 bench-go:
 	$(GO) run ./app/internal/benchgo -rounds 6 -out bench-go.txt -benchstat $(BENCHSTAT) $(if $(ONLY),-only '$(ONLY)')
 
@@ -34,9 +34,9 @@ bench-login:
 	$(GO) run $(BENCHSTAT) bench-login.txt
 
 .PHONY: bench-oidc
-## bench-oidc: the OpenID Provider's endpoints beside a bare handler, five interleaved runs (GATEHOUSE_TEST_DATABASE_URL/_REDIS_URL pick PostgreSQL and Redis)
+## bench-oidc: the OpenID Provider's endpoints beside a bare handler, six interleaved rounds, ratios, then benchstat (raw output in bench-oidc.txt; needs GATEHOUSE_TEST_DATABASE_URL and _REDIS_URL)
 bench-oidc:
-	$(GO) test -run '^$$' -bench '^BenchmarkOP$$' -benchtime 2s -benchmem -timeout 30m ./app/
+	$(GO) run ./app/internal/benchgo -only BenchmarkOP -rounds 6 -out bench-oidc.txt -benchstat $(BENCHSTAT)
 
 ## generate: regenerate templ components (the generated files are committed)
 generate:

@@ -40,8 +40,8 @@ type job struct {
 	once       bool // builds its data set once and runs the rounds itself
 }
 
-// jobs are the benchmarks of docs/benchmarks.md that `make bench-login`,
-// `make bench-oidc` and the production-mode programs do not cover.
+// jobs are the Go benchmarks of docs/benchmarks.md, but for those of
+// `make bench-login`. `make bench-oidc` is the last one alone.
 var jobs = []job{
 	{pkg: "./tenants/", bench: "^BenchmarkResolve$", args: []string{"-test.benchmem"}, embedded: true},
 	{pkg: "./tenants/", bench: "^BenchmarkLoadKnownHosts$", args: []string{"-test.benchtime", "3x"}},
@@ -53,6 +53,7 @@ var jobs = []job{
 	{pkg: "./app/accounts/", bench: "^BenchmarkListMillion$", args: []string{"-test.benchtime", "20x"}, once: true},
 	{pkg: "./app/", bench: "^BenchmarkAPIListMillion$", args: []string{"-test.benchmem", "-test.benchtime", "500x"}, once: true},
 	{pkg: "./app/stats/", bench: "^BenchmarkOverviewMillion$", args: []string{"-test.benchtime", "500x"}, once: true},
+	{pkg: "./app/", bench: "^BenchmarkOP$", args: []string{"-test.benchmem", "-test.benchtime", "2s"}, once: true},
 }
 
 // ratio is a figure over its baseline in one round. With throughput set
@@ -71,9 +72,19 @@ var ratios = append([]ratio{
 	{"GET /api/v1/me ÷ bare gin JSON (requests/s, wall clock)", "BenchmarkAPIMe", "BenchmarkBareGinJSON", "ns/op", true},
 	{"GET /api/v1/me ÷ bare gin JSON (requests/s by CPU)", "BenchmarkAPIMe", "BenchmarkBareGinJSON", "cpu-µs/op", true},
 	{"overview load × SELECT 1", "BenchmarkOverviewMillion/overview", "BenchmarkOverviewMillion/select-1", "ns/op", false},
-}, append(floorRatios("BenchmarkSearchMillion", "select-1", "SELECT 1", "email-prefix", "name-prefix", "next-page"),
+}, append(opRatios(), append(floorRatios("BenchmarkSearchMillion", "select-1", "SELECT 1", "email-prefix", "name-prefix", "next-page"),
 	append(floorRatios("BenchmarkAPIListMillion", "healthz", "GET /healthz", "first-page", "email-prefix", "next-page"),
-		listRatios()...)...)...)
+		listRatios()...)...)...)...)
+
+// opRatios sets each OpenID Provider endpoint's rate against the bare
+// handler's.
+func opRatios() []ratio {
+	var rs []ratio
+	for _, e := range []string{"Discovery", "JWKS", "Userinfo", "Introspect", "ClientCredentials", "Refresh", "CodeExchange"} {
+		rs = append(rs, ratio{"OP " + e + " ÷ Baseline (requests/s)", "BenchmarkOP/" + e, "BenchmarkOP/Baseline", "ns/op", true})
+	}
+	return rs
+}
 
 // floorRatios sets each of a benchmark's cases against its floor.
 func floorRatios(bench, floor, floorName string, cases ...string) []ratio {
@@ -113,7 +124,7 @@ func main() {
 		}
 		s := samples{}
 		for _, line := range strings.Split(string(b), "\n") {
-			s.add(line)
+			s.add(fold(line))
 		}
 		s.print(os.Stdout)
 		printRatios(os.Stdout, s)
@@ -204,14 +215,24 @@ func run(j job, bin string, rounds, round int, raw io.Writer, s samples) {
 	}
 	sc := bufio.NewScanner(&buf)
 	for sc.Scan() {
-		line := repeat.ReplaceAllString(sc.Text(), "$1$2")
+		line := fold(sc.Text())
 		fmt.Fprintln(raw, line)
 		s.add(line)
 	}
 }
 
-// repeat is the suffix Go gives a sub-benchmark run again under its name.
-var repeat = regexp.MustCompile(`^(Benchmark\S*?)#\d+(-\d+)?`)
+// fold names every round of a benchmark alike, so that benchstat and the
+// tables see one benchmark with a sample per round: it drops the suffix Go
+// gives a sub-benchmark run again under its name (#01, #02…) and the
+// round level of BenchmarkOP (round1/, round2/…).
+func fold(line string) string {
+	return rounds.ReplaceAllString(repeat.ReplaceAllString(line, "$1$2"), "$1/")
+}
+
+var (
+	repeat = regexp.MustCompile(`^(Benchmark\S*?)#\d+(-\d+)?`)
+	rounds = regexp.MustCompile(`^(Benchmark[^/\s]*)/round\d+/`)
+)
 
 // procs is the -GOMAXPROCS suffix of a benchmark's name.
 var procs = regexp.MustCompile(`-\d+$`)

@@ -5,8 +5,8 @@ import (
 	"testing"
 )
 
-// The repeats Go names #01, #02… of one sub-benchmark must land under its
-// own name, round by round, and a ratio must pair the same rounds.
+// The repeats Go names #01, #02… of one sub-benchmark, and BenchmarkOP's
+// rounds, must land under one name, round by round, and a ratio must pair the same rounds.
 func TestRepeatsFoldAndRatiosPairRounds(t *testing.T) {
 	s := samples{}
 	for _, line := range []string{
@@ -14,14 +14,18 @@ func TestRepeatsFoldAndRatiosPairRounds(t *testing.T) {
 		"BenchmarkX/page-2       500   1000 ns/op   12 B/op",
 		"BenchmarkX/select-1#01-2   500   200 ns/op",
 		"BenchmarkX/page#01-2       500   3000 ns/op   12 B/op",
+		"BenchmarkOP/round1/Baseline-2   100   50 ns/op   20000000 req/s",
+		"BenchmarkOP/round2/Baseline-2   100   60 ns/op   16666666 req/s",
 		"PASS",
 		"ok  	gatehouse/app	12.3s",
 	} {
-		line = repeat.ReplaceAllString(line, "$1$2")
-		s.add(line)
+		s.add(fold(line))
 	}
 	if got := s["BenchmarkX/select-1"]["ns/op"]; !slices.Equal(got, []float64{100, 200}) {
 		t.Fatalf("select-1 samples = %v", got)
+	}
+	if got := s["BenchmarkOP/Baseline"]["ns/op"]; !slices.Equal(got, []float64{50, 60}) {
+		t.Fatalf("BenchmarkOP rounds = %v", got)
 	}
 	if got := s["BenchmarkX/page"]["B/op"]; !slices.Equal(got, []float64{12, 12}) {
 		t.Fatalf("page B/op = %v", got)
