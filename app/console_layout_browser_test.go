@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"gatehouse/app/apptest"
 )
@@ -253,6 +254,33 @@ func TestConsoleLayoutAndAccessibility(t *testing.T) {
 		if vp.name == "desktop" {
 			assertAxeOpenPage(t, ctx, "the open switcher")
 		}
+	}
+	// Escape closes the open switcher and gives the focus back to its
+	// summary, and so does a click outside it.
+	type state struct {
+		Open         bool
+		FocusSummary bool
+	}
+	switcher := func() state {
+		st, err := chromedp.Run(ctx, chromedp.Evaluate[state](`({Open: document.querySelector('.cx-switch').open,
+			FocusSummary: document.activeElement === document.querySelector('.cx-switch summary')})`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	if st := switcher(); !st.Open {
+		t.Fatal("the switcher should still be open after the search")
+	}
+	do("press Escape in the switcher's search", chromedp.Focus(`#switch-q`), chromedp.KeyEvent(kb.Escape))
+	if st := switcher(); st.Open || !st.FocusSummary {
+		t.Errorf("after Escape the switcher is open=%v, focus on its summary=%v; want closed, focused", st.Open, st.FocusSummary)
+	}
+	do("open the switcher and click outside it",
+		chromedp.Click(`.cx-switch summary`), chromedp.WaitVisible(`#switch-q`),
+		chromedp.MouseClickXY(1270, 890)) // the desktop viewport's far corner, below the panel
+	if st := switcher(); st.Open {
+		t.Error("a click outside the switcher left it open")
 	}
 
 	do("sign out", chromedp.Click(`[data-testid="logout"]`), chromedp.WaitVisible(`[data-testid="login-form"]`))

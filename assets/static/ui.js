@@ -8,6 +8,10 @@
 //     copies the text (or the value) of the element with id ID.
 //   <button type="button" data-reveal="ID" aria-pressed="false" hidden>Show password</button>
 //     switches the password input with id ID between hidden and shown.
+//   <details data-menu>
+//     a disclosure used as a menu (the tenant switcher) closes on Escape,
+//     handing the keyboard focus back to its summary, and on a click
+//     outside it.
 //   <iframe data-fit ...>
 //     a same-origin preview frame grows to its page's height, so nothing
 //     the admin just changed is cut off below the frame's edge.
@@ -94,6 +98,20 @@
     if (!b) return;
     if (b.hasAttribute("data-copy")) copy(b);
     else reveal(b);
+  });
+  document.addEventListener("click", function (e) {
+    document.querySelectorAll("details[data-menu][open]").forEach(function (d) {
+      if (!d.contains(e.target)) d.open = false;
+    });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var menu = (e.target.closest && e.target.closest("details[data-menu][open]")) ||
+      document.querySelector("details[data-menu][open]");
+    if (!menu) return;
+    menu.open = false;
+    var summary = menu.querySelector("summary");
+    if (summary) summary.focus();
   });
   // htmx swaps in new fragments (the login panel's tabs, console lists).
   document.addEventListener("htmx:afterSwap", function (e) { enable(e.target); });
