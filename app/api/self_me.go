@@ -15,28 +15,16 @@ import (
 // disabled, as any other dead token.
 var errBadCustomer = &apperr.Error{Code: apperr.Unauthorized, Message: "The access token is invalid or has expired."}
 
-// meJSON is a customer as they see themselves.
+// meJSON is a customer as they see themselves: the management API's view
+// of them, but with last_login_at always present (null before the first
+// sign-in), as the OpenAPI document describes /me.
 type meJSON struct {
-	ID            string         `json:"id"`
-	Email         string         `json:"email"`
-	EmailVerified bool           `json:"email_verified"`
-	Status        string         `json:"status"`
-	HasPassword   bool           `json:"has_password"`
-	Profile       map[string]any `json:"profile"`
-	CreatedAt     time.Time      `json:"created_at"`
-	UpdatedAt     time.Time      `json:"updated_at"`
-	LastLoginAt   *time.Time     `json:"last_login_at"`
+	CustomerJSON
+	LastLoginAt *time.Time `json:"last_login_at"`
 }
 
 func meOf(c *accounts.Customer) meJSON {
-	p := c.Profile
-	if p == nil {
-		p = map[string]any{}
-	}
-	return meJSON{
-		ID: c.ID.String(), Email: c.Email, EmailVerified: c.EmailVerified, Status: c.Status, HasPassword: c.HasPassword(),
-		Profile: p, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, LastLoginAt: c.LastLoginAt,
-	}
+	return meJSON{CustomerJSON: customerJSON(c), LastLoginAt: c.LastLoginAt}
 }
 
 // getMe is GET /me.
