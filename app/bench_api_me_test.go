@@ -44,7 +44,7 @@ func benchAPIServer(b *testing.B) (http.Handler, string) {
 		b.Fatal(err)
 	}
 	m := miniredis.RunT(b)
-	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0")
+	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

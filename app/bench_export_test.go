@@ -102,7 +102,7 @@ func InProcessHandlerCounted(tb testing.TB, getenv func(string) string) (http.Ha
 		d.Gorm.ConnPool = countingPool{DB: sqlDB, st: st}
 		d.Gorm.Statement.ConnPool = d.Gorm.ConnPool
 	}
-	rc, err := openRedis(ctx, cfg.RedisURL)
+	rc, err := openRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func benchServices(b testing.TB) *services {
 		b.Fatal(err)
 	}
 	m := miniredis.RunT(b)
-	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0")
+	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0", nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func (wiring) Publisher(ctx context.Context, cfg *config.Config, log *slog.Logge
 	if cfg.RedisURL == "" {
 		return nil, func() {}
 	}
-	rc, err := openRedis(ctx, cfg.RedisURL)
+	rc, err := openRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		fmt.Fprintf(note, "gatehouse: note: %v; running servers will see this change within a minute\n", err)
 		return nil, func() {}
@@ -63,7 +63,7 @@ func (wiring) PolicyClock(ctx context.Context, cfg *config.Config, note io.Write
 	if cfg.RedisURL == "" {
 		return &access.LocalClock{}, func() {}
 	}
-	rc, err := openRedis(ctx, cfg.RedisURL)
+	rc, err := openRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
 		fmt.Fprintf(note, "gatehouse: note: %v; running servers will see role changes within 30 seconds\n", err)
 		return &access.LocalClock{}, func() {}
@@ -73,7 +73,7 @@ func (wiring) PolicyClock(ctx context.Context, cfg *config.Config, note io.Write
 
 // Queue is a job client on the configured Redis.
 func (wiring) Queue(ctx context.Context, cfg *config.Config) (*jobs.Client, func(), error) {
-	rc, err := openRedis(ctx, cfg.RedisURL)
+	rc, err := openRedis(ctx, cfg.RedisURL, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,7 +102,7 @@ func (wiring) Imports(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		fmt.Fprintln(note, "gatehouse: GATEHOUSE_REDIS_URL is not set; the import runs in this process only")
 		return &cli.ImportRunner{Service: svc, Local: true, Close: func() { cancel(); local.Wait() }}, nil
 	}
-	rc, err := openRedis(ctx, cfg.RedisURL)
+	rc, err := openRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ func TestSeedConsole(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := miniredis.RunT(t)
-	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0")
+	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,10 @@ type redisConn struct {
 	prefix string
 }
 
-func openRedis(ctx context.Context, rawURL string) (*redisConn, error) {
+// openRedis connects to GATEHOUSE_REDIS_URL; go-redis's own messages go
+// to log from then on (see redisLog).
+func openRedis(ctx context.Context, rawURL string, log *slog.Logger) (*redisConn, error) {
+	theRedisLog.use(log)
 	rc, err := dialRedis(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("GATEHOUSE_REDIS_URL: %v", err)

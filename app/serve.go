@@ -74,7 +74,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 		defer dev.Close()
 		cfg.RedisURL = dev.URL()
 	}
-	rc, err := openRedis(ctx, cfg.RedisURL)
+	rc, err := openRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return err
 	}

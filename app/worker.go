@@ -21,7 +21,7 @@ func (w wiring) Worker(ctx context.Context, cfg *config.Config, out io.Writer, l
 		return err
 	}
 	defer database.Close()
-	rc, err := openRedis(ctx, cfg.RedisURL)
+	rc, err := openRedis(ctx, cfg.RedisURL, log)
 	if err != nil {
 		return err
 	}

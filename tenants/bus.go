@@ -43,30 +43,53 @@ func (b *Bus) TenantChanged(ctx context.Context, id uuid.UUID) error {
 	return b.rdb.Publish(ctx, b.channel, id.String()).Err()
 }
 
+// busRetry is how long Listen waits after a failed receive, and
+// busLogEvery how often an outage that lasts is logged again.
+var (
+	busRetry    = time.Second
+	busLogEvery = time.Minute
+)
+
 // Listen applies every message to r until ctx ends: the tenant's hosts are
 // read again and its cached snapshot dropped. Each time the subscription is
 // (re)established it empties r's cache and reloads the known hosts, because
 // messages published while the connection was down are gone for good.
+//
+// While Redis is unreachable it retries every second, but logs the outage
+// once when it starts, again once a minute while it lasts, and once more
+// when the subscription is back, with how long it was down.
 func (b *Bus) Listen(ctx context.Context, r *Resolver) {
 	sub := b.rdb.Subscribe(ctx, b.channel)
 	defer sub.Close()
+	var down, logged time.Time
 	for {
 		msg, err := sub.Receive(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			b.log.Warn("tenant_bus_receive_failed", "error", err)
+			switch now := time.Now(); {
+			case down.IsZero():
+				down, logged = now, now
+				b.log.Warn("tenant_bus_receive_failed", "error", err, "retry_every_s", busRetry.Seconds())
+			case now.Sub(logged) >= busLogEvery:
+				logged = now
+				b.log.Warn("tenant_bus_still_down", "error", err, "down_for_s", int(now.Sub(down).Seconds()))
+			}
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(time.Second):
+			case <-time.After(busRetry):
 			}
 			continue
 		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
+				if !down.IsZero() {
+					b.log.Info("tenant_bus_recovered", "down_for_s", int(time.Since(down).Seconds()))
+					down = time.Time{}
+				}
 				b.reload(ctx, r)
 			}
 		case *redis.Message:

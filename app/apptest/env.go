@@ -244,6 +244,21 @@ type Output struct {
 
 func newOutput() *Output { return &Output{waiters: map[string]chan struct{}{}} }
 
+// NewOutput is an Output of the test's own: a line sink that goroutines may
+// write to while the test reads it, such as a logger's.
+func NewOutput() *Output { return newOutput() }
+
+// Count is how many lines printed so far contain s.
+func (o *Output) Count(s string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, l := range o.lines {
+		n += strings.Count(l, s)
+	}
+	return n
+}
+
 func (o *Output) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()

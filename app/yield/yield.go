@@ -89,6 +89,7 @@ func (p *Publisher) Run(ctx context.Context) {
 	defer t.Stop()
 	var sum float64
 	n := 0
+	var failing, logged time.Time // the outage's start, its last log line
 	for {
 		select {
 		case <-ctx.Done():
@@ -105,8 +106,19 @@ func (p *Publisher) Run(ctx context.Context) {
 		if avg <= 0 {
 			continue
 		}
-		if err := p.Publish(ctx, avg); err != nil && ctx.Err() == nil {
+		// While Redis is down this fails every window; say so once a minute.
+		err := p.Publish(ctx, avg)
+		switch now := time.Now(); {
+		case err == nil && !failing.IsZero():
+			p.log.Info("pressure_publish_recovered", "down_for_s", int(now.Sub(failing).Seconds()))
+			failing = time.Time{}
+		case err == nil || ctx.Err() != nil:
+		case failing.IsZero():
+			failing, logged = now, now
 			p.log.Warn("pressure_publish_failed", "error", err)
+		case now.Sub(logged) >= time.Minute:
+			logged = now
+			p.log.Warn("pressure_publish_failed", "error", err, "down_for_s", int(now.Sub(failing).Seconds()))
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"gatehouse/app/apptest"
@@ -133,6 +134,41 @@ func TestPublisherPublishesTheSampledOccupancy(t *testing.T) {
 	apptest.Eventually(t, 5*time.Second, func() error {
 		if p := pacer.Pressure(ctx); p != 1 {
 			return errors.New("the busy node's figure has not arrived")
+		}
+		return nil
+	})
+}
+
+// While Redis is down a busy node fails to publish every window; it logs
+// that once, not once a window, and says when publishing works again.
+func TestPublisherLogsAnOutageOnce(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	logs := apptest.NewOutput()
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	busy := func() float64 { return 1 }
+	go yield.NewPublisher(rdb, yield.Key("gatehouse:test:"), busy, 20*time.Millisecond, log).Run(ctx)
+	apptest.Eventually(t, 5*time.Second, func() error {
+		if !m.Exists(yield.Key("gatehouse:test:")) {
+			return errors.New("nothing published yet")
+		}
+		return nil
+	})
+	m.Close()
+	time.Sleep(500 * time.Millisecond) // about 25 windows
+	if n := logs.Count(`"msg":"pressure_publish_failed"`); n != 1 {
+		t.Fatalf("%d pressure_publish_failed lines over 25 failed windows, want 1:\n%s", n, logs.String())
+	}
+	if err := m.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	apptest.Eventually(t, 5*time.Second, func() error {
+		if logs.Count(`"msg":"pressure_publish_recovered"`) != 1 {
+			return errors.New("not recovered yet")
 		}
 		return nil
 	})
