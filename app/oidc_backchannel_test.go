@@ -273,6 +273,41 @@ func TestOIDCBackchannelLogout(t *testing.T) {
 		}
 	})
 
+	t.Run("disabling the customer tells the app of every session", func(t *testing.T) {
+		phone, laptop := srv.Visitor(t), srv.Visitor(t)
+		tok1, _ := w.signIn(t, rp, phone)
+		tok2, _ := w.signIn(t, rp, laptop)
+		sid1, _ := idTokenSID(tok1, rp, web.ClientID)
+		sid2, _ := idTokenSID(tok2, rp, web.ClientID)
+		if sid1 == sid2 {
+			t.Fatal("two browsers' sessions share a sid")
+		}
+		before := len(recv.tokens("/acme-shop"))
+		if r := admin.post("/t/acme/customers/"+kim+"/status", url.Values{"status": {"disabled"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("disable: %d %.500s", r.StatusCode, r.Body)
+		}
+		got := waitFor("/acme-shop", before+2)
+		sids := map[string]bool{}
+		for _, raw := range got[before:] {
+			c := verifyLogoutToken(t, rp, web.ClientID, raw)
+			if c.Sub != kim {
+				t.Fatalf("sub %s, want %s", c.Sub, kim)
+			}
+			sids[c.SID] = true
+		}
+		if !sids[sid1] || !sids[sid2] || len(sids) != 2 {
+			t.Fatalf("logout tokens name sids %v, want %s and %s", sids, sid1, sid2)
+		}
+		var left int64
+		env.DB().Gorm.Table("oidc_session_apps").Where("tenant_id = ? AND customer_id = ?", acme.ID, kim).Count(&left)
+		if left != 0 {
+			t.Fatalf("%d session-app pairs outlived signing the customer out everywhere", left)
+		}
+		if r := admin.post("/t/acme/customers/"+kim+"/status", url.Values{"status": {"active"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("enable: %d", r.StatusCode)
+		}
+	})
+
 	t.Run("apps the session never signed in to, and other tenants' apps, are never told", func(t *testing.T) {
 		// Every task above has run (the waits saw the last ones arrive);
 		// give the queue a moment for anything wrongly enqueued.

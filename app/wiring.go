@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/app/accounts"
@@ -172,6 +173,12 @@ type sessionEnds struct{ s *services }
 func (e sessionEnds) SessionEnded(ctx context.Context, t *tenants.Tenant, token string) {
 	if e.s.oidc != nil {
 		e.s.oidc.SessionEnded(ctx, t, token)
+	}
+}
+
+func (e sessionEnds) CustomerSessionsEnded(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID, keep string) {
+	if e.s.oidc != nil {
+		e.s.oidc.CustomerSessionsEnded(ctx, t, customerID, keep)
 	}
 }
 

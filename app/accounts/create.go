@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"gatehouse/app/sessions"
 	"gatehouse/tenants"
 )
 
@@ -85,7 +84,7 @@ func (s *Service) ByEmail(ctx context.Context, t *tenants.Tenant, rawEmail strin
 
 // RevokeSessions ends every hosted-page session of the customer.
 func (s *Service) RevokeSessions(ctx context.Context, t *tenants.Tenant, c *Customer, actor string, r Request) error {
-	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+	if err := s.endSessions(ctx, t, c.ID, ""); err != nil {
 		return err
 	}
 	s.record(ctx, t, actor, "customer.sessions.revoked", c.Email, r, nil)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"gatehouse/app/sessions"
 	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
@@ -92,7 +91,7 @@ func (s *Service) ChangePassword(ctx context.Context, t *tenants.Tenant, c *Cust
 	if err := s.store.For(t.ID).SetPasswordHash(ctx, c.ID, hash); err != nil {
 		return err
 	}
-	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, keep); err != nil {
+	if err := s.endSessions(ctx, t, c.ID, keep); err != nil {
 		return err
 	}
 	c.passwordHash = hash

@@ -15,7 +15,6 @@ import (
 
 	"gatehouse/app/mail"
 	"gatehouse/app/ratelimit"
-	"gatehouse/app/sessions"
 	"gatehouse/app/tokens"
 	"gatehouse/apperr"
 	"gatehouse/jobs"
@@ -207,7 +206,7 @@ func (s *Service) ResetPassword(ctx context.Context, t *tenants.Tenant, token, p
 		if err := store.SetPasswordHash(ctx, c.ID, hash); err != nil {
 			return err
 		}
-		if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+		if err := s.endSessions(ctx, t, c.ID, ""); err != nil {
 			return err
 		}
 		// Proving control of the mailbox also verifies it.

@@ -57,11 +57,13 @@ type Service struct {
 	sessionEnds SessionEnds
 }
 
-// SessionEnds is told when a customer signs out of a host, so that the
-// apps the session signed in to hear of it (OpenID Connect Back-Channel
-// Logout, in app/oidc).
+// SessionEnds is told when a customer's sessions end, one by a sign-out or
+// all at once, so that the apps those sessions signed in to hear of it
+// (OpenID Connect Back-Channel Logout, in app/oidc).
 type SessionEnds interface {
 	SessionEnded(ctx context.Context, t *tenants.Tenant, sessionToken string)
+	// CustomerSessionsEnded: every session of the customer but keep's.
+	CustomerSessionsEnded(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID, keep string)
 }
 
 // Deps are the service's collaborators.
@@ -431,10 +433,22 @@ func (s *Service) Current(ctx context.Context, t *tenants.Tenant, token, host st
 		return nil, err
 	}
 	if c.Status != StatusActive {
-		_ = s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, "")
+		_ = s.endSessions(ctx, t, c.ID, "")
 		return nil, sessions.ErrNoSession
 	}
 	return c, nil
+}
+
+// endSessions ends every hosted-page session of the customer but keep's
+// (none when empty), and tells the apps they signed in to.
+func (s *Service) endSessions(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID, keep string) error {
+	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, customerID, keep); err != nil {
+		return err
+	}
+	if s.sessionEnds != nil {
+		s.sessionEnds.CustomerSessionsEnded(ctx, t, customerID, keep)
+	}
+	return nil
 }
 
 // Logout ends the session of token on the server.

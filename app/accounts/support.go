@@ -49,7 +49,7 @@ func (s *Service) SetStatus(ctx context.Context, t *tenants.Tenant, c *Customer,
 		return err
 	}
 	if status == StatusDisabled {
-		if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+		if err := s.endSessions(ctx, t, c.ID, ""); err != nil {
 			return err
 		}
 		if err := s.revokeTokens(ctx, t, c); err != nil {
@@ -102,7 +102,7 @@ func (s *Service) SendVerification(ctx context.Context, t *tenants.Tenant, c *Cu
 // linked identities, sessions and tokens. The audit trail keeps that it
 // happened, under the customer's id, not their address.
 func (s *Service) Delete(ctx context.Context, t *tenants.Tenant, c *Customer, actor string, r Request) error {
-	if err := s.sessions.RevokeAll(ctx, sessions.Customer, t.ID, c.ID, ""); err != nil {
+	if err := s.endSessions(ctx, t, c.ID, ""); err != nil {
 		return err
 	}
 	// The tokens' rows go with the customer (ON DELETE CASCADE); revoking

@@ -108,10 +108,30 @@ func (s *Storage) SessionEnded(ctx context.Context, t *tenants.Tenant, sessionTo
 	if t == nil || sessionToken == "" {
 		return
 	}
-	sessionID := hashToken(sessionToken)
+	s.sessionsEnded(ctx, t, "session_id = ?", hashToken(sessionToken))
+}
+
+// CustomerSessionsEnded is SessionEnded for every session of the customer
+// at once but the one of keep (none when empty): staff disabled them,
+// signed them out everywhere or deleted them, or they changed their
+// password. Each app a session signed in to hears of that session.
+func (s *Storage) CustomerSessionsEnded(ctx context.Context, t *tenants.Tenant, customerID uuid.UUID, keep string) {
+	if t == nil || customerID == uuid.Nil {
+		return
+	}
+	if keep == "" {
+		s.sessionsEnded(ctx, t, "customer_id = ?", customerID)
+		return
+	}
+	s.sessionsEnded(ctx, t, "customer_id = ? AND session_id <> ?", customerID, hashToken(keep))
+}
+
+// sessionsEnded queues the logout tokens for the tenant's session-app
+// pairs that match where, and removes the pairs.
+func (s *Storage) sessionsEnded(ctx context.Context, t *tenants.Tenant, where string, args ...any) {
 	db := s.db.WithContext(ctx)
 	var rows []sessionAppRow
-	if err := db.Where("tenant_id = ? AND session_id = ?", t.ID, sessionID).Find(&rows).Error; err != nil {
+	if err := db.Where("tenant_id = ?", t.ID).Where(where, args...).Find(&rows).Error; err != nil {
 		s.log.ErrorContext(ctx, "oidc_backchannel_lookup_failed", "tenant_id", t.ID.String(), "error", err)
 		return
 	}
@@ -123,8 +143,8 @@ func (s *Storage) SessionEnded(ctx context.Context, t *tenants.Tenant, sessionTo
 		s.log.ErrorContext(ctx, "oidc_backchannel_lookup_failed", "tenant_id", t.ID.String(), "error", err)
 		return
 	}
-	// The logouts' outbox rows and the end of the session's app list
-	// commit together: each app hears of the logout once.
+	// The logouts' outbox rows and the end of the sessions' app lists
+	// commit together: each app hears of each logout once.
 	err = txn.Run(ctx, s.db, func(ctx context.Context) error {
 		for _, r := range rows {
 			for _, a := range list {
@@ -136,8 +156,11 @@ func (s *Storage) SessionEnded(ctx context.Context, t *tenants.Tenant, sessionTo
 					return err
 				}
 			}
+			if err := txn.DB(ctx, s.db).Where("tenant_id = ? AND session_id = ? AND app_id = ?", t.ID, r.SessionID, r.AppID).Delete(&sessionAppRow{}).Error; err != nil {
+				return err
+			}
 		}
-		return txn.DB(ctx, s.db).Where("tenant_id = ? AND session_id = ?", t.ID, sessionID).Delete(&sessionAppRow{}).Error
+		return nil
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "oidc_backchannel_enqueue_failed", "tenant_id", t.ID.String(), "error", err)
