@@ -12,7 +12,6 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apps"
 	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
@@ -249,30 +248,14 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if row.CodeExpiresAt == nil || !s.now().Before(*row.CodeExpiresAt) {
 		return nil, errors.New("code expired")
 	}
-	// The code is spent when tokens are issued for it (consumeCode), in
-	// the same transaction, so a request that fails its PKCE or client
+	// The code is spent when tokens are issued for it (writeIssue), in
+	// the same write, so a request that fails its PKCE or client
 	// check, which clients retry, does not burn it.
 	return requestFromRow(row)
 }
 
 // errCodeSpent is a code that another exchange redeemed first.
 var errCodeSpent = errors.New("code already used")
-
-// consumeCode marks the request's code used, once, inside the transaction
-// that issues its tokens. The row is kept as long as any of those tokens
-// may live, to recognise a replay.
-func (s *Storage) consumeCode(tx *gorm.DB, t *tenants.Tenant, r *Request, now time.Time) error {
-	res := tx.Model(&authRequestRow{}).
-		Where("tenant_id = ? AND id = ? AND code_used_at IS NULL AND code_expires_at > ?", t.ID, r.ID, now).
-		Updates(map[string]any{"code_used_at": now, "expires_at": now.Add(apps.MaxRefreshTokenTTL)})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return errCodeSpent
-	}
-	return nil
-}
 
 func (s *Storage) codeReplayed(ctx context.Context, t *tenants.Tenant, row authRequestRow) {
 	if err := s.revokeWhere(ctx, t, "auth_request_id = ?", row.ID); err != nil {
