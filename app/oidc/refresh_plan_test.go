@@ -6,6 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"gatehouse/app/accounts"
 	"gatehouse/app/apptest"
 	"gatehouse/app/oidc"
 )
@@ -30,8 +31,9 @@ func TestRefreshPlans(t *testing.T) {
 	}{
 		{
 			name: "lookup",
-			prepare: `PREPARE lookup(uuid, text, int) AS SELECT r.*, ar.sid FROM oidc_refresh_tokens AS r ` +
+			prepare: `PREPARE lookup(uuid, text, int) AS SELECT r.*, ar.sid, ` + accounts.JoinedColumns("c") + ` FROM oidc_refresh_tokens AS r ` +
 				`LEFT JOIN oidc_auth_requests ar ON ar.id = r.auth_request_id AND ar.tenant_id = r.tenant_id ` +
+				`LEFT JOIN customers c ON c.id = r.customer_id AND c.tenant_id = r.tenant_id ` +
 				`WHERE r.tenant_id = $1 AND r.token_hash = $2 LIMIT $3`,
 			execute: `EXPLAIN EXECUTE lookup('00000000-0000-0000-0000-000000000001', 'x', 1)`,
 			index:   "oidc_refresh_tokens_token_hash_key",

@@ -12,6 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"gorm.io/gorm"
 
+	"gatehouse/app/accounts"
 	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
@@ -233,13 +234,23 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, err
 	}
-	var row authRequestRow
-	err = s.db.WithContext(ctx).Where("tenant_id = ? AND code_hash = ?", t.ID, hashToken(code)).Take(&row).Error
+	// The request's customer comes with it, for the id_token's claims.
+	var found struct {
+		Row      authRequestRow          `gorm:"embedded"`
+		Customer accounts.JoinedCustomer `gorm:"embedded"`
+	}
+	err = s.db.WithContext(ctx).Table("oidc_auth_requests AS ar").Select("ar.*, "+accounts.JoinedColumns("c")).
+		Joins("LEFT JOIN customers c ON c.id = ar.customer_id AND c.tenant_id = ar.tenant_id").
+		Where("ar.tenant_id = ? AND ar.code_hash = ?", t.ID, hashToken(code)).Take(&found).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, errors.New("unknown code")
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	row := found.Row
+	if row.CustomerID != nil {
+		_, _ = s.joinedCustomer(ctx, t, found.Customer) // none: the id_token's claims read it, and fail
 	}
 	if row.CodeUsedAt != nil {
 		s.codeReplayed(ctx, t, row)

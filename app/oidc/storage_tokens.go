@@ -210,7 +210,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if row.RevokedAt != nil || !now.Before(row.ExpiresAt) {
 		return nil, errTokenInactive
 	}
-	if !s.customerActive(ctx, t, row.CustomerID) {
+	if c, err := s.joinedCustomer(ctx, t, found.Customer); err != nil || c.ID != row.CustomerID || c.Status != accounts.StatusActive {
 		_ = s.revokeWhere(ctx, t, "family_id = ?", row.FamilyID)
 		return nil, errTokenInactive
 	}
@@ -228,17 +228,20 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 }
 
 // refreshWithSID is a refresh token of t with the sid of the sign-in its
-// family began with, in one query: the new id_token carries that sid.
+// family began with and with its customer, in one query: the new id_token
+// carries that sid and the customer's claims.
 type refreshWithSID struct {
-	Row refreshRow `gorm:"embedded"`
-	SID *string    `gorm:"column:sid"`
+	Row      refreshRow              `gorm:"embedded"`
+	SID      *string                 `gorm:"column:sid"`
+	Customer accounts.JoinedCustomer `gorm:"embedded"`
 }
 
 func (s *Storage) refreshWithSID(ctx context.Context, t *tenants.Tenant, token string) (refreshWithSID, error) {
 	var row refreshWithSID
 	err := s.db.WithContext(ctx).Table("oidc_refresh_tokens AS r").
-		Select("r.*, ar.sid").
+		Select("r.*, ar.sid, "+accounts.JoinedColumns("c")).
 		Joins("LEFT JOIN oidc_auth_requests ar ON ar.id = r.auth_request_id AND ar.tenant_id = r.tenant_id").
+		Joins("LEFT JOIN customers c ON c.id = r.customer_id AND c.tenant_id = r.tenant_id").
 		Where("r.tenant_id = ? AND r.token_hash = ?", t.ID, hashToken(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return row, op.ErrInvalidRefreshToken
