@@ -120,22 +120,37 @@ const (
 func issueStatementSQL(t *tenants.Tenant, w issue, now time.Time) (string, []any) {
 	parts := make([]string, 0, 3)
 	var args []any
+	tenant := t.ID.String()
 	switch {
 	case w.code != nil:
 		parts = append(parts, spendCodeSQL)
-		args = append(args, now, now.Add(apps.MaxRefreshTokenTTL), t.ID, w.code.ID, now)
+		args = append(args, now, now.Add(apps.MaxRefreshTokenTTL), tenant, w.code.ID, now)
 	case w.rotated != nil:
 		parts = append(parts, rotateSQL)
-		args = append(args, now, t.ID, w.rotated.ID)
+		args = append(args, now, tenant, w.rotated.ID.String())
 	}
 	if r := w.refresh; r != nil {
 		parts = append(parts, insertRefreshSQL)
-		args = append(args, r.ID, t.ID, r.AppID, r.CustomerID, r.FamilyID, r.TokenHash, r.AuthRequestID, r.Scopes, r.AMR, r.AuthTime, r.CreatedAt, r.ExpiresAt)
+		args = append(args, r.ID.String(), tenant, r.AppID.String(), r.CustomerID.String(), r.FamilyID.String(), r.TokenHash,
+			r.AuthRequestID, r.Scopes, r.AMR, r.AuthTime, r.CreatedAt, r.ExpiresAt)
 	}
 	a := w.access
 	parts = append(parts, insertAccessSQL)
-	args = append(args, a.ID, t.ID, a.AppID, a.CustomerID, a.Subject, a.FamilyID, a.AuthRequestID, a.Scopes, a.CreatedAt, a.ExpiresAt)
+	args = append(args, a.ID.String(), tenant, a.AppID.String(), optionalText(a.CustomerID), a.Subject, optionalText(a.FamilyID),
+		a.AuthRequestID, a.Scopes, a.CreatedAt, a.ExpiresAt)
 	return "WITH " + strings.Join(parts, ", ") + issueCountSQL, args
+}
+
+// optionalText is an optional id as the statement's text parameter, or
+// NULL. The ids of issueStatementSQL go as text: pgx tries a uuid.UUID (a
+// driver.Valuer that gives a string) in binary first, and builds an error
+// for each one before it falls back to text.
+func optionalText(id *uuid.UUID) *string {
+	if id == nil {
+		return nil
+	}
+	s := id.String()
+	return &s
 }
 
 // issueStatement writes w on PostgreSQL in one statement (see writeIssue).
