@@ -250,7 +250,9 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	}
 	row := found.Row
 	if row.CustomerID != nil {
-		_, _ = s.joinedCustomer(ctx, t, found.Customer) // none: the id_token's claims read it, and fail
+		// Kept for the id_token's claims. Should the join have found
+		// none, they read the customer themselves, and fail there.
+		_, _ = s.joinedCustomer(ctx, t, found.Customer)
 	}
 	if row.CodeUsedAt != nil {
 		s.codeReplayed(ctx, t, row)
