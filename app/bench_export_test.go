@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 
@@ -29,10 +30,14 @@ func InProcessHandler(tb testing.TB, getenv func(string) string) http.Handler {
 // Statements counts the SQL statements a handler runs, by kind, so a test
 // can pin how many reads and writes one request costs.
 type Statements struct {
-	mu     sync.Mutex
-	counts map[string]int
-	on     bool
+	mu      sync.Mutex
+	counts  map[string]int
+	on      bool
+	dialect string
 }
+
+// Dialect is the counted database's: "postgres" or "sqlite".
+func (s *Statements) Dialect() string { return s.dialect }
 
 // Start zeroes the counts and starts counting.
 func (s *Statements) Start() {
@@ -42,7 +47,9 @@ func (s *Statements) Start() {
 }
 
 // Stop stops counting and returns the counts since Start: "query" (reads),
-// "create", "update", "delete", "raw" and "transaction".
+// "create", "update", "delete", "raw", "transaction", and "write": one
+// statement that writes rows and returns a result (PostgreSQL's WITH …
+// UPDATE … INSERT … SELECT), which is its own transaction.
 func (s *Statements) Stop() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -56,6 +63,16 @@ func (s *Statements) add(kind string) {
 	if s.on {
 		s.counts[kind]++
 	}
+}
+
+// rowKind is the kind of a statement gorm ran for its result rows: a read,
+// or a write that returns a result.
+func rowKind(db *gorm.DB) string {
+	q := db.Statement.SQL.String()
+	if strings.HasPrefix(q, "WITH ") && (strings.Contains(q, "AS (UPDATE ") || strings.Contains(q, "AS (INSERT ")) {
+		return "write"
+	}
+	return "query"
 }
 
 // countingPool counts the transactions begun on the database.
@@ -84,14 +101,14 @@ func InProcessHandlerCounted(tb testing.TB, getenv func(string) string) (http.Ha
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { d.Close() })
-	st := &Statements{}
+	st := &Statements{dialect: d.Gorm.Dialector.Name()}
 	cb := d.Gorm.Callback()
 	for kind, err := range map[string]error{
 		"query":  cb.Query().After("gorm:query").Register("count:query", func(*gorm.DB) { st.add("query") }),
 		"create": cb.Create().After("gorm:create").Register("count:create", func(*gorm.DB) { st.add("create") }),
 		"update": cb.Update().After("gorm:update").Register("count:update", func(*gorm.DB) { st.add("update") }),
 		"delete": cb.Delete().After("gorm:delete").Register("count:delete", func(*gorm.DB) { st.add("delete") }),
-		"row":    cb.Row().After("gorm:row").Register("count:row", func(*gorm.DB) { st.add("query") }),
+		"row":    cb.Row().After("gorm:row").Register("count:row", func(db *gorm.DB) { st.add(rowKind(db)) }),
 		"raw":    cb.Raw().After("gorm:raw").Register("count:raw", func(*gorm.DB) { st.add("raw") }),
 	} {
 		if err != nil {

@@ -6,16 +6,19 @@ import (
 
 	"gorm.io/gorm"
 
+	"gatehouse/app/accounts"
 	"gatehouse/app/apptest"
+	"gatehouse/app/oidc"
 )
 
-// TestRefreshPlans pins the PostgreSQL plans of the two statements every
-// refresh runs on oidc_refresh_tokens (Storage.refreshWithSID and the
-// rotation's UPDATE in CreateAccessAndRefreshTokens) to the unique
-// token_hash index and the primary key. It takes the generic plan, which
-// pgx's prepared statements settle on after five runs, on a table that has
-// never been analysed: the worst case, and the one CI's PostgreSQL
-// (autovacuum off) stays in. With indexes led by tenant_id that plan read
+// TestRefreshPlans pins the PostgreSQL plans of the statements every
+// refresh runs on oidc_refresh_tokens (Storage.refreshWithSID, and the
+// rotation's UPDATE at the head of the one statement that writes the new
+// tokens) to the unique token_hash index and the primary key, and the code
+// exchange's UPDATE of its request to that table's primary key. It takes
+// the generic plan, which pgx's prepared statements settle on after five
+// runs, on a table that has never been analysed: the worst case, and the
+// one CI's PostgreSQL (autovacuum off) stays in. With indexes led by tenant_id that plan read
 // every refresh token of the tenant on each refresh (migration 00032).
 func TestRefreshPlans(t *testing.T) {
 	t.Parallel()
@@ -28,19 +31,25 @@ func TestRefreshPlans(t *testing.T) {
 	}{
 		{
 			name: "lookup",
-			prepare: `PREPARE lookup(uuid, text, int) AS SELECT r.*, ar.sid FROM oidc_refresh_tokens AS r ` +
+			prepare: `PREPARE lookup(uuid, text, int) AS SELECT r.*, ar.sid, ` + accounts.JoinedColumns("c") + ` FROM oidc_refresh_tokens AS r ` +
 				`LEFT JOIN oidc_auth_requests ar ON ar.id = r.auth_request_id AND ar.tenant_id = r.tenant_id ` +
+				`LEFT JOIN customers c ON c.id = r.customer_id AND c.tenant_id = r.tenant_id ` +
 				`WHERE r.tenant_id = $1 AND r.token_hash = $2 LIMIT $3`,
 			execute: `EXPLAIN EXECUTE lookup('00000000-0000-0000-0000-000000000001', 'x', 1)`,
 			index:   "oidc_refresh_tokens_token_hash_key",
 		},
-		{
-			name: "rotation",
-			prepare: `PREPARE rotate(timestamptz, uuid, uuid) AS UPDATE "oidc_refresh_tokens" SET "used_at"=$1 ` +
-				`WHERE tenant_id = $2 AND id = $3 AND used_at IS NULL AND revoked_at IS NULL`,
-			execute: `EXPLAIN EXECUTE rotate(now(), '00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002')`,
-			index:   "oidc_refresh_tokens_pkey",
-		},
+	}
+	// The grants' writes (oidc.IssueStatements): the UPDATE that spends the
+	// refresh token or the code must find its row by the primary key.
+	for name, index := range map[string]string{"refresh": "oidc_refresh_tokens_pkey", "code exchange": "oidc_auth_requests_pkey"} {
+		st := oidc.IssueStatements()[name]
+		nulls := strings.TrimSuffix(strings.Repeat("NULL, ", st.Params), ", ")
+		statements = append(statements, struct{ name, prepare, execute, index string }{
+			name:    name,
+			prepare: "PREPARE " + strings.ReplaceAll(name, " ", "_") + " AS " + st.SQL,
+			execute: "EXPLAIN EXECUTE " + strings.ReplaceAll(name, " ", "_") + "(" + nulls + ")",
+			index:   index,
+		})
 	}
 	err := d.Gorm.Connection(func(conn *gorm.DB) error {
 		if err := conn.Exec("SET plan_cache_mode = force_generic_plan").Error; err != nil {

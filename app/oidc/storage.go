@@ -154,6 +154,23 @@ func (s *Storage) customer(ctx context.Context, t *tenants.Tenant, id uuid.UUID)
 	return c, nil
 }
 
+// joinedCustomer is the customer read along with a token or a code
+// (accounts.JoinedCustomer), kept for the rest of the request as customer
+// keeps the ones it reads.
+func (s *Storage) joinedCustomer(ctx context.Context, t *tenants.Tenant, j accounts.JoinedCustomer) (*accounts.Customer, error) {
+	c, err := j.Customer(t.ID)
+	if err != nil {
+		return nil, err
+	}
+	if st := stateOf(ctx); st != nil {
+		if st.customers == nil {
+			st.customers = map[uuid.UUID]*accounts.Customer{}
+		}
+		st.customers[c.ID] = c
+	}
+	return c, nil
+}
+
 func (s *Storage) record(ctx context.Context, t *tenants.Tenant, actor, action, target string, detail map[string]any) {
 	if s.audit == nil {
 		return

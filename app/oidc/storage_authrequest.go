@@ -12,7 +12,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"gorm.io/gorm"
 
-	"gatehouse/app/apps"
+	"gatehouse/app/accounts"
 	"gatehouse/apperr"
 	"gatehouse/tenants"
 )
@@ -234,13 +234,25 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if err != nil {
 		return nil, err
 	}
-	var row authRequestRow
-	err = s.db.WithContext(ctx).Where("tenant_id = ? AND code_hash = ?", t.ID, hashToken(code)).Take(&row).Error
+	// The request's customer comes with it, for the id_token's claims.
+	var found struct {
+		Row      authRequestRow          `gorm:"embedded"`
+		Customer accounts.JoinedCustomer `gorm:"embedded"`
+	}
+	err = s.db.WithContext(ctx).Table("oidc_auth_requests AS ar").Select("ar.*, "+accounts.JoinedColumns("c")).
+		Joins("LEFT JOIN customers c ON c.id = ar.customer_id AND c.tenant_id = ar.tenant_id").
+		Where("ar.tenant_id = ? AND ar.code_hash = ?", t.ID, hashToken(code)).Take(&found).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, errors.New("unknown code")
 	}
 	if err != nil {
 		return nil, oidc.ErrServerError().WithParent(err)
+	}
+	row := found.Row
+	if row.CustomerID != nil {
+		// Kept for the id_token's claims. Should the join have found
+		// none, they read the customer themselves, and fail there.
+		_, _ = s.joinedCustomer(ctx, t, found.Customer)
 	}
 	if row.CodeUsedAt != nil {
 		s.codeReplayed(ctx, t, row)
@@ -249,30 +261,14 @@ func (s *Storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	if row.CodeExpiresAt == nil || !s.now().Before(*row.CodeExpiresAt) {
 		return nil, errors.New("code expired")
 	}
-	// The code is spent when tokens are issued for it (consumeCode), in
-	// the same transaction, so a request that fails its PKCE or client
+	// The code is spent when tokens are issued for it (writeIssue), in
+	// the same write, so a request that fails its PKCE or client
 	// check, which clients retry, does not burn it.
 	return requestFromRow(row)
 }
 
 // errCodeSpent is a code that another exchange redeemed first.
 var errCodeSpent = errors.New("code already used")
-
-// consumeCode marks the request's code used, once, inside the transaction
-// that issues its tokens. The row is kept as long as any of those tokens
-// may live, to recognise a replay.
-func (s *Storage) consumeCode(tx *gorm.DB, t *tenants.Tenant, r *Request, now time.Time) error {
-	res := tx.Model(&authRequestRow{}).
-		Where("tenant_id = ? AND id = ? AND code_used_at IS NULL AND code_expires_at > ?", t.ID, r.ID, now).
-		Updates(map[string]any{"code_used_at": now, "expires_at": now.Add(apps.MaxRefreshTokenTTL)})
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected != 1 {
-		return errCodeSpent
-	}
-	return nil
-}
 
 func (s *Storage) codeReplayed(ctx context.Context, t *tenants.Tenant, row authRequestRow) {
 	if err := s.revokeWhere(ctx, t, "auth_request_id = ?", row.ID); err != nil {

@@ -96,8 +96,8 @@ func (s *Storage) VerifyAccessToken(ctx context.Context, t *tenants.Tenant, issu
 		AppID: row.AppID, Scopes: unjsonList(row.Scopes), CreatedAt: row.CreatedAt, ExpiresAt: row.ExpiresAt,
 	}
 	if row.CustomerID != nil {
-		c, err := s.customer(ctx, t, *row.CustomerID)
-		if apperr.Is(err, apperr.NotFound) || (err == nil && c.Status != accounts.StatusActive) {
+		c, err := s.joinedCustomer(ctx, t, row.Customer)
+		if apperr.Is(err, apperr.NotFound) || (err == nil && (c.ID != *row.CustomerID || c.Status != accounts.StatusActive)) {
 			return AccessToken{}, errBadToken
 		}
 		if err != nil {
@@ -177,16 +177,20 @@ type liveTokenRow struct {
 	ClientID   string
 	Type       string
 	FirstParty bool
+	Customer   accounts.JoinedCustomer `gorm:"embedded"`
 }
 
-// liveToken reads the token and its app in one query, since it runs on
-// every API request. The customer is read after it, whole, because every
-// caller of a customer's token needs them.
+// liveToken reads the token, its app and its customer (whole, because
+// every caller of a customer's token needs them) in one query, since it
+// runs on every API request, userinfo and introspection. A machine app's
+// token names no customer: the customer's columns are then NULL.
 func (s *Storage) liveToken(ctx context.Context, t *tenants.Tenant, id uuid.UUID, now time.Time) (liveTokenRow, error) {
 	var row liveTokenRow
 	err := s.db.WithContext(ctx).Table("oidc_access_tokens AS tok").
-		Select("tok.id, tok.app_id, tok.subject, tok.customer_id, tok.scopes, tok.created_at, tok.expires_at, a.client_id, a.type, a.first_party").
+		Select("tok.id, tok.app_id, tok.subject, tok.customer_id, tok.scopes, tok.created_at, tok.expires_at, a.client_id, a.type, a.first_party, "+
+			accounts.JoinedColumns("c")).
 		Joins("JOIN apps a ON a.id = tok.app_id AND a.tenant_id = tok.tenant_id").
+		Joins("LEFT JOIN customers c ON c.id = tok.customer_id AND c.tenant_id = tok.tenant_id").
 		Where("tok.tenant_id = ? AND tok.id = ? AND tok.revoked_at IS NULL AND tok.expires_at > ?", t.ID, id, now).
 		Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {

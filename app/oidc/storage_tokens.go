@@ -116,16 +116,8 @@ func (s *Storage) grantOf(ctx context.Context, t *tenants.Tenant, req op.TokenRe
 	return grant{}, oidc.ErrUnsupportedGrantType()
 }
 
-func (s *Storage) insertAccess(tx *gorm.DB, t *tenants.Tenant, g grant, family *uuid.UUID, now time.Time) (accessRow, error) {
-	row := accessRow{
-		ID: uuid.Must(uuid.NewV7()), TenantID: t.ID, AppID: g.app.ID, CustomerID: g.customerID, Subject: g.subject,
-		FamilyID: family, AuthRequestID: g.authReqID, Scopes: jsonList(g.scopes), CreatedAt: now, ExpiresAt: now.Add(g.app.AccessTokenTTL),
-	}
-	return row, tx.Create(&row).Error
-}
-
 // CreateAccessToken records an access token (tokenGrants signs its JWT)
-// with the app's lifetime.
+// with the app's lifetime, spending the code it was issued for.
 func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	t, err := tenantOf(ctx)
 	if err != nil {
@@ -136,30 +128,24 @@ func (s *Storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 		return "", time.Time{}, err
 	}
 	now := s.now()
-	var row accessRow
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if r, ok := req.(*Request); ok {
-			if err := s.consumeCode(tx, t, r, now); err != nil {
-				return err
-			}
-		}
-		var err error
-		row, err = s.insertAccess(tx, t, g, nil, now)
-		return err
-	})
+	w := issue{access: newAccessRow(t, g, nil, now)}
+	if r, ok := req.(*Request); ok {
+		w.code = r
+	}
+	err = s.writeIssue(ctx, t, w, now)
 	if errors.Is(err, errCodeSpent) {
-		return "", time.Time{}, s.spentCode(ctx, t, req.(*Request))
+		return "", time.Time{}, s.spentCode(ctx, t, w.code)
 	}
 	if err != nil {
 		return "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	}
-	return row.ID.String(), row.ExpiresAt, nil
+	return w.access.ID.String(), w.access.ExpiresAt, nil
 }
 
 // CreateAccessAndRefreshTokens issues an access token and a refresh token.
 // Redeeming a refresh token rotates it: the old one is marked used in the
-// same transaction, and if it was used already (two requests raced with the
-// same token) the whole family is revoked instead.
+// same write (writeIssue), and if it was used already (two requests raced
+// with the same token) the whole family is revoked instead.
 func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, _ string) (string, string, time.Time, error) {
 	t, err := tenantOf(ctx)
 	if err != nil {
@@ -174,52 +160,32 @@ func (s *Storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	}
 	now := s.now()
 	family := uuid.Must(uuid.NewV7())
-	old, rotating := req.(*refreshRequest)
-	if rotating {
-		family = old.row.FamilyID
+	var w issue
+	switch r := req.(type) {
+	case *Request:
+		w.code = r
+	case *refreshRequest:
+		family = r.row.FamilyID
+		w.rotated = &r.row
 	}
 	token := "ghr_" + randomID(32)
-	var access accessRow
-	reused := false
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if r, ok := req.(*Request); ok {
-			if err := s.consumeCode(tx, t, r, now); err != nil {
-				return err
-			}
-		}
-		if rotating {
-			res := tx.Model(&refreshRow{}).Where("tenant_id = ? AND id = ? AND used_at IS NULL AND revoked_at IS NULL", t.ID, old.row.ID).Update("used_at", now)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected != 1 {
-				reused = true
-				return errTokenInactive
-			}
-		}
-		r := refreshRow{
-			ID: uuid.Must(uuid.NewV7()), TenantID: t.ID, AppID: g.app.ID, CustomerID: *g.customerID, FamilyID: family,
-			TokenHash: hashToken(token), AuthRequestID: g.authReqID, Scopes: jsonList(g.scopes), AMR: strings.Join(g.amr, " "),
-			AuthTime: g.authTime, CreatedAt: now, ExpiresAt: now.Add(g.app.RefreshTokenTTL),
-		}
-		if err := tx.Create(&r).Error; err != nil {
-			return err
-		}
-		var err error
-		access, err = s.insertAccess(tx, t, g, &family, now)
-		return err
-	})
-	if reused {
-		s.refreshReused(ctx, t, old.row)
+	w.refresh = &refreshRow{
+		ID: uuid.Must(uuid.NewV7()), TenantID: t.ID, AppID: g.app.ID, CustomerID: *g.customerID, FamilyID: family,
+		TokenHash: hashToken(token), AuthRequestID: g.authReqID, Scopes: jsonList(g.scopes), AMR: strings.Join(g.amr, " "),
+		AuthTime: g.authTime, CreatedAt: now, ExpiresAt: now.Add(g.app.RefreshTokenTTL),
+	}
+	w.access = newAccessRow(t, g, &family, now)
+	err = s.writeIssue(ctx, t, w, now)
+	switch {
+	case errors.Is(err, errRefreshSpent):
+		s.refreshReused(ctx, t, *w.rotated)
 		return "", "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("refresh token already used")
-	}
-	if errors.Is(err, errCodeSpent) {
-		return "", "", time.Time{}, s.spentCode(ctx, t, req.(*Request))
-	}
-	if err != nil {
+	case errors.Is(err, errCodeSpent):
+		return "", "", time.Time{}, s.spentCode(ctx, t, w.code)
+	case err != nil:
 		return "", "", time.Time{}, oidc.ErrServerError().WithParent(err)
 	}
-	return access.ID.String(), token, access.ExpiresAt, nil
+	return w.access.ID.String(), token, w.access.ExpiresAt, nil
 }
 
 // TokenRequestByRefreshToken looks a refresh token up for redemption. A
@@ -244,7 +210,7 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if row.RevokedAt != nil || !now.Before(row.ExpiresAt) {
 		return nil, errTokenInactive
 	}
-	if !s.customerActive(ctx, t, row.CustomerID) {
+	if c, err := s.joinedCustomer(ctx, t, found.Customer); err != nil || c.ID != row.CustomerID || c.Status != accounts.StatusActive {
 		_ = s.revokeWhere(ctx, t, "family_id = ?", row.FamilyID)
 		return nil, errTokenInactive
 	}
@@ -262,17 +228,20 @@ func (s *Storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 }
 
 // refreshWithSID is a refresh token of t with the sid of the sign-in its
-// family began with, in one query: the new id_token carries that sid.
+// family began with and with its customer, in one query: the new id_token
+// carries that sid and the customer's claims.
 type refreshWithSID struct {
-	Row refreshRow `gorm:"embedded"`
-	SID *string    `gorm:"column:sid"`
+	Row      refreshRow              `gorm:"embedded"`
+	SID      *string                 `gorm:"column:sid"`
+	Customer accounts.JoinedCustomer `gorm:"embedded"`
 }
 
 func (s *Storage) refreshWithSID(ctx context.Context, t *tenants.Tenant, token string) (refreshWithSID, error) {
 	var row refreshWithSID
 	err := s.db.WithContext(ctx).Table("oidc_refresh_tokens AS r").
-		Select("r.*, ar.sid").
+		Select("r.*, ar.sid, "+accounts.JoinedColumns("c")).
 		Joins("LEFT JOIN oidc_auth_requests ar ON ar.id = r.auth_request_id AND ar.tenant_id = r.tenant_id").
+		Joins("LEFT JOIN customers c ON c.id = r.customer_id AND c.tenant_id = r.tenant_id").
 		Where("r.tenant_id = ? AND r.token_hash = ?", t.ID, hashToken(token)).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return row, op.ErrInvalidRefreshToken
