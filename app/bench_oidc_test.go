@@ -34,14 +34,10 @@ func BenchmarkOP(b *testing.B) {
 	// the next starts, and these must be interleaved, so that a change in
 	// the shared machine's load falls on every endpoint and its baseline
 	// alike.
-	for r := 1; r <= benchRounds; r++ {
+	for r := 1; r <= apptest.BenchRounds(); r++ {
 		b.Run(fmt.Sprintf("round%d", r), ob.round)
 	}
 }
-
-// benchRounds is how many interleaved runs docs/benchmarks.md takes the
-// median of.
-const benchRounds = 5
 
 func (ob *opBench) round(b *testing.B) {
 	b.Run("Baseline", func(b *testing.B) {
