@@ -156,11 +156,8 @@ func (s *Storage) sessionsEnded(ctx context.Context, t *tenants.Tenant, where st
 					return err
 				}
 			}
-			if err := txn.DB(ctx, s.db).Where("tenant_id = ? AND session_id = ? AND app_id = ?", t.ID, r.SessionID, r.AppID).Delete(&sessionAppRow{}).Error; err != nil {
-				return err
-			}
 		}
-		return nil
+		return txn.DB(ctx, s.db).Where("tenant_id = ?", t.ID).Where(where, args...).Delete(&sessionAppRow{}).Error
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "oidc_backchannel_enqueue_failed", "tenant_id", t.ID.String(), "error", err)

@@ -122,7 +122,7 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
-		s := samples{}
+		s := newSamples()
 		for _, line := range strings.Split(string(b), "\n") {
 			s.add(fold(line))
 		}
@@ -162,7 +162,7 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	s := samples{}
+	s := newSamples()
 	loadBefore, start := benchkit.Loadavg(), time.Now()
 	for r := 1; r <= *rounds; r++ {
 		for _, j := range selected {
@@ -195,7 +195,7 @@ func main() {
 
 // run runs one job's binary in its package's folder, copies its output to
 // raw with the repeat suffixes folded, and records its results.
-func run(j job, bin string, rounds, round int, raw io.Writer, s samples) {
+func run(j job, bin string, rounds, round int, raw io.Writer, s *samples) {
 	if round > 0 {
 		fmt.Fprintf(os.Stderr, "round %d/%d: %s %s\n", round, rounds, j.pkg, j.bench)
 	} else {
@@ -238,13 +238,16 @@ var (
 var procs = regexp.MustCompile(`-\d+$`)
 
 // samples holds each benchmark's results, per unit, in the order they ran:
-// the i-th result of two benchmarks comes from the same round.
-type samples map[string]map[string][]float64
+// the i-th result of two benchmarks comes from the same round. order keeps
+// the names in the order they first appeared.
+type samples struct {
+	by    map[string]map[string][]float64
+	order []string
+}
 
-// order keeps the names in the order they first appeared.
-var order []string
+func newSamples() *samples { return &samples{by: map[string]map[string][]float64{}} }
 
-func (s samples) add(line string) {
+func (s *samples) add(line string) {
 	f := strings.Fields(line)
 	if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
 		return
@@ -253,24 +256,24 @@ func (s samples) add(line string) {
 		return
 	}
 	name := procs.ReplaceAllString(f[0], "")
-	if s[name] == nil {
-		s[name] = map[string][]float64{}
-		order = append(order, name)
+	if s.by[name] == nil {
+		s.by[name] = map[string][]float64{}
+		s.order = append(s.order, name)
 	}
 	for i := 2; i+1 < len(f); i += 2 {
 		if v, err := strconv.ParseFloat(f[i], 64); err == nil {
-			s[name][f[i+1]] = append(s[name][f[i+1]], v)
+			s.by[name][f[i+1]] = append(s.by[name][f[i+1]], v)
 		}
 	}
 }
 
 // print writes every benchmark's figures as median (range) over the rounds.
-func (s samples) print(w io.Writer) {
+func (s *samples) print(w io.Writer) {
 	fmt.Fprintln(w, "| benchmark | unit | median | range | rounds |")
 	fmt.Fprintln(w, "|---|---|---:|---:|---:|")
-	for _, name := range order {
-		for _, unit := range units(s[name]) {
-			xs := s[name][unit]
+	for _, name := range s.order {
+		for _, unit := range units(s.by[name]) {
+			xs := s.by[name][unit]
 			shown, f := unit, num
 			if unit == "ns/op" {
 				shown, f = "time/op", duration
@@ -302,7 +305,7 @@ func units(m map[string][]float64) []string {
 
 // printRatios writes each ratio's median and range over the rounds both
 // sides ran in.
-func printRatios(w io.Writer, s samples) {
+func printRatios(w io.Writer, s *samples) {
 	fmt.Fprintln(w, "| ratio, per round | median | range | rounds |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	for _, r := range ratios {
@@ -315,8 +318,8 @@ func printRatios(w io.Writer, s samples) {
 }
 
 // per is the ratio in each round both sides ran in.
-func (r ratio) per(s samples) []float64 {
-	a, b := s[r.num][r.unit], s[r.den][r.unit]
+func (r ratio) per(s *samples) []float64 {
+	a, b := s.by[r.num][r.unit], s.by[r.den][r.unit]
 	var xs []float64
 	for i := 0; i < min(len(a), len(b)); i++ {
 		if a[i] == 0 || b[i] == 0 {

@@ -8,7 +8,7 @@ import (
 // The repeats Go names #01, #02… of one sub-benchmark, and BenchmarkOP's
 // rounds, must land under one name, round by round, and a ratio must pair the same rounds.
 func TestRepeatsFoldAndRatiosPairRounds(t *testing.T) {
-	s := samples{}
+	s := newSamples()
 	for _, line := range []string{
 		"BenchmarkX/select-1-2   500   100 ns/op",
 		"BenchmarkX/page-2       500   1000 ns/op   12 B/op",
@@ -21,13 +21,13 @@ func TestRepeatsFoldAndRatiosPairRounds(t *testing.T) {
 	} {
 		s.add(fold(line))
 	}
-	if got := s["BenchmarkX/select-1"]["ns/op"]; !slices.Equal(got, []float64{100, 200}) {
+	if got := s.by["BenchmarkX/select-1"]["ns/op"]; !slices.Equal(got, []float64{100, 200}) {
 		t.Fatalf("select-1 samples = %v", got)
 	}
-	if got := s["BenchmarkOP/Baseline"]["ns/op"]; !slices.Equal(got, []float64{50, 60}) {
+	if got := s.by["BenchmarkOP/Baseline"]["ns/op"]; !slices.Equal(got, []float64{50, 60}) {
 		t.Fatalf("BenchmarkOP rounds = %v", got)
 	}
-	if got := s["BenchmarkX/page"]["B/op"]; !slices.Equal(got, []float64{12, 12}) {
+	if got := s.by["BenchmarkX/page"]["B/op"]; !slices.Equal(got, []float64{12, 12}) {
 		t.Fatalf("page B/op = %v", got)
 	}
 	cost := ratio{num: "BenchmarkX/page", den: "BenchmarkX/select-1", unit: "ns/op"}
