@@ -48,6 +48,16 @@ func JoinedColumns(alias string) string {
 	return strings.Join(cols, ", ")
 }
 
+// Dest is where rows.Scan puts the columns JoinedColumns selects, in
+// their order, for a query scanned by hand rather than by gorm (the
+// token checks, where gorm's reflective scan cost more than the read).
+func (j *JoinedCustomer) Dest() []any {
+	return []any{
+		&j.ID, &j.TenantID, &j.Email, &j.EmailVerified, &j.PasswordHash, &j.Status, &j.Profile,
+		&j.ProfilePromptedAt, &j.CreatedAt, &j.UpdatedAt, &j.LastLoginAt,
+	}
+}
+
 // Customer is the joined customer if it is one of tenantID's, else
 // NotFound: the join found none, or (which its condition must rule out)
 // found another tenant's.

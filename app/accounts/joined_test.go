@@ -52,12 +52,8 @@ func TestJoinedCustomer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	t.Run("ok", func(t *testing.T) {
-		got, err := read(t, ann.ID).Customer.Customer(a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
+	sameCustomer := func(t *testing.T, got, want *accounts.Customer) {
+		t.Helper()
 		if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
 			t.Fatalf("times: got %v %v, want %v %v", got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
 		}
@@ -65,6 +61,33 @@ func TestJoinedCustomer(t *testing.T) {
 		if !reflect.DeepEqual(got, want) || !got.HasPassword() {
 			t.Fatalf("joined customer\n%+v\nByID\n%+v", got, want)
 		}
+	}
+
+	t.Run("ok", func(t *testing.T) {
+		got, err := read(t, ann.ID).Customer.Customer(a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameCustomer(t, got, want)
+	})
+	t.Run("scanned by hand", func(t *testing.T) {
+		rows, err := d.Gorm.Raw("SELECT "+accounts.JoinedColumns("c")+" FROM customers c WHERE c.tenant_id = ? AND c.id = ?", a.ID.String(), ann.ID.String()).Rows()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var j accounts.JoinedCustomer
+		if !rows.Next() {
+			t.Fatalf("no row: %v", rows.Err())
+		}
+		if err := rows.Scan(j.Dest()...); err != nil {
+			t.Fatal(err)
+		}
+		got, err := j.Customer(a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameCustomer(t, got, want)
 	})
 	t.Run("other tenant", func(t *testing.T) {
 		if _, err := read(t, ann.ID).Customer.Customer(b.ID); !apperr.Is(err, apperr.NotFound) {

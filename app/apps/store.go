@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -295,30 +296,22 @@ func (ts TenantStore) row(ctx context.Context, clientID string) (appRow, error) 
 // secret still valid, in constant time, and returns the app. An unknown
 // client, a public one, or a wrong or expired secret are all ErrBadSecret.
 func (ts TenantStore) Authenticate(ctx context.Context, clientID, secret string) (App, error) {
-	var rows []appWithSecret
+	var (
+		found   bool
+		a       App
+		secrets []secretRow
+	)
 	if clientID != "" && len(clientID) <= 100 && ts.tenantID != uuid.Nil {
-		// The app and its secrets in one query: this runs on every token
-		// and introspection request.
-		err := ts.s.db.WithContext(ctx).Table("apps").
-			Select("apps.*, s.secret_hash AS secret_hash, s.expires_at AS secret_expires_at").
-			Joins("LEFT JOIN app_secrets s ON s.app_id = apps.id AND s.tenant_id = apps.tenant_id").
-			Where("apps.tenant_id = ? AND apps.client_id = ?", ts.tenantID, clientID).
-			Find(&rows).Error
+		var err error
+		found, a, secrets, err = ts.withSecrets(ctx, clientID)
 		if err != nil {
-			return App{}, apperr.Wrap(err, "apps: find")
+			return App{}, err
 		}
 	}
-	if len(rows) == 0 {
+	if !found {
 		// Spend the same hashing work as a known client.
 		subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(hashSecret("")))
 		return App{}, ErrBadSecret
-	}
-	a := fromRow(rows[0].App)
-	secrets := make([]secretRow, 0, len(rows))
-	for _, r := range rows {
-		if r.SecretHash != nil {
-			secrets = append(secrets, secretRow{SecretHash: *r.SecretHash, ExpiresAt: r.SecretExpiresAt})
-		}
 	}
 	if err := ts.matchSecret(a, secrets, secret); err != nil {
 		return App{}, err
@@ -326,11 +319,51 @@ func (ts TenantStore) Authenticate(ctx context.Context, clientID, secret string)
 	return a, nil
 }
 
-// appWithSecret is an app row joined with one of its secrets.
-type appWithSecret struct {
-	App             appRow `gorm:"embedded"`
-	SecretHash      *string
-	SecretExpiresAt *time.Time
+// appWithSecrets selects an app and its secrets, one row per secret (a
+// row with NULL secret columns for an app that has none). It is written
+// out and scanned by hand because it runs on every token and
+// introspection request, where gorm's SQL building and reflective scan
+// cost as much as the query itself.
+const appWithSecrets = `SELECT a.id, a.tenant_id, a.client_id, a.name, a.type, a.redirect_uris, a.post_logout_uris,
+	a.cors_origins, a.scopes, a.first_party, a.backchannel_logout_uri, a.signing_alg, a.access_token_seconds,
+	a.refresh_token_seconds, a.id_token_seconds, a.created_at, a.updated_at, s.secret_hash, s.expires_at
+FROM apps a LEFT JOIN app_secrets s ON s.app_id = a.id AND s.tenant_id = a.tenant_id
+WHERE a.tenant_id = ? AND a.client_id = ?`
+
+// withSecrets reads the tenant's app with clientID and its secrets in one
+// query; found is false when the tenant has no such app.
+func (ts TenantStore) withSecrets(ctx context.Context, clientID string) (found bool, a App, secrets []secretRow, err error) {
+	rows, err := ts.s.db.WithContext(ctx).Raw(appWithSecrets, ts.tenantID.String(), clientID).Rows()
+	if err != nil {
+		return false, App{}, nil, apperr.Wrap(err, "apps: find")
+	}
+	defer rows.Close()
+	var (
+		r       appRow
+		hash    sql.NullString
+		expires sql.NullTime
+	)
+	for rows.Next() {
+		err := rows.Scan(&r.ID, &r.TenantID, &r.ClientID, &r.Name, &r.Type, &r.RedirectURIs, &r.PostLogoutURIs,
+			&r.CORSOrigins, &r.Scopes, &r.FirstParty, &r.BackchannelLogoutURI, &r.SigningAlg, &r.AccessTokenSeconds,
+			&r.RefreshTokenSeconds, &r.IDTokenSeconds, &r.CreatedAt, &r.UpdatedAt, &hash, &expires)
+		if err != nil {
+			return false, App{}, nil, apperr.Wrap(err, "apps: scan")
+		}
+		found = true
+		if hash.Valid {
+			sec := secretRow{SecretHash: hash.String}
+			if expires.Valid {
+				at := expires.Time // expires is scanned into again on the next row
+				sec.ExpiresAt = &at
+			}
+			secrets = append(secrets, sec)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return false, App{}, nil, apperr.Wrap(err, "apps: find")
+	}
+	return found, fromRow(r), secrets, nil
 }
 
 // CheckSecret is Authenticate for an app the caller has just loaded from

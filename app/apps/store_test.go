@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,8 @@ func TestStore(t *testing.T) {
 	acme, bravo := store.For(mustTenant(t, d, "acme")), store.For(mustTenant(t, d, "bravo"))
 
 	t.Run("web app gets a secret shown once, stored hashed", func(t *testing.T) {
-		a, secret := mustApp(t, acme, apps.New{Name: "Shop", Type: apps.Web, RedirectURIs: []string{"https://shop.example/cb"}})
+		a, secret := mustApp(t, acme, apps.New{Name: "Shop", Type: apps.Web, RedirectURIs: []string{"https://shop.example/cb"},
+			PostLogoutURIs: []string{"https://shop.example/bye"}, FirstParty: true, BackchannelLogoutURI: "https://shop.example/logout"})
 		if !strings.HasPrefix(secret, "ghs_") || len(secret) < 4+43 {
 			t.Fatalf("secret %q is not 256 bits", secret)
 		}
@@ -55,6 +57,19 @@ func TestStore(t *testing.T) {
 		got, err := acme.Authenticate(ctx, a.ClientID, secret)
 		if err != nil || got.ID != a.ID {
 			t.Fatalf("Authenticate = %v, %v", got.ID, err)
+		}
+		// Authenticate scans its row by hand: it must give every field
+		// the app has, as gorm reads them.
+		want, err := acme.ByClientID(ctx, a.ClientID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.CreatedAt.Equal(want.CreatedAt) || !got.UpdatedAt.Equal(want.UpdatedAt) {
+			t.Fatalf("times: %v %v, want %v %v", got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
+		}
+		got.CreatedAt, got.UpdatedAt = want.CreatedAt, want.UpdatedAt
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("Authenticate's app\n%+v\nByClientID's\n%+v", got, want)
 		}
 		if _, err := acme.Authenticate(ctx, a.ClientID, secret+"x"); err != apps.ErrBadSecret {
 			t.Fatalf("wrong secret: %v", err)
