@@ -33,8 +33,8 @@ func (s *Swept) add(o Swept) {
 }
 
 // SweepExpired is the periodic task (jobs.TypeOIDCSweep): every tenant's
-// expired rows, tenant by tenant. Until it runs, expired rows are pruned
-// only when the same tenant starts a new authorization request.
+// expired rows, tenant by tenant. Nothing else deletes them: until it
+// runs, every read skips them by their expires_at.
 func (s *Storage) SweepExpired(ctx context.Context) error {
 	var ids []uuid.UUID
 	if err := s.db.WithContext(ctx).Table("tenants").Order("id").Pluck("id", &ids).Error; err != nil {

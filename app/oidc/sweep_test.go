@@ -18,6 +18,7 @@ import (
 	"gatehouse/app/db"
 	"gatehouse/app/oidc"
 	"gatehouse/jobs"
+	"gatehouse/tenants"
 )
 
 // sweepWorld is two tenants, each with an app, a customer and, in every
@@ -133,6 +134,23 @@ func (w *sweepWorld) tenant(t *testing.T, slug string) uuid.UUID {
 func TestSweepTenant(t *testing.T) {
 	w := newSweepWorld(t)
 	ctx := context.Background()
+
+	t.Run("until the sweep, an expired request is not served", func(t *testing.T) {
+		// Nothing but the sweep deletes expired requests, so every read
+		// must skip them.
+		on := func(slug string) context.Context {
+			return tenants.WithTenant(ctx, &tenants.Tenant{ID: w.tenant(t, slug), Slug: slug})
+		}
+		if _, err := w.storage.AuthRequestByID(on("acme"), "acme-expired-req"); err == nil {
+			t.Fatal("an expired authorization request was served")
+		}
+		if _, err := w.storage.AuthRequestByID(on("acme"), "acme-live-req"); err != nil {
+			t.Fatalf("a live authorization request: %v", err)
+		}
+		if _, err := w.storage.AuthRequestByID(on("bravo"), "acme-live-req"); err == nil {
+			t.Fatal("bravo was served acme's authorization request")
+		}
+	})
 
 	t.Run("one tenant's expired rows go, its live rows and the other tenant's rows stay", func(t *testing.T) {
 		n, err := w.storage.SweepTenant(ctx, w.tenant(t, "acme"))
