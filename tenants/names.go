@@ -18,6 +18,9 @@ var reserved = map[string]bool{
 	"metrics": true, "help": true, "support": true, "docs": true, "blog": true, "cdn": true,
 	"dev": true, "staging": true, "test": true, "demo-admin": true, "root": true, "system": true,
 	"gatehouse": true, "platform": true, "billing": true, "security": true, "webhooks": true,
+	// The demo brand app of serve --dev (app/devshop) answers on shop.<base>,
+	// so a tenant of that slug would be hidden behind it.
+	"shop": true,
 }
 
 // ValidateSlug checks a tenant slug: 2 to 40 of [a-z0-9-], not starting or

@@ -29,6 +29,8 @@ func TestValidateSlug(t *testing.T) {
 		{"api", false},
 		{"admin", false},
 		{"static", false},
+		{"shop", false},
+		{"coffee-shop", true},
 		{"acmé", false},
 	}
 	for _, tt := range tests {
