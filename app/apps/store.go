@@ -296,17 +296,9 @@ func (ts TenantStore) row(ctx context.Context, clientID string) (appRow, error) 
 // secret still valid, in constant time, and returns the app. An unknown
 // client, a public one, or a wrong or expired secret are all ErrBadSecret.
 func (ts TenantStore) Authenticate(ctx context.Context, clientID, secret string) (App, error) {
-	var (
-		found   bool
-		a       App
-		secrets []secretRow
-	)
-	if clientID != "" && len(clientID) <= 100 && ts.tenantID != uuid.Nil {
-		var err error
-		found, a, secrets, err = ts.withSecrets(ctx, clientID)
-		if err != nil {
-			return App{}, err
-		}
+	found, a, secrets, err := ts.withSecrets(ctx, clientID)
+	if err != nil {
+		return App{}, err
 	}
 	if !found {
 		// Spend the same hashing work as a known client.
@@ -331,8 +323,12 @@ FROM apps a LEFT JOIN app_secrets s ON s.app_id = a.id AND s.tenant_id = a.tenan
 WHERE a.tenant_id = ? AND a.client_id = ?`
 
 // withSecrets reads the tenant's app with clientID and its secrets in one
-// query; found is false when the tenant has no such app.
+// query; found is false when the tenant has no such app, or the client id
+// could be no app's.
 func (ts TenantStore) withSecrets(ctx context.Context, clientID string) (found bool, a App, secrets []secretRow, err error) {
+	if clientID == "" || len(clientID) > 100 || ts.tenantID == uuid.Nil {
+		return false, App{}, nil, nil
+	}
 	rows, err := ts.s.db.WithContext(ctx).Raw(appWithSecrets, ts.tenantID.String(), clientID).Rows()
 	if err != nil {
 		return false, App{}, nil, apperr.Wrap(err, "apps: find")
