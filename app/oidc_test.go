@@ -11,6 +11,8 @@ import (
 	"time"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"github.com/zitadel/oidc/v3/pkg/client/rs"
+	zoidc "github.com/zitadel/oidc/v3/pkg/oidc"
 	"golang.org/x/oauth2"
 
 	"gatehouse/app/apptest"
@@ -356,6 +358,19 @@ func TestOpenIDProvider(t *testing.T) {
 		}
 		if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &out) != nil || !out.Active || out.Sub != kim {
 			t.Fatalf("introspect: %d %s", resp.StatusCode, body)
+		}
+		// zitadel/oidc's resource-server client, which we did not write,
+		// finds the endpoint by discovery and reads the same answer.
+		rsrv, err := rs.NewResourceServerClientCredentials(app.ctx, srv.URL(w.acme, ""), w.web.ClientID, w.web.ClientSecret, rs.WithClient(srv.Client))
+		if err != nil {
+			t.Fatalf("resource server: %v", err)
+		}
+		got, err := rs.Introspect[*zoidc.IntrospectionResponse](app.ctx, rsrv, tok3.AccessToken)
+		if err != nil || !got.Active || got.Subject != kim || got.ClientID != w.web.ClientID || got.Email == "" {
+			t.Fatalf("rs.Introspect: %+v %v", got, err)
+		}
+		if gone, err := rs.Introspect[*zoidc.IntrospectionResponse](app.ctx, rsrv, tok3.AccessToken+"x"); err != nil || gone.Active {
+			t.Fatalf("rs.Introspect of a forged token: %+v %v", gone, err)
 		}
 		// Bravo's confidential client learns nothing about acme's token.
 		resp, body = srv.Do(t, formRequest(t, srv, w.bravo, "/oauth/introspect", url.Values{"token": {tok3.AccessToken}}, w.bravoWeb.ClientID, w.bravoWeb.ClientSecret))
