@@ -372,6 +372,12 @@ func TestOpenIDProvider(t *testing.T) {
 		if gone, err := rs.Introspect[*zoidc.IntrospectionResponse](app.ctx, rsrv, tok3.AccessToken+"x"); err != nil || gone.Active {
 			t.Fatalf("rs.Introspect of a forged token: %+v %v", gone, err)
 		}
+		// A wrong secret beside a live token is refused outright: the
+		// token's row, read with the secrets, is not let out.
+		resp, body = srv.Do(t, formRequest(t, srv, w.acme, "/oauth/introspect", url.Values{"token": {tok3.AccessToken}}, w.web.ClientID, w.web.ClientSecret+"x"))
+		if resp.StatusCode != http.StatusUnauthorized || strings.Contains(body, "active") {
+			t.Fatalf("introspect with a wrong secret: %d %s", resp.StatusCode, body)
+		}
 		// Bravo's confidential client learns nothing about acme's token.
 		resp, body = srv.Do(t, formRequest(t, srv, w.bravo, "/oauth/introspect", url.Values{"token": {tok3.AccessToken}}, w.bravoWeb.ClientID, w.bravoWeb.ClientSecret))
 		if strings.Contains(body, `"active":true`) {

@@ -296,19 +296,13 @@ func (ts TenantStore) row(ctx context.Context, clientID string) (appRow, error) 
 // secret still valid, in constant time, and returns the app. An unknown
 // client, a public one, or a wrong or expired secret are all ErrBadSecret.
 func (ts TenantStore) Authenticate(ctx context.Context, clientID, secret string) (App, error) {
-	found, a, secrets, err := ts.withSecrets(ctx, clientID)
-	if err != nil {
-		return App{}, err
+	var c Credentials
+	if clientID != "" && len(clientID) <= 100 && ts.tenantID != uuid.Nil {
+		if err := ts.readCredentials(ctx, clientID, &c); err != nil {
+			return App{}, err
+		}
 	}
-	if !found {
-		// Spend the same hashing work as a known client.
-		subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(hashSecret("")))
-		return App{}, ErrBadSecret
-	}
-	if err := ts.matchSecret(a, secrets, secret); err != nil {
-		return App{}, err
-	}
-	return a, nil
+	return ts.Check(&c, secret)
 }
 
 // appWithSecrets selects an app and its secrets, one row per secret (a
@@ -316,50 +310,88 @@ func (ts TenantStore) Authenticate(ctx context.Context, clientID, secret string)
 // out and scanned by hand because it runs on every token and
 // introspection request, where gorm's SQL building and reflective scan
 // cost as much as the query itself.
-const appWithSecrets = `SELECT a.id, a.tenant_id, a.client_id, a.name, a.type, a.redirect_uris, a.post_logout_uris,
-	a.cors_origins, a.scopes, a.first_party, a.backchannel_logout_uri, a.signing_alg, a.access_token_seconds,
-	a.refresh_token_seconds, a.id_token_seconds, a.created_at, a.updated_at, s.secret_hash, s.expires_at
+var appWithSecrets = `SELECT ` + CredentialColumns("a", "s") + `
 FROM apps a LEFT JOIN app_secrets s ON s.app_id = a.id AND s.tenant_id = a.tenant_id
 WHERE a.tenant_id = ? AND a.client_id = ?`
 
-// withSecrets reads the tenant's app with clientID and its secrets in one
-// query; found is false when the tenant has no such app, or the client id
-// could be no app's.
-func (ts TenantStore) withSecrets(ctx context.Context, clientID string) (found bool, a App, secrets []secretRow, err error) {
-	if clientID == "" || len(clientID) > 100 || ts.tenantID == uuid.Nil {
-		return false, App{}, nil, nil
-	}
+func (ts TenantStore) readCredentials(ctx context.Context, clientID string, c *Credentials) error {
 	rows, err := ts.s.db.WithContext(ctx).Raw(appWithSecrets, ts.tenantID.String(), clientID).Rows()
 	if err != nil {
-		return false, App{}, nil, apperr.Wrap(err, "apps: find")
+		return apperr.Wrap(err, "apps: find")
 	}
 	defer rows.Close()
-	var (
-		r       appRow
-		hash    sql.NullString
-		expires sql.NullTime
-	)
 	for rows.Next() {
-		err := rows.Scan(&r.ID, &r.TenantID, &r.ClientID, &r.Name, &r.Type, &r.RedirectURIs, &r.PostLogoutURIs,
-			&r.CORSOrigins, &r.Scopes, &r.FirstParty, &r.BackchannelLogoutURI, &r.SigningAlg, &r.AccessTokenSeconds,
-			&r.RefreshTokenSeconds, &r.IDTokenSeconds, &r.CreatedAt, &r.UpdatedAt, &hash, &expires)
-		if err != nil {
-			return false, App{}, nil, apperr.Wrap(err, "apps: scan")
+		if err := rows.Scan(c.Dest()...); err != nil {
+			return apperr.Wrap(err, "apps: scan")
 		}
-		found = true
-		if hash.Valid {
-			sec := secretRow{SecretHash: hash.String}
-			if expires.Valid {
-				at := expires.Time // expires is scanned into again on the next row
-				sec.ExpiresAt = &at
-			}
-			secrets = append(secrets, sec)
-		}
+		c.Scanned()
 	}
 	if err := rows.Err(); err != nil {
-		return false, App{}, nil, apperr.Wrap(err, "apps: find")
+		return apperr.Wrap(err, "apps: find")
 	}
-	return found, fromRow(r), secrets, nil
+	return nil
+}
+
+// Credentials gathers an app and its secrets from the rows of a statement
+// whose select list begins with CredentialColumns, one row per secret (as
+// a LEFT JOIN of app_secrets gives). It lets a caller check a client's
+// secret and read something else in the same statement, as introspection
+// does with the token it is asked about. Check decides.
+type Credentials struct {
+	row     appRow
+	hash    sql.NullString
+	expires sql.NullTime
+	found   bool
+	secrets []secretRow
+}
+
+// CredentialColumns is the select list of an app under alias app and one
+// of its secrets under alias secret, in the order Dest expects.
+func CredentialColumns(app, secret string) string {
+	cols := []string{"id", "tenant_id", "client_id", "name", "type", "redirect_uris", "post_logout_uris",
+		"cors_origins", "scopes", "first_party", "backchannel_logout_uri", "signing_alg", "access_token_seconds",
+		"refresh_token_seconds", "id_token_seconds", "created_at", "updated_at"}
+	for i, c := range cols {
+		cols[i] = app + "." + c
+	}
+	return strings.Join(cols, ", ") + ", " + secret + ".secret_hash, " + secret + ".expires_at"
+}
+
+// Dest is where rows.Scan puts the columns CredentialColumns selects.
+func (c *Credentials) Dest() []any {
+	r := &c.row
+	return []any{&r.ID, &r.TenantID, &r.ClientID, &r.Name, &r.Type, &r.RedirectURIs, &r.PostLogoutURIs,
+		&r.CORSOrigins, &r.Scopes, &r.FirstParty, &r.BackchannelLogoutURI, &r.SigningAlg, &r.AccessTokenSeconds,
+		&r.RefreshTokenSeconds, &r.IDTokenSeconds, &r.CreatedAt, &r.UpdatedAt, &c.hash, &c.expires}
+}
+
+// Scanned takes in the row just scanned into Dest.
+func (c *Credentials) Scanned() {
+	c.found = true
+	if !c.hash.Valid {
+		return
+	}
+	sec := secretRow{SecretHash: c.hash.String}
+	if c.expires.Valid {
+		at := c.expires.Time // expires is scanned into again on the next row
+		sec.ExpiresAt = &at
+	}
+	c.secrets = append(c.secrets, sec)
+}
+
+// Check is the app the credentials hold if secret is one of its valid
+// secrets and the app is a confidential one of this tenant's, else
+// ErrBadSecret. No app at all costs the same hashing as a wrong secret.
+func (ts TenantStore) Check(c *Credentials, secret string) (App, error) {
+	if !c.found {
+		subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(hashSecret("")))
+		return App{}, ErrBadSecret
+	}
+	a := fromRow(c.row)
+	if err := ts.matchSecret(a, c.secrets, secret); err != nil {
+		return App{}, err
+	}
+	return a, nil
 }
 
 // CheckSecret is Authenticate for an app the caller has just loaded from

@@ -120,6 +120,8 @@ type requestState struct {
 	// query; authenticated is set once they matched.
 	clientID, clientSecret string
 	authenticated          bool
+	// token is the introspected token, read with the client's secrets.
+	token *prefetchedToken
 }
 
 type stateKey struct{}

@@ -2,6 +2,7 @@ package oidc
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -178,20 +179,32 @@ type liveTokenRow struct {
 	Customer   accounts.JoinedCustomer
 }
 
+// tokenColumns is the select list of a token (tok), its app (ta) and its
+// customer (c), in the order liveTokenRow.dest expects.
+var tokenColumns = `tok.id, tok.app_id, tok.subject, tok.customer_id, tok.scopes, tok.created_at, tok.expires_at,
+	ta.client_id, ta.type, ta.first_party, ` + accounts.JoinedColumns("c")
+
 // liveTokenQuery reads the token, its app and its customer (whole,
 // because every caller of a customer's token needs them). A machine app's
 // token names no customer: the customer's columns are then NULL.
-var liveTokenQuery = `SELECT tok.id, tok.app_id, tok.subject, tok.customer_id, tok.scopes, tok.created_at, tok.expires_at,
-	a.client_id, a.type, a.first_party, ` + accounts.JoinedColumns("c") + `
+var liveTokenQuery = `SELECT ` + tokenColumns + `
 FROM oidc_access_tokens tok
-JOIN apps a ON a.id = tok.app_id AND a.tenant_id = tok.tenant_id
+JOIN apps ta ON ta.id = tok.app_id AND ta.tenant_id = tok.tenant_id
 LEFT JOIN customers c ON c.id = tok.customer_id AND c.tenant_id = tok.tenant_id
 WHERE tok.tenant_id = ? AND tok.id = ? AND tok.revoked_at IS NULL AND tok.expires_at > ?`
 
-// liveToken runs liveTokenQuery. It is the one read of every API request,
-// userinfo and introspection, so it is written out and scanned by hand:
-// gorm's SQL building and reflective scan cost as much as the query.
+// liveToken runs liveTokenQuery, unless this request's introspection
+// pre-read (prefetchIntrospection) has already looked the token up. It is
+// the one read of every API request and userinfo, so it is written out and
+// scanned by hand: gorm's SQL building and reflective scan cost as much
+// as the query.
 func (s *Storage) liveToken(ctx context.Context, t *tenants.Tenant, id uuid.UUID, now time.Time) (liveTokenRow, error) {
+	if st := stateOf(ctx); st != nil && st.token != nil && st.token.id == id {
+		if !st.token.live {
+			return liveTokenRow{}, errBadToken
+		}
+		return st.token.row, nil
+	}
 	var row liveTokenRow
 	rows, err := s.db.WithContext(ctx).Raw(liveTokenQuery, t.ID.String(), id.String(), now).Rows()
 	if err != nil {
@@ -204,12 +217,101 @@ func (s *Storage) liveToken(ctx context.Context, t *tenants.Tenant, id uuid.UUID
 		}
 		return row, errBadToken
 	}
-	dest := append([]any{&row.ID, &row.AppID, &row.Subject, &row.CustomerID, &row.Scopes, &row.CreatedAt, &row.ExpiresAt,
-		&row.ClientID, &row.Type, &row.FirstParty}, row.Customer.Dest()...)
-	if err := rows.Scan(dest...); err != nil {
+	if err := rows.Scan(row.dest()...); err != nil {
 		return row, apperr.Wrap(err, "oidc: scan access token")
 	}
 	return row, nil
+}
+
+// dest is where rows.Scan puts the columns tokenColumns selects. A
+// LEFT JOIN that found no token leaves every column NULL, and the row
+// zero: its ID is uuid.Nil.
+func (r *liveTokenRow) dest() []any {
+	return append([]any{orZero[uuid.UUID]{&r.ID}, orZero[uuid.UUID]{&r.AppID}, orZero[string]{&r.Subject},
+		&r.CustomerID, &r.Scopes, orZero[time.Time]{&r.CreatedAt}, orZero[time.Time]{&r.ExpiresAt},
+		orZero[string]{&r.ClientID}, orZero[string]{&r.Type}, orZero[bool]{&r.FirstParty}}, r.Customer.Dest()...)
+}
+
+// orZero scans a column into *p, and NULL as the zero value.
+type orZero[T any] struct{ p *T }
+
+func (o orZero[T]) Scan(src any) error {
+	var n sql.Null[T]
+	if err := n.Scan(src); err != nil {
+		return err
+	}
+	*o.p = n.V
+	return nil
+}
+
+// prefetchedToken is what prefetchIntrospection found for the token with
+// id: its row, when it is live.
+type prefetchedToken struct {
+	id   uuid.UUID
+	row  liveTokenRow
+	live bool
+}
+
+// introspectQuery is the one read of an introspection request: the
+// calling app with its secrets, one row per secret (apps.Credentials),
+// and beside each the token asked about with its app and customer, or
+// NULLs when it is not a live token of the caller's tenant. The token's
+// conditions are liveTokenQuery's.
+var introspectQuery = `SELECT ` + apps.CredentialColumns("a", "s") + `, ` + tokenColumns + `
+FROM apps a
+LEFT JOIN app_secrets s ON s.app_id = a.id AND s.tenant_id = a.tenant_id
+LEFT JOIN oidc_access_tokens tok ON tok.tenant_id = a.tenant_id AND tok.id = ? AND tok.revoked_at IS NULL AND tok.expires_at > ?
+LEFT JOIN apps ta ON ta.id = tok.app_id AND ta.tenant_id = tok.tenant_id
+LEFT JOIN customers c ON c.id = tok.customer_id AND c.tenant_id = tok.tenant_id
+WHERE a.tenant_id = ? AND a.client_id = ?`
+
+// prefetchIntrospection reads, before op parses an introspection request,
+// what the request will need: the client named by its credentials (the
+// request state's), and the token raw. Both come in one statement,
+// introspectQuery. When the secret matches, the client counts as
+// authenticated for this request and the token's row is kept for
+// liveToken. Anything else (no secret, a forged token, a wrong secret, a
+// failed read) leaves the state as it was, and the ordinary reads then
+// decide and report.
+func (s *Storage) prefetchIntrospection(ctx context.Context, t *tenants.Tenant, raw string) {
+	st := stateOf(ctx)
+	if st == nil || st.clientSecret == "" || raw == "" || t == nil || t.ID == uuid.Nil {
+		return
+	}
+	now := s.now()
+	cl, err := s.verifiedClaims(ctx, t, raw, now)
+	if err != nil {
+		return
+	}
+	id, err := uuid.Parse(cl.JTI)
+	if err != nil {
+		return
+	}
+	rows, err := s.db.WithContext(ctx).Raw(introspectQuery, id.String(), now, t.ID.String(), st.clientID).Rows()
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	var (
+		creds apps.Credentials
+		tok   liveTokenRow
+	)
+	for rows.Next() {
+		if err := rows.Scan(append(creds.Dest(), tok.dest()...)...); err != nil {
+			return
+		}
+		creds.Scanned()
+	}
+	if rows.Err() != nil {
+		return
+	}
+	a, err := s.apps.For(t.ID).Check(&creds, st.clientSecret)
+	if err != nil {
+		return
+	}
+	st.authenticated = true
+	st.remember(a)
+	st.token = &prefetchedToken{id: id, row: tok, live: tok.ID == id && tok.ClientID != ""}
 }
 
 // HasScope reports whether the token was granted scope.
