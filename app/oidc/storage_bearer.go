@@ -232,10 +232,21 @@ func (r *liveTokenRow) dest() []any {
 		orZero[string]{&r.ClientID}, orZero[string]{&r.Type}, orZero[bool]{&r.FirstParty}}, r.Customer.Dest()...)
 }
 
-// orZero scans a column into *p, and NULL as the zero value.
+// orZero scans a column into *p, and NULL as the zero value. A value the
+// driver already gives as a T is stored as it is; any other goes through
+// database/sql's conversions (sql.Null), which cost an allocation.
 type orZero[T any] struct{ p *T }
 
 func (o orZero[T]) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		var zero T
+		*o.p = zero
+		return nil
+	case T:
+		*o.p = v
+		return nil
+	}
 	var n sql.Null[T]
 	if err := n.Scan(src); err != nil {
 		return err
