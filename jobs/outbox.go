@@ -220,48 +220,67 @@ func (r *Relay) Run(ctx context.Context) {
 // Flush makes one pass: up to one batch of the oldest rows. It returns how
 // many rows it moved. A row asynq refused is an error of the pass, after
 // the rows before it were committed as moved.
+//
+// On PostgreSQL the pass is a transaction that locks the rows it takes
+// (SKIP LOCKED), so two nodes take different rows. SQLite has one writer,
+// and every transaction there begins IMMEDIATE, taking its write lock: a
+// transaction held while Redis answers would stop every other write of
+// every process on the file, sign-ups and logins included, for as long as
+// Redis takes to answer, which in an outage is seconds. So there the pass
+// reads and deletes outside a transaction. The task ids keep that safe: a row another relay
+// moved meanwhile is refused as a duplicate id and deleted again, which
+// deletes nothing.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
-	moved := 0
-	var failed error
-	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		q := tx.Order("created_at, id").Limit(r.batch)
-		if tx.Dialector.Name() == "postgres" {
-			// Two nodes take different rows; SQLite has one writer anyway.
-			q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
-		}
-		var rows []outboxRow
-		if err := q.Find(&rows).Error; err != nil {
-			return fmt.Errorf("jobs: read outbox: %w", err)
-		}
-		var done []uuid.UUID
-		for _, row := range rows {
-			if err := r.enqueue(ctx, row); err != nil {
-				failed = fmt.Errorf("%s: %w", row.TaskType, err)
-				break
-			}
-			done = append(done, row.ID)
-		}
-		if len(done) > 0 {
-			if err := r.replicated(ctx, rows[:len(done)]); err != nil {
-				// Keep the rows: the next pass queues them again, and a task a
-				// replica did get is then refused as a duplicate id.
-				failed, done = err, nil
-			}
-		}
-		if len(done) > 0 {
-			if err := tx.Where("id IN ?", done).Delete(&outboxRow{}).Error; err != nil {
-				return fmt.Errorf("jobs: delete relayed rows: %w", err)
-			}
-		}
-		moved = len(done)
-		// Commit what asynq took even when a later row failed: those rows
-		// are done, and the failed one is tried again on the next pass.
-		return nil
-	})
+	db := r.db.WithContext(ctx)
+	var (
+		moved       int
+		failed, err error
+	)
+	if db.Dialector.Name() == "postgres" {
+		err = db.Transaction(func(tx *gorm.DB) (err error) {
+			moved, failed, err = r.pass(ctx, tx, tx.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"}))
+			return err
+		})
+	} else {
+		moved, failed, err = r.pass(ctx, db, db)
+	}
 	if err != nil {
 		return 0, err
 	}
 	return moved, failed
+}
+
+// pass reads a batch through read, queues it, and deletes through db the
+// rows asynq took. failed is the first row asynq refused, or the replicas'
+// silence; err is the database's. What asynq took is deleted even when a
+// later row failed: those rows are done, and the failed one is tried again
+// on the next pass.
+func (r *Relay) pass(ctx context.Context, db, read *gorm.DB) (moved int, failed, err error) {
+	var rows []outboxRow
+	if err := read.Order("created_at, id").Limit(r.batch).Find(&rows).Error; err != nil {
+		return 0, nil, fmt.Errorf("jobs: read outbox: %w", err)
+	}
+	var done []uuid.UUID
+	for _, row := range rows {
+		if err := r.enqueue(ctx, row); err != nil {
+			failed = fmt.Errorf("%s: %w", row.TaskType, err)
+			break
+		}
+		done = append(done, row.ID)
+	}
+	if len(done) > 0 {
+		if err := r.replicated(ctx, rows[:len(done)]); err != nil {
+			// Keep the rows: the next pass queues them again, and a task a
+			// replica did get is then refused as a duplicate id.
+			failed, done = err, nil
+		}
+	}
+	if len(done) > 0 {
+		if err := db.Where("id IN ?", done).Delete(&outboxRow{}).Error; err != nil {
+			return 0, nil, fmt.Errorf("jobs: delete relayed rows: %w", err)
+		}
+	}
+	return len(done), failed, nil
 }
 
 // errNotReplicated: no replica acknowledged the pass's tasks in time.

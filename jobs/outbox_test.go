@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -96,6 +97,79 @@ func TestOutboxRelay(t *testing.T) {
 			t.Fatalf("%d rows left", left)
 		}
 	})
+}
+
+// TestRelayHoldsNoWriteLockOnRedis: while a pass waits on a Redis that
+// accepts the connection and never answers (an outage as a client can
+// meet it), every other writer can still write. On SQLite a pass inside a
+// transaction would hold the file's one write lock meanwhile, and the
+// insert below would wait out busy_timeout and fail with SQLITE_BUSY; on
+// PostgreSQL the pass locks only the rows it took. Once Redis gives up,
+// the pass fails and nothing is lost: both rows wait for the next one.
+func TestRelayHoldsNoWriteLockOnRedis(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.MigratedDB(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 8)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never answered
+		}
+	}()
+	silent := asynq.RedisClientOpt{Addr: ln.Addr().String(), ReadTimeout: -1, WriteTimeout: -1}
+	relay := jobs.NewRelay(d.Gorm, silent, jobs.RelayOptions{}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	add := func() error {
+		return d.Gorm.Transaction(func(tx *gorm.DB) error {
+			_, err := jobs.AddToOutbox(ctx, tx, jobs.OutboxTask{Type: "test:hang", Payload: map[string]string{}, Queue: jobs.QueueDefault, MaxRetry: 1})
+			return err
+		})
+	}
+	if err := add(); err != nil {
+		t.Fatal(err)
+	}
+
+	type result struct {
+		n   int
+		err error
+	}
+	pass := make(chan result, 1)
+	go func() {
+		n, err := relay.Flush(ctx)
+		pass <- result{n, err}
+	}()
+	var held net.Conn
+	select {
+	case held = <-accepted:
+	case r := <-pass:
+		t.Fatalf("the pass ended before reaching Redis: %d, %v", r.n, r.err)
+	}
+	// The pass is now waiting on Redis, and stays so until held closes.
+	if err := add(); err != nil {
+		t.Fatalf("a write while the relay waits on Redis: %v", err)
+	}
+	select {
+	case r := <-pass:
+		t.Fatalf("the pass ended while Redis was silent: %d, %v", r.n, r.err)
+	default:
+	}
+	ln.Close()
+	held.Close()
+	r := <-pass
+	if r.err == nil || r.n != 0 {
+		t.Fatalf("pass against a dead Redis: moved %d, %v; want an error and nothing moved", r.n, r.err)
+	}
+	var left int64
+	d.Gorm.Table("job_outbox").Count(&left)
+	if left != 2 {
+		t.Fatalf("%d outbox rows after the failed pass; want both kept", left)
+	}
 }
 
 // TestRelayWaitsForAReplica: with a replica attached, the relay deletes
