@@ -25,6 +25,7 @@ import (
 	"gatehouse/app/sessions"
 	"gatehouse/app/webhooks"
 	"gatehouse/tenants"
+	"gatehouse/txn"
 )
 
 // commitCounter sits between gorm and the database: it counts the commits
@@ -85,6 +86,33 @@ type loginRig struct {
 	customer uuid.UUID
 	audit    *audit.Recorder
 	failNext atomic.Bool // the next session insert fails, as a full disk would
+	// redisInTx counts the Redis commands sent while the context carried a
+	// transaction of txn.Run.
+	redisInTx atomic.Int64
+}
+
+// txWatch is a go-redis hook that counts into n the commands sent with a
+// transaction in their context.
+type txWatch struct{ n *atomic.Int64 }
+
+func (w txWatch) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (w txWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if txn.InTx(ctx) {
+			w.n.Add(1)
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (w txWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if txn.InTx(ctx) {
+			w.n.Add(int64(len(cmds)))
+		}
+		return next(ctx, cmds)
+	}
 }
 
 func newLoginRig(t testing.TB) *loginRig {
@@ -114,6 +142,7 @@ func newLoginRig(t testing.TB) *loginRig {
 	}
 	rdb := redis.NewClient(opt)
 	t.Cleanup(func() { rdb.Close() })
+	rdb.AddHook(txWatch{&rig.redisInTx})
 	box, err := secrets.NewBox([]byte(strings.Repeat("k", 32)))
 	if err != nil {
 		t.Fatal(err)
@@ -208,6 +237,26 @@ func TestPasswordLoginCommitsOnce(t *testing.T) {
 		sessionRows, _, failedEvents, _, _ := rig.rows(t)
 		if failedEvents != 1 || sessionRows != 1 {
 			t.Fatalf("after the failure: %d failure events, %d sessions", failedEvents, sessionRows)
+		}
+	})
+
+	t.Run("no Redis call inside the SQLite transaction", func(t *testing.T) {
+		// SQLite's transactions hold the file's one write lock, so a login
+		// counts its throttles (Redis) before it begins. On PostgreSQL the
+		// whole login runs in its transaction, which locks only its rows.
+		rig.redisInTx.Store(0)
+		if _, err := rig.signIn("wrong horse battery"); err == nil {
+			t.Fatal("a wrong password signed in")
+		}
+		if _, err := rig.signIn("correct horse battery"); err != nil {
+			t.Fatalf("sign-in: %v", err)
+		}
+		n := rig.redisInTx.Load()
+		switch {
+		case !apptest.UsingPostgres() && n != 0:
+			t.Fatalf("%d Redis commands ran inside a login's SQLite transaction", n)
+		case apptest.UsingPostgres() && n == 0:
+			t.Fatal("no Redis command seen inside the login's transaction on PostgreSQL: the watch is not watching")
 		}
 	})
 

@@ -12,7 +12,8 @@ import (
 // loginTx runs a password login's database work as one transaction. The
 // customer with email is read first (nil when there is none, or when lookup
 // is false because the address is not valid), then check decides the login
-// (throttle and hash, which write nothing), then write records its outcome
+// (throttle and hash, which write nothing to the database; the throttle's
+// counts are in Redis), then write records its outcome
 // through a store bound to the transaction and the transaction itself (for
 // the audit event and the session).
 //

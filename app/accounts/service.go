@@ -303,14 +303,15 @@ func (s *Service) login(ctx context.Context, t *tenants.Tenant, rawEmail, passwo
 
 // verdict is what a login's checks decided, before anything is written.
 type verdict struct {
-	outcome error  // a refusal the caller hears; what it writes still commits
-	guard   guard  // the throttle keys, for a wrong password's count
-	wrong   bool   // a wrong password: counted, and its audit event written
-	newHash string // a legacy hash's argon2id replacement, after a success
+	outcome  error  // a refusal the caller hears; what it writes still commits
+	wrong    bool   // a wrong password: counted already, its audit event to write
+	failures int    // a wrong password's account-wide count, for the owner's notice
+	newHash  string // a legacy hash's argon2id replacement, after a success
 }
 
-// loginCheck is the part of a login that writes nothing: the throttle and
-// the hash. It gives the hashing slot back once the hash is checked.
+// loginCheck is the part of a login that writes nothing to the database:
+// the throttle (its counts are in Redis) and the hash. It gives the hashing
+// slot back once the hash is checked.
 func (s *Service) loginCheck(ctx context.Context, t *tenants.Tenant, c *Customer, email, password string, r Request, release func()) (verdict, error) {
 	g := s.guardFor(t, email, c, r)
 	if err := s.checkThrottle(ctx, g); err != nil {
@@ -330,7 +331,7 @@ func (s *Service) loginCheck(ctx context.Context, t *tenants.Tenant, c *Customer
 	}
 	if !ok {
 		release()
-		return verdict{outcome: errBadLogin, guard: g, wrong: true}, nil
+		return verdict{outcome: errBadLogin, wrong: true, failures: s.countFailure(ctx, t, g)}, nil
 	}
 	s.passwordSucceeded(ctx, g)
 	if c.Status != StatusActive {
@@ -355,7 +356,7 @@ func (s *Service) loginCheck(ctx context.Context, t *tenants.Tenant, c *Customer
 func (s *Service) loginWrite(ctx context.Context, t *tenants.Tenant, store TenantStore, tx *gorm.DB, c *Customer, email string, r Request, start *sessionStart, v verdict) (string, error) {
 	audit := s.audit.In(tx)
 	if v.wrong {
-		s.passwordFailed(ctx, t, c, v.guard, r)
+		s.failureCounted(ctx, t, c, v.failures, r)
 		// Whoever typed the wrong password has not shown they are the
 		// customer: the actor is an unknown visitor (with the IP), and the
 		// account is only the target.

@@ -97,6 +97,24 @@ func (s *Service) checkThrottle(ctx context.Context, g guard) error {
 // tells the owner (c, when the account exists) once per window when the
 // account-wide count reaches the ceiling.
 func (s *Service) passwordFailed(ctx context.Context, t *tenants.Tenant, c *Customer, g guard, r Request) {
+	s.failureCounted(ctx, t, c, s.countFailure(ctx, t, g), r)
+}
+
+// failureCounted tells the owner (c, when the account exists) once per
+// window, when the account-wide count n of wrong passwords has just
+// reached the ceiling. It writes only to the database (the mail's outbox
+// row and an audit event), so a login calls it inside its transaction.
+func (s *Service) failureCounted(ctx context.Context, t *tenants.Tenant, c *Customer, n int, r Request) {
+	if n == accountCeiling && c != nil {
+		s.notifyLoginAttempts(ctx, t, c, n, r)
+	}
+}
+
+// countFailure counts a wrong password against every key of g in Redis and
+// returns the account-wide count, or 0 when it could not be read. A login
+// calls it with its checks, never inside its transaction: on SQLite that
+// holds the file's one write lock, and would hold it for every round trip.
+func (s *Service) countFailure(ctx context.Context, t *tenants.Tenant, g guard) int {
 	if err := s.limiter.Fail(ctx, g.account, accountBackoff); err != nil {
 		s.log.Warn("login_throttle_failed", "tenant_id", t.ID, "error", err)
 	}
@@ -110,11 +128,9 @@ func (s *Service) passwordFailed(ctx context.Context, t *tenants.Tenant, c *Cust
 	n, _, err := s.limiter.Count(ctx, g.all, accountCeilingWindow)
 	if err != nil {
 		s.log.Warn("login_throttle_failed", "tenant_id", t.ID, "error", err)
-		return
+		return 0
 	}
-	if n == accountCeiling && c != nil {
-		s.notifyLoginAttempts(ctx, t, c, n, r)
-	}
+	return n
 }
 
 // passwordSucceeded clears the delay of the key that just got it right and
