@@ -227,9 +227,9 @@ func (r *Relay) Run(ctx context.Context) {
 // transaction held while Redis answers would stop every other write of
 // every process on the file, sign-ups and logins included, for as long as
 // Redis takes to answer, which in an outage is seconds. So there the pass
-// reads and deletes outside a transaction. The task ids keep that safe: a row another relay
-// moved meanwhile is refused as a duplicate id and deleted again, which
-// deletes nothing.
+// reads and deletes outside a transaction. The task ids keep that safe: a
+// row another relay moved meanwhile is refused as a duplicate id and
+// deleted again, which deletes nothing.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
 	db := r.db.WithContext(ctx)
 	var (
