@@ -139,6 +139,12 @@ func run(o options) int {
 	}
 	if !res.passed() {
 		s.dumpLogs()
+		// Last, so that a CI log cut to its tail still names what failed.
+		for _, i := range res.invariants {
+			if !i.ok {
+				fmt.Fprintf(os.Stderr, "soak: FAILED: %s: %s\n", i.name, i.detail)
+			}
+		}
 		return 1
 	}
 	return 0
