@@ -69,36 +69,77 @@ func Once(ctx context.Context, db *gorm.DB, typ string, fn func(ctx context.Cont
 // running at the same moment on another worker waits on the row and then
 // sees it; a failed send rolls the mark back. On SQLite, which has one
 // writer for the whole node, the mark is checked before and written after
-// send, so no write lock is held while SMTP talks. A worker that dies
-// after SMTP accepted the message and before the mark committed sends it
-// once more on the retry: at least once, with duplicates suppressed by
-// task id.
+// send, so no write lock is held while SMTP talks.
+//
+// When send succeeded but the mark could not be written (the commit or
+// the insert failed: the database restarting, SQLite busy), the mark is
+// written again, on a fresh connection, until it holds or markSentFor has
+// passed; a retry of the task would send the message again. Only a worker
+// that dies between SMTP's acceptance and the mark, or a database away
+// for longer than markSentFor, sends it once more on the retry: at least
+// once, with duplicates suppressed by task id.
 func SendOnce(ctx context.Context, db *gorm.DB, typ string, send func(ctx context.Context) error) error {
 	id, ok := asynq.GetTaskID(ctx)
 	if db == nil || !ok || id == "" {
 		return send(ctx)
 	}
+	sent := false
+	var err error
 	if db.Dialector.Name() == "postgres" {
-		return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err = db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 			first, err := markDone(ctx, tx, id, typ)
 			if err != nil || !first {
 				return err
 			}
-			return send(ctx)
+			if err := send(ctx); err != nil {
+				return err
+			}
+			sent = true
+			return nil
 		})
+	} else {
+		var n int64
+		if err := db.WithContext(ctx).Model(&doneRow{}).Where("task_id = ?", id).Count(&n).Error; err != nil {
+			return fmt.Errorf("jobs: read job_done: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if err := send(ctx); err != nil {
+			return err
+		}
+		sent = true
+		_, err = markDone(ctx, db.WithContext(ctx), id, typ)
 	}
-	var n int64
-	if err := db.WithContext(ctx).Model(&doneRow{}).Where("task_id = ?", id).Count(&n).Error; err != nil {
-		return fmt.Errorf("jobs: read job_done: %w", err)
+	if err != nil && sent {
+		return markSent(ctx, db, id, typ, err)
 	}
-	if n > 0 {
-		return nil
-	}
-	if err := send(ctx); err != nil {
-		return err
-	}
-	_, err := markDone(ctx, db.WithContext(ctx), id, typ)
 	return err
+}
+
+// markSentFor bounds how long SendOnce keeps writing the mark of a message
+// SMTP accepted: longer than a database restart or failover takes, well
+// inside a mail task's one-minute timeout.
+const markSentFor = 30 * time.Second
+
+// markSent writes the job_done mark of a send that succeeded after the
+// first attempt at it failed with cause. An insert that finds the mark
+// there (the failed commit had in fact landed) is success too.
+func markSent(ctx context.Context, db *gorm.DB, id, typ string, cause error) error {
+	ctx, cancel := context.WithTimeout(ctx, markSentFor)
+	defer cancel()
+	wait := 50 * time.Millisecond
+	for {
+		if _, err := markDone(ctx, db.WithContext(ctx), id, typ); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("jobs: %s was sent, but its mark could not be written, so a retry sends it again: %w", id, cause)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Second)
+	}
 }
 
 // markDone inserts the task id's row and reports whether it was new.
