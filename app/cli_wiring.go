@@ -106,7 +106,7 @@ func (wiring) Imports(ctx context.Context, cfg *config.Config, log *slog.Logger,
 	if err != nil {
 		return nil, err
 	}
-	client := jobs.NewClient(rc.asynq)
+	client, relay := importQueue(database, rc, log)
 	svc.SetQueue(client)
 	svc.SetPacer(yield.NewPacer(rc.client, yield.Key(rc.prefix), yield.Default, log))
 	var campaigns jobs.CampaignWorker
@@ -119,7 +119,30 @@ func (wiring) Imports(ctx context.Context, cfg *config.Config, log *slog.Logger,
 		rc.client.Close()
 		return nil, err
 	}
-	return &cli.ImportRunner{Service: svc, Close: func() { srv.Shutdown(); client.Close(); rc.client.Close() }}, nil
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	relayed := make(chan struct{})
+	go func() { relay.Run(relayCtx); close(relayed) }()
+	return &cli.ImportRunner{Service: svc, Close: func() {
+		// The steps stop first, so what they wrote to the outbox is
+		// relayed by this process or, if it stops first, by any other.
+		srv.Shutdown()
+		stopRelay()
+		<-relayed
+		client.Close()
+		rc.client.Close()
+	}}, nil
+}
+
+// importQueue is the job client of an import-only process, and the relay
+// that moves what it writes to asynq. Like every serving node's and
+// worker's, the client writes a job (a campaign's mail, its next tick) to
+// the outbox in the transaction the job is about, so the job exists if
+// and only if that commits, and no Redis round trip runs while the
+// transaction holds SQLite's write lock. The import steps themselves go
+// to asynq at once, under their ids (jobs.Client.EnqueueImport).
+func importQueue(database *db.DB, rc *redisConn, log *slog.Logger) (*jobs.Client, *jobs.Relay) {
+	relay := jobs.NewRelay(database.Gorm, rc.asynq, jobs.RelayOptions{}, log)
+	return jobs.NewClient(rc.asynq).WithOutbox(database.Gorm, relay.Kick), relay
 }
 
 // importCampaigns sends the campaign mail of an import-only worker.

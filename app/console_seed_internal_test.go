@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/app/access"
-	"gatehouse/app/db"
 	"gatehouse/config"
 )
 
@@ -25,14 +23,7 @@ func TestSeedConsole(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
-	database, err := db.Open(ctx, filepath.Join(dir, "gatehouse.db"), log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer database.Close()
-	if _, err := database.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	database := migratedSQLite(t, dir, log)
 	m := miniredis.RunT(t)
 	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0", nil)
 	if err != nil {
