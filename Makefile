@@ -13,8 +13,12 @@ build:
 	$(GO) build -o bin/gatehouse .
 
 ## test: every test; real PostgreSQL/Redis/Chromium when GATEHOUSE_TEST_* are set (see README)
+# Most tests wait on PostgreSQL, Redis or Chromium rather than compute, so
+# four parallel tests a package keep two cores busier than go test's
+# default of one a core.
+TEST_PARALLEL ?= 4
 test:
-	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(GO) test -count=1 -timeout 20m -parallel $(TEST_PARALLEL) $(PKGS)
 
 ## bench: the Go benchmarks behind docs/benchmarks.md, each in interleaved runs (needs GATEHOUSE_TEST_DATABASE_URL and _REDIS_URL)
 bench: bench-go bench-login
