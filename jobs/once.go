@@ -122,11 +122,13 @@ func SendOnce(ctx context.Context, db *gorm.DB, typ string, send func(ctx contex
 // inside a mail task's one-minute timeout.
 const markSentFor = 30 * time.Second
 
-// markSent writes the job_done mark of a send that succeeded after the
-// first attempt at it failed with cause. An insert that finds the mark
-// there (the failed commit had in fact landed) is success too.
+// markSent writes the job_done mark of a send that succeeded, after the
+// first write of the mark failed with cause. An insert that finds the mark
+// there (the failed commit had in fact landed) is success too. It goes on
+// when the task's context ends (a worker shutting down, the task's
+// timeout), since giving the task back then sends the message again.
 func markSent(ctx context.Context, db *gorm.DB, id, typ string, cause error) error {
-	ctx, cancel := context.WithTimeout(ctx, markSentFor)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markSentFor)
 	defer cancel()
 	wait := 50 * time.Millisecond
 	for {
