@@ -346,11 +346,28 @@ func TestWebhooks(t *testing.T) {
 
 	t.Run("failing for 24 hours disables and mails the admins", func(t *testing.T) {
 		acmeHook.set(func(r *hookReceiver) { r.failAll = true })
-		if err := env.DB().Gorm.Exec("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ?", time.Now().UTC().Add(-25*time.Hour), acmeID).Error; err != nil {
-			t.Fatal(err)
-		}
 		hookSignUp(t, srv, "acme", "late@example.com")
-		m := env.Mail.WaitFor(t, "admin@acme.test", 90*time.Second)
+		// The endpoint is made to have failed for 25 hours. The success of
+		// the last subtest's delivery, recorded after its receiver answered,
+		// can clear that mark after it was set, and a first failure sets it
+		// to now; so it is set again until a failing attempt finds it.
+		apptest.Eventually(t, 90*time.Second, func() error {
+			now := time.Now().UTC()
+			err := env.DB().Gorm.Exec("UPDATE webhook_endpoints SET failing_since = ? WHERE id = ? AND enabled AND (failing_since IS NULL OR failing_since > ?)",
+				now.Add(-25*time.Hour), acmeID, now.Add(-24*time.Hour)).Error
+			if err != nil {
+				return err
+			}
+			var enabled bool
+			if err := env.DB().Gorm.Raw("SELECT enabled FROM webhook_endpoints WHERE id = ?", acmeID).Scan(&enabled).Error; err != nil {
+				return err
+			}
+			if enabled {
+				return fmt.Errorf("the endpoint failing for 25 hours is still enabled")
+			}
+			return nil
+		})
+		m := env.Mail.WaitFor(t, "admin@acme.test", 30*time.Second)
 		if !strings.Contains(m.Subject, "disabled") || !strings.Contains(m.Text, acmeHook.srv.URL) || !strings.Contains(m.Text, "/t/acme/webhooks") {
 			t.Fatalf("notice: %q\n%s", m.Subject, m.Text)
 		}
