@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"gatehouse/app/cli"
+	"gatehouse/app/db"
 	"gatehouse/app/devshop"
 	"gatehouse/app/mail"
 	"gatehouse/app/yield"
@@ -82,6 +83,7 @@ func serve(ctx context.Context, cfg *config.Config, out io.Writer, log *slog.Log
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerPoolGauges(reg, database, rc)
 	svc, err := newServicesWith(cfg, log, database, rc, reg, opts)
 	if err != nil {
 		return err
@@ -279,4 +281,24 @@ func printBanner(out io.Writer, cfg *config.Config, addr net.Addr, metrics net.L
 	fmt.Fprintf(out, "  Data (database, key, mail outbox): %s\n", cfg.DataDir)
 	fmt.Fprintln(out, "  Add a brand:  go run . tenant create --slug acme --name \"Acme Coffee\"")
 	fmt.Fprintln(out)
+}
+
+// registerPoolGauges puts the database's and Redis's connection pools on
+// /metrics: how many connections each holds, and how many are in use, so
+// an operator sees a pool run dry, and the soak tells a pool's regrowth
+// after a fault from a leak.
+func registerPoolGauges(reg prometheus.Registerer, database *db.DB, rc *redisConn) {
+	gauge := func(name, help string, f func() float64) prometheus.GaugeFunc {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	reg.MustRegister(
+		gauge("gatehouse_db_open_connections", "Connections the database pool holds, in use or idle.",
+			func() float64 { return float64(database.Stats().OpenConnections) }),
+		gauge("gatehouse_db_in_use_connections", "Database connections in use.",
+			func() float64 { return float64(database.Stats().InUse) }),
+		gauge("gatehouse_redis_open_connections", "Connections the Redis pool holds, in use or idle.",
+			func() float64 { return float64(rc.client.PoolStats().TotalConns) }),
+		gauge("gatehouse_redis_idle_connections", "Idle connections in the Redis pool.",
+			func() float64 { return float64(rc.client.PoolStats().IdleConns) }),
+	)
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -415,6 +416,13 @@ func TestTwoNodesAndAWorker(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		if !strings.Contains(string(b), `gatehouse_http_requests_total{route="/login",status="200"}`) {
 			t.Fatalf("metrics lack the login counter:\n%.2000s", b)
+		}
+		// The node has served pages, so each pool holds a connection.
+		for _, pool := range []string{"gatehouse_db_open_connections", "gatehouse_redis_open_connections"} {
+			m := regexp.MustCompile(`(?m)^` + pool + ` (\d+)$`).FindStringSubmatch(string(b))
+			if m == nil || m[1] == "0" {
+				t.Fatalf("metrics give %s as %v; want a count of at least 1", pool, m)
+			}
 		}
 	})
 }

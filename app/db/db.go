@@ -80,6 +80,9 @@ func Open(ctx context.Context, rawURL string, log *slog.Logger) (*DB, error) {
 // Close closes the connection pool.
 func (d *DB) Close() error { return d.sql.Close() }
 
+// Stats is the connection pool's state, for /metrics.
+func (d *DB) Stats() sql.DBStats { return d.sql.Stats() }
+
 // Ping checks that the database answers; /readyz calls it.
 func (d *DB) Ping(ctx context.Context) error { return d.sql.PingContext(ctx) }
 

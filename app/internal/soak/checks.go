@@ -52,6 +52,9 @@ type memReading struct {
 	settled    int   // /metrics scrapes it took for a collection with the load paused; -1 if none came
 	goroutines int64 // the fewest of the samples
 	gMax       int64 // the most of the samples
+	// Connections the node's database and Redis pools hold, -1 when not
+	// exposed: a pool regrowing after a fault grows the heap with it.
+	dbConns, redisConns int64
 }
 
 // goroutineSamples is how many times a reading samples go_goroutines,
@@ -69,8 +72,10 @@ const (
 func (s *soak) readMemory() []memReading {
 	var out []memReading
 	for _, n := range append(append([]*node{}, s.serve...), s.workers...) {
-		m := memReading{name: n.name, rss: rssOf(n.pid()), goroutines: -1, gMax: -1, heapGoal: -1, settled: -1}
+		m := memReading{name: n.name, rss: rssOf(n.pid()), goroutines: -1, gMax: -1, heapGoal: -1, settled: -1, dbConns: -1, redisConns: -1}
 		if n.metrics != 0 {
+			m.dbConns = metric(n.metrics, "gatehouse_db_open_connections")
+			m.redisConns = metric(n.metrics, "gatehouse_redis_open_connections")
 			m.settled = settleHeap(n.metrics)
 			for i := 0; i < goroutineSamples; i++ {
 				if i > 0 {
@@ -549,6 +554,9 @@ func (s *soak) checkMemory(r *results) {
 			}
 		} else {
 			detail += "; goroutines not exposed (a worker serves no /metrics)"
+		}
+		if w.dbConns >= 0 && e.dbConns >= 0 {
+			detail += fmt.Sprintf("; pools: database %d → %d connections, Redis %d → %d", w.dbConns, e.dbConns, w.redisConns, e.redisConns)
 		}
 		r.add("memory steady on "+w.name+" (never killed): end at most 10% above the baseline", ok, "%s", detail)
 	}
