@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"gatehouse/app/access"
@@ -24,12 +23,7 @@ func TestSeedConsole(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
 	database := migratedSQLite(t, dir, log)
-	m := miniredis.RunT(t)
-	rc, err := openRedis(ctx, "redis://"+m.Addr()+"/0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.client.Close()
+	rc, _ := miniRedisConn(t)
 	cfg, _ := config.Load("test", func(string) string { return "" })
 	cfg.Dev, cfg.DataDir, cfg.SecretKey = true, dir, strings.Repeat("ab", 32)
 	cfg.Finish()

@@ -42,13 +42,7 @@ func newImportWorkFixture(t *testing.T) *importWorkFixture {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
 	database := migratedSQLite(t, dir, log)
-	m := miniredis.RunT(t)
-	redisURL := "redis://" + m.Addr() + "/0"
-	rc, err := openRedis(ctx, redisURL, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rc.client.Close() })
+	rc, redisURL := miniRedisConn(t)
 	cfg, _ := config.Load("test", func(string) string { return "" })
 	cfg.Dev, cfg.DataDir, cfg.RedisURL = true, dir, redisURL
 	cfg.Finish()
@@ -81,6 +75,19 @@ func migratedSQLite(t *testing.T, dir string, log *slog.Logger) *db.DB {
 		t.Fatal(err)
 	}
 	return database
+}
+
+// miniRedisConn is a connection to an in-process Redis, and its URL,
+// closed when the test ends.
+func miniRedisConn(t *testing.T) (*redisConn, string) {
+	t.Helper()
+	url := "redis://" + miniredis.RunT(t).Addr() + "/0"
+	rc, err := openRedis(context.Background(), url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.client.Close() })
+	return rc, url
 }
 
 // queuedMails lists the mail tasks waiting on the critical queue, by
