@@ -14,7 +14,8 @@ import (
 )
 
 // mailSink is the SMTP server the workers deliver to. It keeps only what
-// the invariants need: recipient, subject and when it arrived.
+// the invariants need: recipient, subject, Message-ID and when it
+// arrived.
 type mailSink struct {
 	srv *smtp.Server
 	ln  net.Listener
@@ -24,8 +25,8 @@ type mailSink struct {
 }
 
 type sunkMail struct {
-	to, subject string
-	at          time.Time
+	to, subject, messageID string
+	at                     time.Time
 }
 
 func startMailSink() (*mailSink, error) {
@@ -48,18 +49,28 @@ func (s *mailSink) url() string { return "smtp://" + s.ln.Addr().String() }
 
 func (s *mailSink) close() { _ = s.srv.Close() }
 
-// count returns how many mails went to addr whose subject starts with
-// prefix.
-func (s *mailSink) count(addr, prefix string) int {
+// count returns how many distinct mails went to addr whose subject
+// starts with prefix, and how many more arrived again under the
+// Message-ID of one already counted. Gatehouse sends a mail twice under
+// one Message-ID (its task's) only when a worker dies between SMTP's
+// acceptance and the task's mark, the window jobs.SendOnce documents; a
+// receiving system drops such a copy. Any other double is two mails.
+func (s *mailSink) count(addr, prefix string) (distinct, again int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
+	seen := map[string]bool{}
 	for _, m := range s.msgs {
-		if m.to == addr && strings.HasPrefix(m.subject, prefix) {
-			n++
+		if m.to != addr || !strings.HasPrefix(m.subject, prefix) {
+			continue
 		}
+		if m.messageID != "" && seen[m.messageID] {
+			again++
+			continue
+		}
+		seen[m.messageID] = true
+		distinct++
 	}
-	return n
+	return distinct, again
 }
 
 // to returns every mail sent to addr.
@@ -101,14 +112,15 @@ func (se *sinkSession) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	subject := ""
+	subject, messageID := "", ""
 	if m, err := mail.ReadMessage(bytes.NewReader(raw)); err == nil {
 		subject, _ = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		messageID = m.Header.Get("Message-ID")
 	}
 	now := time.Now()
 	se.sink.mu.Lock()
 	for _, to := range se.to {
-		se.sink.msgs = append(se.sink.msgs, sunkMail{to: to, subject: subject, at: now})
+		se.sink.msgs = append(se.sink.msgs, sunkMail{to: to, subject: subject, messageID: messageID, at: now})
 	}
 	se.sink.mu.Unlock()
 	return nil

@@ -29,7 +29,7 @@ func (s *soak) report(r *results, total time.Duration) string {
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(strings.Fields(string(load1))[:min(3, len(strings.Fields(string(load1))))], " "))
 	p("- Topology, all on loopback: two `gatehouse serve` nodes and two `gatehouse worker` processes (the checkout's `bin/gatehouse`); ")
 	p("a private PostgreSQL 15 cluster (initdb in a temporary directory, own port); Redis primary + one replica + three Sentinels (quorum 2, down after 2 s); ")
-	p("HAProxy round-robin over the serve nodes with `/readyz` checked every 500 ms; an in-process SMTP sink counting mail per address.\n")
+	p("HAProxy round-robin over the serve nodes with `/readyz` checked every 500 ms; an in-process SMTP sink counting mail per address and Message-ID.\n")
 	p("- Nodes reach Redis with `GATEHOUSE_REDIS_URL=%s`.", redactPorts(s.redisURL))
 	if s.redisNote != "" {
 		p(" Note: %s.", s.redisNote)
